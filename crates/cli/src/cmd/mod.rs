@@ -1,0 +1,46 @@
+//! Command bodies. Each takes its parsed arguments and the global options and prints its result.
+
+mod analyze;
+mod demo;
+mod import;
+mod ride;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::args::{Cli, Command};
+
+/// Options every command sees.
+pub struct Global {
+    pub data_dir: PathBuf,
+    pub json: bool,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let global = Global { data_dir: resolve_data_dir(cli.data_dir)?, json: cli.json };
+    match cli.command {
+        Command::Import(args) => import::run(&global, args),
+        Command::Ride(args) => ride::run(&global, args),
+        Command::Analyze(args) => analyze::run(&global, args),
+        Command::Demo(args) => demo::run(&global, args),
+    }
+}
+
+/// `--data-dir`, else `CYCLING_AI_DATA_DIR` (both via clap), else the platform data directory
+/// (`~/.local/share/cycling-ai` on Linux).
+fn resolve_data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = explicit {
+        return Ok(dir);
+    }
+    let dirs = directories::ProjectDirs::from("", "", "cycling-ai")
+        .context("no home directory to put the data in; pass --data-dir DIR")?;
+    Ok(dirs.data_dir().to_path_buf())
+}
+
+/// Serialise `value` as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).context("serialising the output as JSON")?;
+    println!("{text}");
+    Ok(())
+}

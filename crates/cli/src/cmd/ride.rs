@@ -1,0 +1,196 @@
+//! `cycling-ai ride FILE`: the per-ride metrics of one file, without touching the store.
+//!
+//! The JSON keys are a contract other programs rely on (issue 2): keep them stable.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use metrics::{ActivitySummary, Thresholds};
+use serde::Serialize;
+
+use super::{Global, print_json};
+use crate::args::RideArgs;
+use crate::term;
+
+/// Durations (s) reported in `mmp_w`: the standard best-effort ladder.
+pub const MMP_DURATIONS_S: [u32; 11] = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+
+#[derive(Serialize)]
+struct RideJson {
+    sport: Option<String>,
+    sub_sport: Option<String>,
+    category: ride::Sport,
+    environment: ride::Environment,
+    start_time: Option<String>,
+    elapsed_s: f64,
+    timer_s: f64,
+    moving_s: f64,
+    distance_m: Option<f64>,
+    elevation_gain_m: Option<f64>,
+    records: usize,
+    avg_power_w: Option<f64>,
+    max_power_w: Option<f64>,
+    np_w: Option<f64>,
+    #[serde(rename = "if")]
+    intensity_factor: Option<f64>,
+    tss: Option<f64>,
+    ftp_w: Option<f64>,
+    vi: Option<f64>,
+    ef: Option<f64>,
+    avg_hr_bpm: Option<f64>,
+    max_hr_bpm: Option<f64>,
+    work_kj: Option<f64>,
+    power_zones_s: Option<[f64; 7]>,
+    hr_zones_s: Option<[f64; 5]>,
+    mmp_w: BTreeMap<String, f64>,
+    decoupling_pct: Option<f64>,
+    truncated: bool,
+    warnings: Vec<String>,
+}
+
+pub fn run(global: &Global, args: RideArgs) -> Result<()> {
+    let activity = ride::fit::decode_file(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    if let Some(ftp) = args.ftp {
+        anyhow::ensure!(
+            (1.0..=2000.0).contains(&ftp),
+            "--ftp {ftp}: expected watts between 1 and 2000"
+        );
+    }
+    if let Some(lthr) = args.lthr {
+        anyhow::ensure!(
+            (60.0..=230.0).contains(&lthr),
+            "--lthr {lthr}: expected beats per minute between 60 and 230"
+        );
+    }
+    // The FTP used: --ftp, else what the device had configured, else none (and no TSS).
+    let ftp_w = args.ftp.or(activity.threshold_power_w.map(f64::from));
+    let thresholds = Thresholds { ftp_w, lthr_bpm: args.lthr, ..Thresholds::default() };
+    let summary = metrics::summarize(&activity, &thresholds, &jiff::tz::TimeZone::UTC);
+    let session = activity.sessions.first();
+    let out = RideJson {
+        sport: session.and_then(|s| s.fit_sport.clone()),
+        sub_sport: session.and_then(|s| s.fit_sub_sport.clone()),
+        category: summary.sport.sport,
+        environment: summary.sport.environment,
+        start_time: activity.start_time().map(|t| t.to_string()),
+        elapsed_s: summary.elapsed_s,
+        timer_s: summary.timer_s,
+        moving_s: summary.moving_s,
+        distance_m: summary.distance_m,
+        elevation_gain_m: summary.elevation_gain_m,
+        records: activity.records.len(),
+        avg_power_w: summary.avg_power_w,
+        max_power_w: summary.max_power_w,
+        np_w: summary.np_w,
+        intensity_factor: summary.intensity_factor,
+        tss: summary.tss,
+        ftp_w: summary.ftp_w,
+        vi: summary.variability_index,
+        ef: summary.efficiency_factor,
+        avg_hr_bpm: summary.avg_hr_bpm,
+        max_hr_bpm: summary.max_hr_bpm,
+        work_kj: summary.work_kj,
+        power_zones_s: summary.power_zones_s,
+        hr_zones_s: summary.hr_zones_s,
+        mmp_w: mmp_ladder(&summary),
+        decoupling_pct: summary.decoupling_pct,
+        truncated: activity.truncated,
+        warnings: activity.warnings.clone(),
+    };
+    if global.json {
+        return print_json(&out);
+    }
+    print_human(&args, &out);
+    Ok(())
+}
+
+/// Best efforts at the standard ladder; durations longer than the ride are absent.
+fn mmp_ladder(summary: &ActivitySummary) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    if let Some(curve) = &summary.power_curve {
+        for d in MMP_DURATIONS_S {
+            if let Ok(i) = curve.durations_s.binary_search(&d) {
+                out.insert(d.to_string(), round1(f64::from(curve.watts[i])));
+            }
+        }
+    }
+    out
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn fmt_opt(v: Option<f64>, digits: usize, unit: &str) -> String {
+    match v {
+        Some(v) => format!("{v:.digits$}{unit}"),
+        None => "–".to_string(),
+    }
+}
+
+fn hms(seconds: f64) -> String {
+    let s = seconds.round() as i64;
+    format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+}
+
+fn print_human(args: &RideArgs, r: &RideJson) {
+    println!("{}", term::heading(&args.file.display().to_string()));
+    let sport = match (&r.sport, &r.sub_sport) {
+        (Some(s), Some(sub)) => format!("{s} / {sub}"),
+        (Some(s), None) => s.clone(),
+        _ => "unknown".to_string(),
+    };
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::NOTHING);
+    let rows: Vec<(&str, String)> = vec![
+        ("sport", sport),
+        ("start", r.start_time.clone().unwrap_or_else(|| "–".into())),
+        ("elapsed / timer / moving", format!("{} / {} / {}", hms(r.elapsed_s), hms(r.timer_s), hms(r.moving_s))),
+        ("distance", fmt_opt(r.distance_m.map(|m| m / 1000.0), 2, " km")),
+        ("elevation gain", fmt_opt(r.elevation_gain_m, 0, " m")),
+        ("records", r.records.to_string()),
+        ("avg / max power", format!("{} / {}", fmt_opt(r.avg_power_w, 0, " W"), fmt_opt(r.max_power_w, 0, " W"))),
+        ("NP / IF / TSS", format!("{} / {} / {}", fmt_opt(r.np_w, 1, " W"), fmt_opt(r.intensity_factor, 3, ""), fmt_opt(r.tss, 1, ""))),
+        ("FTP used", fmt_opt(r.ftp_w, 0, " W")),
+        ("VI / EF", format!("{} / {}", fmt_opt(r.vi, 2, ""), fmt_opt(r.ef, 2, ""))),
+        ("avg / max HR", format!("{} / {}", fmt_opt(r.avg_hr_bpm, 0, " bpm"), fmt_opt(r.max_hr_bpm, 0, " bpm"))),
+        ("work", fmt_opt(r.work_kj, 0, " kJ")),
+        ("decoupling", fmt_opt(r.decoupling_pct, 1, " %")),
+    ];
+    for (k, v) in rows {
+        table.add_row(vec![k.to_string(), v]);
+    }
+    println!("{table}");
+    if let Some(z) = r.power_zones_s {
+        let cells: Vec<String> = z.iter().enumerate().map(|(i, s)| format!("Z{} {}", i + 1, hms(*s))).collect();
+        println!("power zones: {}", cells.join("  "));
+    }
+    if let Some(z) = r.hr_zones_s {
+        let cells: Vec<String> = z.iter().enumerate().map(|(i, s)| format!("Z{} {}", i + 1, hms(*s))).collect();
+        println!("HR zones:    {}", cells.join("  "));
+    }
+    if !r.mmp_w.is_empty() {
+        let mut pairs: Vec<(u32, f64)> = r.mmp_w.iter().map(|(k, v)| (k.parse().unwrap_or(0), *v)).collect();
+        pairs.sort_by_key(|p| p.0);
+        let cells: Vec<String> = pairs.iter().map(|(d, w)| format!("{}: {w:.0} W", label_duration(*d))).collect();
+        println!("best power:  {}", cells.join("  "));
+    }
+    if r.truncated {
+        eprintln!("{} file is truncated: metrics cover what was recorded before the break", term::warning_label());
+    }
+    for w in &r.warnings {
+        eprintln!("{} {w}", term::warning_label());
+    }
+}
+
+/// "5 s", "1 min", "1 h" labels for durations.
+pub fn label_duration(d: u32) -> String {
+    if d < 60 {
+        format!("{d} s")
+    } else if d < 3600 || d % 3600 != 0 {
+        format!("{} min", d / 60)
+    } else {
+        format!("{} h", d / 3600)
+    }
+}

@@ -1,0 +1,70 @@
+//! The store's error type. Every message names what it is about: the database file, the
+//! activity id, the import directory or the CSV file.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: cannot create the data directory: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: cannot open the database: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error(
+        "{path}: the database has schema version {found}, newer than the {supported} this build of \
+         cycling-ai understands; upgrade cycling-ai (the database was not modified)"
+    )]
+    SchemaTooNew {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error("{path}: applying schema migration {version} ({name}) failed: {source}")]
+    Migration {
+        path: String,
+        version: u32,
+        name: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("activity {id}: stored {what} is unreadable: {reason}")]
+    CorruptRow {
+        id: i64,
+        what: &'static str,
+        reason: String,
+    },
+
+    #[error("athlete id {0} does not exist")]
+    AthleteNotFound(i64),
+
+    #[error("cannot serialise {what} to JSON: {source}")]
+    Json {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{}: no activities.csv and no .fit/.fit.gz files found", .0.display())]
+    NoActivities(PathBuf),
+}

@@ -1,0 +1,221 @@
+//! Versioned schema migrations.
+//!
+//! The schema version lives in SQLite's `PRAGMA user_version` (one integer in the file header,
+//! readable without any table), and each applied step is also recorded in `schema_migrations`
+//! with its name and time so a human can see the history. Migrations are append-only: a new
+//! feature (chat sessions, the LLM usage ledger, …) adds an entry at the end of [`MIGRATIONS`];
+//! existing entries are never edited, because databases in the field already ran them.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// One schema step: applied in its own transaction together with the version bump.
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. `version` is 1-based and dense.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core tables: athletes, activities, metrics, power curves, import runs",
+        sql: r#"
+CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+);
+
+CREATE TABLE athletes (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    -- The athlete profile as canonical JSON (sorted keys, no whitespace), NULL until known.
+    profile_json  TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE import_runs (
+    id                 INTEGER PRIMARY KEY,
+    athlete_id         INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    source_kind        TEXT NOT NULL CHECK (source_kind IN ('export', 'fit_dir', 'csv')),
+    source_path        TEXT NOT NULL,
+    started_at         TEXT NOT NULL,
+    finished_at        TEXT,
+    imported           INTEGER NOT NULL DEFAULT 0,
+    updated            INTEGER NOT NULL DEFAULT 0,
+    skipped_unchanged  INTEGER NOT NULL DEFAULT 0,
+    summary_only       INTEGER NOT NULL DEFAULT 0,
+    failed             INTEGER NOT NULL DEFAULT 0,
+    decoded_files      INTEGER NOT NULL DEFAULT 0,
+    decoded_bytes      INTEGER NOT NULL DEFAULT 0,
+    duration_ms        INTEGER,
+    utc_check          TEXT
+);
+
+CREATE TABLE import_warnings (
+    id       INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL REFERENCES import_runs(id) ON DELETE CASCADE,
+    -- 'failed' (the file or row was not imported) or 'warning' (imported, with a caveat).
+    kind     TEXT NOT NULL CHECK (kind IN ('failed', 'warning')),
+    -- File path relative to the import root, or "activities.csv row N"; NULL for run-wide notes.
+    location TEXT,
+    message  TEXT NOT NULL
+);
+CREATE INDEX import_warnings_run ON import_warnings(run_id);
+
+CREATE TABLE activities (
+    id                INTEGER PRIMARY KEY,
+    athlete_id        INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    source_kind       TEXT NOT NULL CHECK (source_kind IN ('fit', 'strava_csv_summary')),
+    -- Strava's Activity ID when the activity came from (or was linked through) activities.csv.
+    external_id       TEXT,
+    -- Relative to the import root, '/'-separated; for CSV rows without a file "activities.csv#<id>".
+    source_path       TEXT NOT NULL,
+    -- SHA-256 hex of the decompressed FIT bytes, or of the CSV row for summary-only activities.
+    content_hash      TEXT NOT NULL,
+    -- SHA-256 hex of the linked CSV row, so an edited name or description is picked up cheaply.
+    csv_row_hash      TEXT,
+    name              TEXT,
+    description       TEXT,
+    sport             TEXT NOT NULL,
+    environment       TEXT NOT NULL,
+    e_bike            INTEGER NOT NULL,
+    start_time        INTEGER NOT NULL,  -- Unix seconds, UTC
+    local_date        TEXT NOT NULL,     -- YYYY-MM-DD in the athlete's time zone
+    elapsed_s         REAL NOT NULL,
+    timer_s           REAL NOT NULL,
+    moving_s          REAL NOT NULL,
+    distance_m        REAL,
+    elevation_gain_m  REAL,
+    summary_only      INTEGER NOT NULL,
+    truncated         INTEGER NOT NULL,
+    warnings_json     TEXT NOT NULL DEFAULT '[]',
+    import_run_id     INTEGER REFERENCES import_runs(id) ON DELETE SET NULL,
+    imported_at       TEXT NOT NULL,
+    UNIQUE (athlete_id, source_path),
+    UNIQUE (athlete_id, content_hash)
+);
+CREATE UNIQUE INDEX activities_external_id
+    ON activities(athlete_id, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX activities_date ON activities(athlete_id, local_date, start_time);
+
+CREATE TABLE activity_metrics (
+    activity_id        INTEGER PRIMARY KEY REFERENCES activities(id) ON DELETE CASCADE,
+    tss                REAL,
+    load               REAL,
+    load_source        TEXT,
+    np_w               REAL,
+    intensity_factor   REAL,
+    ftp_w              REAL,
+    avg_power_w        REAL,
+    max_power_w        REAL,
+    power_estimated    INTEGER NOT NULL,
+    power_s            REAL NOT NULL,
+    work_kj            REAL,
+    avg_hr_bpm         REAL,
+    max_hr_bpm         REAL,
+    -- The whole metrics::ActivitySummary minus its power curve (that lives in power_curves).
+    summary_json       TEXT NOT NULL
+);
+
+CREATE TABLE power_curves (
+    activity_id  INTEGER PRIMARY KEY REFERENCES activities(id) ON DELETE CASCADE,
+    points       INTEGER NOT NULL,
+    -- (u32 duration_s, f32 watts) little-endian pairs, ascending duration: 8 bytes a point.
+    curve        BLOB NOT NULL
+);
+"#,
+    },
+    Migration {
+        version: 2,
+        name: "remember files that failed to import so unchanged re-runs do not decode them again",
+        sql: r#"
+CREATE TABLE import_failures (
+    athlete_id      INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    content_hash    TEXT NOT NULL,
+    source_path     TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    -- The build that failed: a newer decoder gets to try the file again.
+    decoder_version TEXT NOT NULL,
+    failed_at       TEXT NOT NULL,
+    PRIMARY KEY (athlete_id, content_hash)
+);
+"#,
+    },
+];
+
+/// The schema version this build creates and understands.
+pub const LATEST_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+
+/// Current schema version of an open database (0 for a brand-new file).
+pub fn current_version(conn: &Connection) -> Result<u32, StoreError> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(u32::try_from(v).unwrap_or(0))
+}
+
+/// Bring the schema up to `target` (normally [`LATEST_VERSION`]). Each step runs in its own
+/// transaction, so a failure leaves the database at the last good version. Returns the
+/// versions applied. `label` names the database in errors (its path, or ":memory:").
+pub fn migrate(conn: &mut Connection, target: u32, label: &str) -> Result<Vec<u32>, StoreError> {
+    let found = current_version(conn)?;
+    if found > LATEST_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: label.to_string(),
+            found,
+            supported: LATEST_VERSION,
+        });
+    }
+    let mut applied = Vec::new();
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > found && m.version <= target)
+    {
+        let err = |source| StoreError::Migration {
+            path: label.to_string(),
+            version: m.version,
+            name: m.name,
+            source,
+        };
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(m.sql).map_err(err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.name, crate::now_rfc3339()],
+        )
+        .map_err(err)?;
+        // PRAGMA does not take bound parameters; the value is our own integer constant.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        applied.push(m.version);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_dense_and_ascending() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "migration {} out of order", m.name);
+        }
+    }
+
+    #[test]
+    fn failed_migration_leaves_previous_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, 1, ":memory:").unwrap();
+        // Pre-create the table migration 2 creates, so its CREATE fails.
+        conn.execute_batch("CREATE TABLE import_failures (x INTEGER)")
+            .unwrap();
+        let err = migrate(&mut conn, LATEST_VERSION, ":memory:").unwrap_err();
+        assert!(err.to_string().contains("migration 2"), "{err}");
+        assert_eq!(current_version(&conn).unwrap(), 1);
+    }
+}
