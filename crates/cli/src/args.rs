@@ -112,4 +112,7 @@ pub struct DemoArgs {
     /// Number of rides to synthesise (runs and strength sessions come on top)
     #[arg(long)]
     pub rides: Option<usize>,
+    /// Only write the export and profile; do not import or analyse them
+    #[arg(long)]
+    pub no_import: bool,
 }

@@ -99,9 +99,17 @@ pub struct Catalog {
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("catalog {origin}: {source}")]
-    Parse { origin: String, source: serde_json::Error },
+    Parse {
+        origin: String,
+        source: serde_json::Error,
+    },
     #[error("catalog {origin}: model {index} (`{id}`): {message}")]
-    Invalid { origin: String, index: usize, id: String, message: String },
+    Invalid {
+        origin: String,
+        index: usize,
+        id: String,
+        message: String,
+    },
 }
 
 /// The cost of one call.
@@ -145,7 +153,7 @@ impl std::fmt::Display for Cost {
 /// A model string split into its parts: `us.anthropic.claude…` → prefix `us`, base id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelRef<'a> {
-    pub profile_prefix: Option<&'a str>,
+    pub profile_prefix: Option<&'static str>,
     pub base_id: &'a str,
 }
 
@@ -153,16 +161,26 @@ pub struct ModelRef<'a> {
 /// `/`), then a known profile prefix. Only known prefixes are stripped, because model ids contain
 /// dots themselves (`meta.llama3-3…`).
 pub fn split_model_ref(model: &str) -> ModelRef<'_> {
-    let resource = if model.starts_with("arn:") { model.rsplit('/').next().unwrap_or(model) } else { model };
+    let resource = if model.starts_with("arn:") {
+        model.rsplit('/').next().unwrap_or(model)
+    } else {
+        model
+    };
     // Longest prefixes first so `us-gov.` is not read as `us`.
     let mut prefixes = PROFILE_PREFIXES;
     prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for p in prefixes {
         if let Some(rest) = resource.strip_prefix(p).and_then(|r| r.strip_prefix('.')) {
-            return ModelRef { profile_prefix: Some(p), base_id: rest };
+            return ModelRef {
+                profile_prefix: Some(p),
+                base_id: rest,
+            };
         }
     }
-    ModelRef { profile_prefix: None, base_id: resource }
+    ModelRef {
+        profile_prefix: None,
+        base_id: resource,
+    }
 }
 
 /// The geographic profile prefix for an AWS region, or `None` when the region belongs to none.
@@ -189,13 +207,17 @@ fn geography_of(region: &str) -> Vec<&'static str> {
 impl Catalog {
     /// The catalog compiled into the binary.
     pub fn builtin() -> Self {
-        Self::from_json(BUILTIN, "built-in data/models.json").expect("the built-in catalog is valid (checked by tests)")
+        Self::from_json(BUILTIN, "built-in data/models.json")
+            .expect("the built-in catalog is valid (checked by tests)")
     }
 
     /// Parse and validate a catalog document.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, CatalogError> {
-        let catalog: Catalog = serde_json::from_str(text)
-            .map_err(|source| CatalogError::Parse { origin: origin.to_string(), source })?;
+        let catalog: Catalog =
+            serde_json::from_str(text).map_err(|source| CatalogError::Parse {
+                origin: origin.to_string(),
+                source,
+            })?;
         for (index, m) in catalog.models.iter().enumerate() {
             validate_entry(m).map_err(|message| CatalogError::Invalid {
                 origin: origin.to_string(),
@@ -209,7 +231,11 @@ impl Catalog {
 
     /// Replace entries with the same provider and id, add the others. The config file's catalog
     /// overrides go through here (after the CLI has parsed its YAML into [`ModelEntry`]s).
-    pub fn apply_overrides(&mut self, overrides: Vec<ModelEntry>, origin: &str) -> Result<(), CatalogError> {
+    pub fn apply_overrides(
+        &mut self,
+        overrides: Vec<ModelEntry>,
+        origin: &str,
+    ) -> Result<(), CatalogError> {
         for (index, entry) in overrides.into_iter().enumerate() {
             validate_entry(&entry).map_err(|message| CatalogError::Invalid {
                 origin: origin.to_string(),
@@ -217,7 +243,11 @@ impl Catalog {
                 id: entry.id.clone(),
                 message,
             })?;
-            match self.models.iter_mut().find(|m| m.provider == entry.provider && m.id == entry.id) {
+            match self
+                .models
+                .iter_mut()
+                .find(|m| m.provider == entry.provider && m.id == entry.id)
+            {
                 Some(existing) => *existing = entry,
                 None => self.models.push(entry),
             }
@@ -227,7 +257,10 @@ impl Catalog {
 
     /// Find an entry by provider and id or alias (exact match).
     pub fn find(&self, provider: &str, id_or_alias: &str) -> Option<&ModelEntry> {
-        self.models.iter().filter(|m| m.provider == provider).find(|m| m.id == id_or_alias)
+        self.models
+            .iter()
+            .filter(|m| m.provider == provider)
+            .find(|m| m.id == id_or_alias)
             .or_else(|| {
                 self.models
                     .iter()
@@ -287,13 +320,19 @@ impl Catalog {
 
     /// The catalog entry that prices `model_used` for `provider`: exact id or alias first, then
     /// (Bedrock) the base id behind an ARN or profile prefix.
-    pub fn price_entry(&self, provider: &str, model_used: &str) -> Option<(&ModelEntry, Option<&str>)> {
+    pub fn price_entry(
+        &self,
+        provider: &str,
+        model_used: &str,
+    ) -> Option<(&ModelEntry, Option<&'static str>)> {
         if let Some(e) = self.find(provider, model_used) {
             return Some((e, None));
         }
         if provider == "bedrock" {
             let r = split_model_ref(model_used);
-            return self.find(provider, r.base_id).map(|e| (e, r.profile_prefix));
+            return self
+                .find(provider, r.base_id)
+                .map(|e| (e, r.profile_prefix));
         }
         None
     }
@@ -309,7 +348,10 @@ impl Catalog {
     }
 
     fn cost_with(&self, provider: &str, model_used: &str, usage: &Usage, batch: bool) -> Cost {
-        let unknown = |reason: String| Cost::Unknown { model: model_used.to_string(), reason };
+        let unknown = |reason: String| Cost::Unknown {
+            model: model_used.to_string(),
+            reason,
+        };
         let Some((entry, prefix)) = self.price_entry(provider, model_used) else {
             return unknown(format!("`{model_used}` is not in the {provider} catalog"));
         };
@@ -327,12 +369,22 @@ impl Catalog {
         let cache_read = match (usage.cache_read, p.cache_read) {
             (0, _) => 0.0,
             (_, Some(price)) => price,
-            (_, None) => return unknown(format!("{} cache-read tokens but no cache-read price", usage.cache_read)),
+            (_, None) => {
+                return unknown(format!(
+                    "{} cache-read tokens but no cache-read price",
+                    usage.cache_read
+                ));
+            }
         };
         let cache_write = match (usage.cache_write, p.cache_write) {
             (0, _) => 0.0,
             (_, Some(price)) => price,
-            (_, None) => return unknown(format!("{} cache-write tokens but no cache-write price", usage.cache_write)),
+            (_, None) => {
+                return unknown(format!(
+                    "{} cache-write tokens but no cache-write price",
+                    usage.cache_write
+                ));
+            }
         };
         let markup = match (prefix, p.geographic_markup) {
             (Some(pre), Some(m)) if pre != "global" => 1.0 + m,
@@ -367,7 +419,9 @@ fn validate_entry(m: &ModelEntry) -> Result<(), String> {
     }
     for mode in &m.capabilities.tool_choice {
         if !["auto", "any", "tool", "none"].contains(&mode.as_str()) {
-            return Err(format!("`capabilities.tool_choice` has unknown mode `{mode}`"));
+            return Err(format!(
+                "`capabilities.tool_choice` has unknown mode `{mode}`"
+            ));
         }
     }
     if let Some(inv) = &m.invocation {
@@ -391,7 +445,9 @@ fn validate_entry(m: &ModelEntry) -> Result<(), String> {
             if let Some(v) = value
                 && (!v.is_finite() || v < 0.0)
             {
-                return Err(format!("`prices.{name}` must be a finite non-negative number, got {v}"));
+                return Err(format!(
+                    "`prices.{name}` must be a finite non-negative number, got {v}"
+                ));
             }
         }
         if p.checked.trim().is_empty() {
@@ -406,7 +462,12 @@ mod tests {
     use super::*;
 
     fn usage(input: u64, output: u64, cache_read: u64, cache_write: u64) -> Usage {
-        Usage { input, output, cache_read, cache_write }
+        Usage {
+            input,
+            output,
+            cache_read,
+            cache_write,
+        }
     }
 
     #[test]
@@ -425,24 +486,51 @@ mod tests {
             "mistral.mistral-large-2407-v1:0",
             "openai.gpt-oss-120b-1:0",
         ] {
-            let e = c.find("bedrock", id).unwrap_or_else(|| panic!("{id} missing"));
+            let e = c
+                .find("bedrock", id)
+                .unwrap_or_else(|| panic!("{id} missing"));
             assert!(e.prices.is_some(), "{id} has no prices");
         }
-        assert!(c.find("bedrock", "anthropic.claude-sonnet-4-5-v1").is_none(), "the plan's fake id must not be listed");
+        assert!(
+            c.find("bedrock", "anthropic.claude-sonnet-4-5-v1")
+                .is_none(),
+            "the plan's fake id must not be listed"
+        );
     }
 
     #[test]
     fn aliases_resolve_to_the_regions_profile() {
         let c = Catalog::builtin();
-        assert_eq!(c.resolve_bedrock("claude-sonnet-4.5", "us-east-1"), "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
-        assert_eq!(c.resolve_bedrock("claude-sonnet-4.5", "eu-west-3"), "eu.anthropic.claude-sonnet-4-5-20250929-v1:0");
-        assert_eq!(c.resolve_bedrock("claude-sonnet-4.5", "ap-northeast-1"), "jp.anthropic.claude-sonnet-4-5-20250929-v1:0");
-        assert_eq!(c.resolve_bedrock("claude-sonnet-4.5", "sa-east-1"), "global.anthropic.claude-sonnet-4-5-20250929-v1:0");
-        assert_eq!(c.resolve_bedrock("claude-3.5-sonnet-v2", "ap-south-1"), "apac.anthropic.claude-3-5-sonnet-20241022-v2:0");
+        assert_eq!(
+            c.resolve_bedrock("claude-sonnet-4.5", "us-east-1"),
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
+        assert_eq!(
+            c.resolve_bedrock("claude-sonnet-4.5", "eu-west-3"),
+            "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
+        assert_eq!(
+            c.resolve_bedrock("claude-sonnet-4.5", "ap-northeast-1"),
+            "jp.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
+        assert_eq!(
+            c.resolve_bedrock("claude-sonnet-4.5", "sa-east-1"),
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
+        assert_eq!(
+            c.resolve_bedrock("claude-3.5-sonnet-v2", "ap-south-1"),
+            "apac.anthropic.claude-3-5-sonnet-20241022-v2:0"
+        );
         // On-demand models resolve to their base id.
-        assert_eq!(c.resolve_bedrock("nova-pro", "us-east-1"), "amazon.nova-pro-v1:0");
+        assert_eq!(
+            c.resolve_bedrock("nova-pro", "us-east-1"),
+            "amazon.nova-pro-v1:0"
+        );
         // Anything else passes through untouched.
-        assert_eq!(c.resolve_bedrock("global.anthropic.claude-sonnet-5", "us-east-1"), "global.anthropic.claude-sonnet-5");
+        assert_eq!(
+            c.resolve_bedrock("global.anthropic.claude-sonnet-5", "us-east-1"),
+            "global.anthropic.claude-sonnet-5"
+        );
         assert_eq!(
             c.resolve_bedrock("anthropic.claude-sonnet-4-5-20250929-v1:0", "us-east-1"),
             "anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -456,21 +544,38 @@ mod tests {
             c.suggest_profile("anthropic.claude-3-5-sonnet-20241022-v2:0", "us-east-1"),
             "us.anthropic.claude-3-5-sonnet-20241022-v2:0"
         );
-        assert_eq!(c.suggest_profile("anthropic.claude-new-model-v1:0", "eu-central-1"), "eu.anthropic.claude-new-model-v1:0");
-        assert_eq!(c.suggest_profile("anthropic.claude-new-model-v1:0", "me-south-1"), "global.anthropic.claude-new-model-v1:0");
+        assert_eq!(
+            c.suggest_profile("anthropic.claude-new-model-v1:0", "eu-central-1"),
+            "eu.anthropic.claude-new-model-v1:0"
+        );
+        assert_eq!(
+            c.suggest_profile("anthropic.claude-new-model-v1:0", "me-south-1"),
+            "global.anthropic.claude-new-model-v1:0"
+        );
     }
 
     #[test]
     fn split_handles_prefixes_and_arns() {
         assert_eq!(
             split_model_ref("us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0"),
-            ModelRef { profile_prefix: Some("us-gov"), base_id: "anthropic.claude-sonnet-4-5-20250929-v1:0" }
+            ModelRef {
+                profile_prefix: Some("us-gov"),
+                base_id: "anthropic.claude-sonnet-4-5-20250929-v1:0"
+            }
         );
         assert_eq!(
-            split_model_ref("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0"),
-            ModelRef { profile_prefix: Some("us"), base_id: "anthropic.claude-3-5-haiku-20241022-v1:0" }
+            split_model_ref(
+                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0"
+            ),
+            ModelRef {
+                profile_prefix: Some("us"),
+                base_id: "anthropic.claude-3-5-haiku-20241022-v1:0"
+            }
         );
-        assert_eq!(split_model_ref("meta.llama3-3-70b-instruct-v1:0").profile_prefix, None);
+        assert_eq!(
+            split_model_ref("meta.llama3-3-70b-instruct-v1:0").profile_prefix,
+            None
+        );
     }
 
     #[test]
@@ -478,14 +583,42 @@ mod tests {
         let c = Catalog::builtin();
         let u = usage(1_000_000, 100_000, 200_000, 40_000);
         // global: 3 + 0.1*15 + 0.2*0.30 + 0.04*3.75 = 3 + 1.5 + 0.06 + 0.15 = 4.71
-        let global = c.cost("bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", &u).usd().unwrap();
+        let global = c
+            .cost(
+                "bedrock",
+                "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                &u,
+            )
+            .usd()
+            .unwrap();
         assert!((global - 4.71).abs() < 1e-9, "{global}");
-        let geo = c.cost("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", &u).usd().unwrap();
+        let geo = c
+            .cost(
+                "bedrock",
+                "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                &u,
+            )
+            .usd()
+            .unwrap();
         assert!((geo - 4.71 * 1.1).abs() < 1e-9, "{geo}");
         // Nova Micro is ~85x cheaper than Sonnet-class pricing for the same usage.
-        let micro = c.cost("bedrock", "amazon.nova-micro-v1:0", &usage(1_000_000, 100_000, 0, 0)).usd().unwrap();
+        let micro = c
+            .cost(
+                "bedrock",
+                "amazon.nova-micro-v1:0",
+                &usage(1_000_000, 100_000, 0, 0),
+            )
+            .usd()
+            .unwrap();
         assert!((micro - (0.035 + 0.014)).abs() < 1e-12, "{micro}");
-        let batch = c.batch_cost("bedrock", "amazon.nova-micro-v1:0", &usage(1_000_000, 100_000, 0, 0)).usd().unwrap();
+        let batch = c
+            .batch_cost(
+                "bedrock",
+                "amazon.nova-micro-v1:0",
+                &usage(1_000_000, 100_000, 0, 0),
+            )
+            .usd()
+            .unwrap();
         assert!((batch - micro / 2.0).abs() < 1e-12);
     }
 
@@ -493,10 +626,23 @@ mod tests {
     fn unknown_prices_are_never_guessed() {
         let c = Catalog::builtin();
         let u = usage(10, 10, 0, 0);
-        assert!(matches!(c.cost("bedrock", "anthropic.claude-sonnet-5", &u), Cost::Unknown { .. }));
-        assert!(matches!(c.cost("openai", "gpt-4o-2024-11-20", &u), Cost::Unknown { .. }));
+        assert!(matches!(
+            c.cost("bedrock", "anthropic.claude-sonnet-5", &u),
+            Cost::Unknown { .. }
+        ));
+        assert!(matches!(
+            c.cost("openai", "gpt-4o-2024-11-20", &u),
+            Cost::Unknown { .. }
+        ));
         // Llama has no cache price: cache tokens make the cost unknown rather than wrong.
-        assert!(matches!(c.cost("bedrock", "us.meta.llama3-3-70b-instruct-v1:0", &usage(1, 1, 5, 0)), Cost::Unknown { .. }));
+        assert!(matches!(
+            c.cost(
+                "bedrock",
+                "us.meta.llama3-3-70b-instruct-v1:0",
+                &usage(1, 1, 5, 0)
+            ),
+            Cost::Unknown { .. }
+        ));
         let shown = c.cost("bedrock", "x.y", &u).to_string();
         assert!(shown.starts_with("price unknown"), "{shown}");
     }
@@ -510,12 +656,26 @@ mod tests {
         new.id = "amazon.nova-2-lite-v1:0".into();
         new.aliases = vec!["nova-2-lite".into()];
         c.apply_overrides(vec![e, new], "test").unwrap();
-        assert_eq!(c.find("bedrock", "amazon.nova-micro-v1:0").unwrap().prices.as_ref().unwrap().input, 1.0);
+        assert_eq!(
+            c.find("bedrock", "amazon.nova-micro-v1:0")
+                .unwrap()
+                .prices
+                .as_ref()
+                .unwrap()
+                .input,
+            1.0
+        );
         assert!(c.find("bedrock", "nova-2-lite").is_some());
         let mut bad = c.find("bedrock", "nova-2-lite").unwrap().clone();
         bad.prices.as_mut().unwrap().output = f64::NAN;
-        let err = c.apply_overrides(vec![bad], "config.yaml").unwrap_err().to_string();
-        assert!(err.contains("prices.output") && err.contains("config.yaml"), "{err}");
+        let err = c
+            .apply_overrides(vec![bad], "config.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("prices.output") && err.contains("config.yaml"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -526,6 +686,9 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("bogus") && err.contains("override.json"), "{err}");
+        assert!(
+            err.contains("bogus") && err.contains("override.json"),
+            "{err}"
+        );
     }
 }

@@ -16,17 +16,30 @@ pub enum LlmError {
 
     /// The model id does not exist (in this region / for this account).
     #[error("{provider}: model `{model}` not found: {message}")]
-    ModelNotFound { provider: String, model: String, message: String },
+    ModelNotFound {
+        provider: String,
+        model: String,
+        message: String,
+    },
 
     /// The model exists but access to it has not been granted to this account.
     #[error("{provider}: model `{model}` is not enabled for this account: {message}")]
-    ModelNotEnabled { provider: String, model: String, message: String },
+    ModelNotEnabled {
+        provider: String,
+        model: String,
+        message: String,
+    },
 
     /// The base model id cannot be invoked on demand; an inference profile id must be used.
     #[error(
         "{provider}: model `{model}` cannot be invoked on demand in this region; use the inference profile `{profile}` instead (service said: {message})"
     )]
-    NeedsInferenceProfile { provider: String, model: String, profile: String, message: String },
+    NeedsInferenceProfile {
+        provider: String,
+        model: String,
+        profile: String,
+        message: String,
+    },
 
     /// The request was rejected as malformed.
     #[error("{provider}: request rejected: {message}")]
@@ -34,7 +47,11 @@ pub enum LlmError {
 
     /// Too many requests or tokens; `retry_after` when the service said how long to wait.
     #[error("{provider}: rate limited{}: {message}", retry_after.map(|d| format!(" (retry after {:.1} s)", d.as_secs_f64())).unwrap_or_default())]
-    RateLimited { provider: String, retry_after: Option<Duration>, message: String },
+    RateLimited {
+        provider: String,
+        retry_after: Option<Duration>,
+        message: String,
+    },
 
     /// The service or model is temporarily unable to serve the call.
     #[error("{provider}: service unavailable or overloaded: {message}")]
@@ -51,7 +68,11 @@ pub enum LlmError {
     /// A streamed response failed after output had been produced. `partial_text` is everything
     /// the model had said until then.
     #[error("{provider}: stream broken after {} characters of output: {message}", partial_text.chars().count())]
-    StreamBroken { provider: String, partial_text: String, message: String },
+    StreamBroken {
+        provider: String,
+        partial_text: String,
+        message: String,
+    },
 
     /// The model failed while producing its answer (e.g. Bedrock's ModelErrorException).
     #[error("{provider}: the model failed: {message}")]
@@ -91,7 +112,10 @@ impl LlmError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::RateLimited { .. } | Self::Unavailable { .. } | Self::Timeout { .. } | Self::Transport { .. }
+            Self::RateLimited { .. }
+                | Self::Unavailable { .. }
+                | Self::Timeout { .. }
+                | Self::Transport { .. }
         )
     }
 }

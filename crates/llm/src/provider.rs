@@ -6,7 +6,9 @@ use std::pin::Pin;
 use futures::{Stream, StreamExt};
 
 use crate::error::LlmError;
-use crate::types::{MalformedToolCall, Request, Response, StopReason, StreamEvent, ToolCall, Usage};
+use crate::types::{
+    MalformedToolCall, Request, Response, StopReason, StreamEvent, ToolCall, Usage,
+};
 
 /// A streamed response. It ends with `Done` or with an error.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, LlmError>> + Send>>;
@@ -47,7 +49,13 @@ pub async fn collect(mut stream: EventStream) -> Result<Response, LlmError> {
         match event? {
             StreamEvent::TextDelta(t) => text.push_str(&t),
             StreamEvent::ToolCallStart { id, name } => {
-                pending.insert(id, PendingCall { name, args: String::new() });
+                pending.insert(
+                    id,
+                    PendingCall {
+                        name,
+                        args: String::new(),
+                    },
+                );
             }
             StreamEvent::ToolCallArgsDelta { id, json } => {
                 if let Some(call) = pending.get_mut(&id) {
@@ -57,7 +65,11 @@ pub async fn collect(mut stream: EventStream) -> Result<Response, LlmError> {
             StreamEvent::ToolCallEnd { id } => {
                 if let Some(call) = pending.remove(&id) {
                     match parse_arguments(&call.args) {
-                        Ok(arguments) => tool_calls.push(ToolCall { id, name: call.name, arguments }),
+                        Ok(arguments) => tool_calls.push(ToolCall {
+                            id,
+                            name: call.name,
+                            arguments,
+                        }),
                         Err(error) => malformed.push(MalformedToolCall {
                             id,
                             name: call.name,
@@ -68,7 +80,11 @@ pub async fn collect(mut stream: EventStream) -> Result<Response, LlmError> {
                 }
             }
             StreamEvent::Usage(u) => usage.add(&u),
-            StreamEvent::Done { stop_reason, latency, model_used } => {
+            StreamEvent::Done {
+                stop_reason,
+                latency,
+                model_used,
+            } => {
                 // Calls started but never ended are incomplete: report them as malformed rather
                 // than silently dropping them.
                 for (id, call) in pending.drain() {
@@ -105,8 +121,15 @@ pub fn parse_arguments(raw: &str) -> Result<serde_json::Value, String> {
     }
     match serde_json::from_str::<serde_json::Value>(raw) {
         Ok(v @ serde_json::Value::Object(_)) => Ok(v),
-        Ok(other) => Err(format!("arguments must be a JSON object, got {}", json_kind(&other))),
-        Err(e) => Err(format!("invalid JSON at line {} column {}: {e}", e.line(), e.column())),
+        Ok(other) => Err(format!(
+            "arguments must be a JSON object, got {}",
+            json_kind(&other)
+        )),
+        Err(e) => Err(format!(
+            "invalid JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        )),
     }
 }
 
@@ -148,7 +171,11 @@ mod tests {
     }
 
     fn done() -> StreamEvent {
-        StreamEvent::Done { stop_reason: StopReason::ToolUse, latency: None, model_used: "m".into() }
+        StreamEvent::Done {
+            stop_reason: StopReason::ToolUse,
+            latency: None,
+            model_used: "m".into(),
+        }
     }
 
     #[tokio::test]
@@ -156,18 +183,35 @@ mod tests {
         let r = collect(boxed(vec![
             Ok(StreamEvent::TextDelta("Hel".into())),
             Ok(StreamEvent::TextDelta("lo".into())),
-            Ok(StreamEvent::ToolCallStart { id: "t1".into(), name: "weather".into() }),
-            Ok(StreamEvent::ToolCallArgsDelta { id: "t1".into(), json: "{\"city\": \"Pa".into() }),
-            Ok(StreamEvent::ToolCallArgsDelta { id: "t1".into(), json: "ris\"}".into() }),
+            Ok(StreamEvent::ToolCallStart {
+                id: "t1".into(),
+                name: "weather".into(),
+            }),
+            Ok(StreamEvent::ToolCallArgsDelta {
+                id: "t1".into(),
+                json: "{\"city\": \"Pa".into(),
+            }),
+            Ok(StreamEvent::ToolCallArgsDelta {
+                id: "t1".into(),
+                json: "ris\"}".into(),
+            }),
             Ok(StreamEvent::ToolCallEnd { id: "t1".into() }),
-            Ok(StreamEvent::Usage(Usage { input: 10, output: 5, cache_read: 2, cache_write: 0 })),
+            Ok(StreamEvent::Usage(Usage {
+                input: 10,
+                output: 5,
+                cache_read: 2,
+                cache_write: 0,
+            })),
             Ok(done()),
         ]))
         .await
         .unwrap();
         assert_eq!(r.text, "Hello");
         assert_eq!(r.tool_calls.len(), 1);
-        assert_eq!(r.tool_calls[0].arguments, serde_json::json!({"city": "Paris"}));
+        assert_eq!(
+            r.tool_calls[0].arguments,
+            serde_json::json!({"city": "Paris"})
+        );
         assert_eq!(r.usage.input, 10);
         assert_eq!(r.usage.cache_read, 2);
         assert_eq!(r.stop_reason, StopReason::ToolUse);
@@ -176,24 +220,46 @@ mod tests {
     #[tokio::test]
     async fn fold_treats_empty_arguments_as_empty_object_and_keeps_malformed() {
         let r = collect(boxed(vec![
-            Ok(StreamEvent::ToolCallStart { id: "a".into(), name: "now".into() }),
+            Ok(StreamEvent::ToolCallStart {
+                id: "a".into(),
+                name: "now".into(),
+            }),
             Ok(StreamEvent::ToolCallEnd { id: "a".into() }),
-            Ok(StreamEvent::ToolCallStart { id: "b".into(), name: "bad".into() }),
-            Ok(StreamEvent::ToolCallArgsDelta { id: "b".into(), json: "{\"x\": ".into() }),
+            Ok(StreamEvent::ToolCallStart {
+                id: "b".into(),
+                name: "bad".into(),
+            }),
+            Ok(StreamEvent::ToolCallArgsDelta {
+                id: "b".into(),
+                json: "{\"x\": ".into(),
+            }),
             Ok(StreamEvent::ToolCallEnd { id: "b".into() }),
             Ok(done()),
         ]))
         .await
         .unwrap();
-        assert_eq!(r.tool_calls, vec![ToolCall { id: "a".into(), name: "now".into(), arguments: serde_json::json!({}) }]);
+        assert_eq!(
+            r.tool_calls,
+            vec![ToolCall {
+                id: "a".into(),
+                name: "now".into(),
+                arguments: serde_json::json!({})
+            }]
+        );
         assert_eq!(r.malformed_tool_calls.len(), 1);
         assert_eq!(r.malformed_tool_calls[0].raw_arguments, "{\"x\": ");
-        assert!(r.malformed_tool_calls[0].error.contains("invalid JSON"), "{}", r.malformed_tool_calls[0].error);
+        assert!(
+            r.malformed_tool_calls[0].error.contains("invalid JSON"),
+            "{}",
+            r.malformed_tool_calls[0].error
+        );
     }
 
     #[tokio::test]
     async fn fold_without_done_is_a_broken_stream_with_partial_text() {
-        let err = collect(boxed(vec![Ok(StreamEvent::TextDelta("part".into()))])).await.unwrap_err();
+        let err = collect(boxed(vec![Ok(StreamEvent::TextDelta("part".into()))]))
+            .await
+            .unwrap_err();
         match err {
             LlmError::StreamBroken { partial_text, .. } => assert_eq!(partial_text, "part"),
             other => panic!("unexpected {other:?}"),

@@ -25,22 +25,31 @@ pub struct Message {
 
 impl Message {
     pub fn user(text: impl Into<String>) -> Self {
-        Self { role: Role::User, content: vec![Part::Text(text.into())] }
+        Self {
+            role: Role::User,
+            content: vec![Part::Text(text.into())],
+        }
     }
 
     pub fn assistant(text: impl Into<String>) -> Self {
-        Self { role: Role::Assistant, content: vec![Part::Text(text.into())] }
+        Self {
+            role: Role::Assistant,
+            content: vec![Part::Text(text.into())],
+        }
     }
 
     /// A user turn carrying tool results (the answer to an assistant turn's tool calls).
     pub fn tool_results(results: Vec<ToolResult>) -> Self {
-        Self { role: Role::User, content: results.into_iter().map(Part::ToolResult).collect() }
+        Self {
+            role: Role::User,
+            content: results.into_iter().map(Part::ToolResult).collect(),
+        }
     }
 }
 
-/// A piece of a message.
+/// A piece of a message. Serialised externally tagged: `{"text": "…"}`, `{"tool_call": {…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(rename_all = "snake_case")]
 pub enum Part {
     Text(String),
     /// A tool call made by the assistant.
@@ -69,15 +78,27 @@ pub struct ToolResult {
 
 impl ToolResult {
     pub fn json(call_id: impl Into<String>, value: Value) -> Self {
-        Self { call_id: call_id.into(), output: ToolOutput::Json(value), is_error: false }
+        Self {
+            call_id: call_id.into(),
+            output: ToolOutput::Json(value),
+            is_error: false,
+        }
     }
 
     pub fn text(call_id: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { call_id: call_id.into(), output: ToolOutput::Text(text.into()), is_error: false }
+        Self {
+            call_id: call_id.into(),
+            output: ToolOutput::Text(text.into()),
+            is_error: false,
+        }
     }
 
     pub fn error(call_id: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { call_id: call_id.into(), output: ToolOutput::Text(message.into()), is_error: true }
+        Self {
+            call_id: call_id.into(),
+            output: ToolOutput::Text(message.into()),
+            is_error: true,
+        }
     }
 }
 
@@ -207,10 +228,18 @@ pub enum StopReason {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     TextDelta(String),
-    ToolCallStart { id: String, name: String },
+    ToolCallStart {
+        id: String,
+        name: String,
+    },
     /// A fragment of the call's argument JSON; fragments are concatenated and parsed at the end.
-    ToolCallArgsDelta { id: String, json: String },
-    ToolCallEnd { id: String },
+    ToolCallArgsDelta {
+        id: String,
+        json: String,
+    },
+    ToolCallEnd {
+        id: String,
+    },
     Usage(Usage),
     Done {
         stop_reason: StopReason,
@@ -250,6 +279,39 @@ impl Response {
             content.push(Part::Text(self.text.clone()));
         }
         content.extend(self.tool_calls.iter().cloned().map(Part::ToolCall));
-        Message { role: Role::Assistant, content }
+        Message {
+            role: Role::Assistant,
+            content,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let m = Message {
+            role: Role::Assistant,
+            content: vec![
+                Part::Text("hi".into()),
+                Part::ToolCall(ToolCall {
+                    id: "t".into(),
+                    name: "n".into(),
+                    arguments: serde_json::json!({"a": 1}),
+                }),
+                Part::ToolResult(ToolResult::error("t", "boom")),
+            ],
+        };
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["content"][0], serde_json::json!({"text": "hi"}));
+        assert_eq!(
+            v["content"][2]["tool_result"]["output"],
+            serde_json::json!({"kind": "text", "value": "boom"})
+        );
+        assert_eq!(serde_json::from_value::<Message>(v).unwrap(), m);
+        let choice = serde_json::to_value(ToolChoice::Tool("x".into())).unwrap();
+        assert_eq!(choice, serde_json::json!({"mode": "tool", "name": "x"}));
     }
 }

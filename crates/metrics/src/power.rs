@@ -62,7 +62,11 @@ pub fn max_power(series: &Series) -> Option<f64> {
 /// Intensity Factor = NP / FTP, **FTP** in force on the activity date (not GoldenCheetah's CP
 /// default). `None` without a positive FTP.
 pub fn intensity_factor(np_w: f64, ftp_w: f64) -> Option<f64> {
-    if ftp_w <= 0.0 { None } else { ratio(np_w, ftp_w) }
+    if ftp_w <= 0.0 {
+        None
+    } else {
+        ratio(np_w, ftp_w)
+    }
 }
 
 /// Training Stress Score = s/3600 · IF² · 100 with **s = power-bearing seconds** (Strava's
@@ -78,12 +82,20 @@ pub fn tss(np_w: f64, ftp_w: f64, seconds: f64) -> Option<f64> {
 
 /// Variability Index = NP / average power, average **including zeros**.
 pub fn variability_index(np_w: f64, avg_power_w: f64) -> Option<f64> {
-    if avg_power_w <= 0.0 { None } else { ratio(np_w, avg_power_w) }
+    if avg_power_w <= 0.0 {
+        None
+    } else {
+        ratio(np_w, avg_power_w)
+    }
 }
 
 /// Efficiency Factor = NP / average HR (cycling; intervals.icu `icu_efficiency`).
 pub fn efficiency_factor(np_w: f64, avg_hr_bpm: f64) -> Option<f64> {
-    if avg_hr_bpm <= 0.0 { None } else { ratio(np_w, avg_hr_bpm) }
+    if avg_hr_bpm <= 0.0 {
+        None
+    } else {
+        ratio(np_w, avg_hr_bpm)
+    }
 }
 
 /// Work in kJ: Σ P·Δt / 1000 over the 1 Hz series (Δt = 1 s; interpolated seconds count,
@@ -116,7 +128,7 @@ pub fn xpower(power: &[f64]) -> Option<f64> {
 pub fn planned_np(segments: &[(f64, f64, f64)]) -> Option<f64> {
     let (mut total_t, mut acc) = (0.0, 0.0);
     for &(t, a, b) in segments {
-        if !(t > 0.0) {
+        if !t.is_finite() || t <= 0.0 {
             continue;
         }
         // ∫₀ᵗ (a + (b−a)u/t)⁴ du = t·(a⁴ + a³b + a²b² + ab³ + b⁴)/5.
@@ -132,7 +144,11 @@ pub fn planned_np(segments: &[(f64, f64, f64)]) -> Option<f64> {
 /// Planned-workout TSS = hours · (NP_plan / FTP)² · 100 (see [`planned_np`]).
 pub fn planned_tss(segments: &[(f64, f64, f64)], ftp_w: f64) -> Option<f64> {
     let np = planned_np(segments)?;
-    let secs: f64 = segments.iter().map(|s| s.0).filter(|t| *t > 0.0).sum();
+    let secs: f64 = segments
+        .iter()
+        .map(|s| s.0)
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .sum();
     tss(np, ftp_w, secs)
 }
 
@@ -179,7 +195,11 @@ mod tests {
         // Half an hour at IF 0.8: 0.5 · 0.64 · 100 = 32.
         assert!(close(tss(200.0, 250.0, 1800.0).unwrap(), 32.0, 1e-9));
         assert_eq!(tss(200.0, 0.0, 1800.0), None);
-        assert!(close(intensity_factor(301.0, 315.0).unwrap(), 0.955_555, 1e-5));
+        assert!(close(
+            intensity_factor(301.0, 315.0).unwrap(),
+            0.955_555,
+            1e-5
+        ));
     }
 
     #[test]
@@ -225,7 +245,11 @@ mod tests {
         // Ramp 0 → 300 W over 10 min: ∫p⁴ / T = 300⁴/5 exactly, not the midpoint's 150⁴.
         let np = planned_np(&[(600.0, 0.0, 300.0)]).unwrap();
         assert!(close(np, 300.0 * 0.2f64.powf(0.25), 1e-9));
-        assert!(close(planned_tss(&[(3600.0, 250.0, 250.0)], 250.0).unwrap(), 100.0, 1e-9));
+        assert!(close(
+            planned_tss(&[(3600.0, 250.0, 250.0)], 250.0).unwrap(),
+            100.0,
+            1e-9
+        ));
         assert_eq!(planned_np(&[]), None);
     }
 }

@@ -124,7 +124,9 @@ impl Series {
     fn build(records: &[Record], off: &[(i64, i64)]) -> Series {
         let mut s = Series::default();
         let cap = match (records.first(), records.last()) {
-            (Some(a), Some(b)) => usize::try_from(b.t - a.t + 1).unwrap_or(0).min(records.len() * 2 + 64),
+            (Some(a), Some(b)) => usize::try_from(b.t - a.t + 1)
+                .unwrap_or(0)
+                .min(records.len() * 2 + 64),
             _ => 0,
         };
         s.reserve(cap);
@@ -146,7 +148,12 @@ impl Series {
             let cur = Sample::of(r);
             match prev {
                 None => {
-                    s.segments.push(Segment { start: 0, end: 0, t_start: r.t, gap_before_s: 0 });
+                    s.segments.push(Segment {
+                        start: 0,
+                        end: 0,
+                        t_start: r.t,
+                        gap_before_s: 0,
+                    });
                 }
                 Some((pt, ps)) => {
                     let dt = r.t - pt;
@@ -156,14 +163,24 @@ impl Series {
                     }
                     // Only a gap can hide a pause; Δt = 1 needs no fill either way.
                     let timer_stopped = dt > 1
-                        && off.iter().any(|&(stop, start)| pt <= stop && stop < r.t && start <= r.t);
+                        && off
+                            .iter()
+                            .any(|&(stop, start)| pt <= stop && stop < r.t && start <= r.t);
                     if dt >= GAP_THRESHOLD_S || timer_stopped {
                         s.close_segment();
                         let start = s.len();
-                        s.segments.push(Segment { start, end: start, t_start: r.t, gap_before_s: dt - 1 });
+                        s.segments.push(Segment {
+                            start,
+                            end: start,
+                            t_start: r.t,
+                            gap_before_s: dt - 1,
+                        });
                     } else {
                         for k in 1..dt {
-                            s.push(Sample::lerp(ps, cur, k as f64 / dt as f64), any_motion_channel);
+                            s.push(
+                                Sample::lerp(ps, cur, k as f64 / dt as f64),
+                                any_motion_channel,
+                            );
                         }
                     }
                 }
@@ -237,10 +254,17 @@ impl Series {
             return self.power.clone();
         }
         let cap = self.len() as i64;
-        let zeros: i64 = self.segments.iter().map(|g| g.gap_before_s.clamp(0, cap)).sum();
+        let zeros: i64 = self
+            .segments
+            .iter()
+            .map(|g| g.gap_before_s.clamp(0, cap))
+            .sum();
         let mut out = Vec::with_capacity(self.len() + zeros as usize);
         for g in &self.segments {
-            out.extend(std::iter::repeat_n(0.0, g.gap_before_s.clamp(0, cap) as usize));
+            out.extend(std::iter::repeat_n(
+                0.0,
+                g.gap_before_s.clamp(0, cap) as usize,
+            ));
             out.extend_from_slice(&self.power[g.start..g.end]);
         }
         out
@@ -253,7 +277,13 @@ mod tests {
     use ride::{TimerEvent, TimerEventKind};
 
     fn rec(t: i64, p: Option<u16>) -> Record {
-        Record { t, power_w: p, heart_rate_bpm: Some(120), speed_mps: Some(8.0), ..Default::default() }
+        Record {
+            t,
+            power_w: p,
+            heart_rate_bpm: Some(120),
+            speed_mps: Some(8.0),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -265,7 +295,12 @@ mod tests {
         assert_eq!(s.len(), 27);
         assert_eq!(s.segments.len(), 1);
         // Linear fill between 100 W at t=9 and 180 W at t=17: 10 W per second.
-        assert_eq!(&s.power[9..18], &[100.0, 110.0, 120.0, 130.0, 140.0, 150.0, 160.0, 170.0, 180.0]);
+        assert_eq!(
+            &s.power[9..18],
+            &[
+                100.0, 110.0, 120.0, 130.0, 140.0, 150.0, 160.0, 170.0, 180.0
+            ]
+        );
         assert_eq!(s.power_seconds(), 27);
         assert_eq!(s.moving_seconds(), 27);
     }
@@ -277,7 +312,15 @@ mod tests {
         let s = Series::from_records(&rs);
         assert_eq!(s.len(), 600);
         assert_eq!(s.segments.len(), 2);
-        assert_eq!(s.segments[1], Segment { start: 300, end: 600, t_start: 900, gap_before_s: 600 });
+        assert_eq!(
+            s.segments[1],
+            Segment {
+                start: 300,
+                end: 600,
+                t_start: 900,
+                gap_before_s: 600
+            }
+        );
         // MMP series: the 600 s pause is zero-filled (capped at the series length, 600).
         let m = s.mmp_power();
         assert_eq!(m.len(), 1200);
@@ -296,7 +339,12 @@ mod tests {
 
     #[test]
     fn missing_power_is_not_coasting() {
-        let rs = vec![rec(0, Some(100)), rec(1, None), rec(2, Some(0)), rec(3, Some(100))];
+        let rs = vec![
+            rec(0, Some(100)),
+            rec(1, None),
+            rec(2, Some(0)),
+            rec(3, Some(100)),
+        ];
         let s = Series::from_records(&rs);
         assert_eq!(s.power, vec![100.0, 0.0, 0.0, 100.0]);
         assert_eq!(s.has_power, vec![true, false, true, true]);
@@ -323,9 +371,18 @@ mod tests {
         let activity = Activity {
             records: rs,
             timer_events: vec![
-                TimerEvent { t: 0, kind: TimerEventKind::Start },
-                TimerEvent { t: 9, kind: TimerEventKind::Stop },
-                TimerEvent { t: 18, kind: TimerEventKind::Start },
+                TimerEvent {
+                    t: 0,
+                    kind: TimerEventKind::Start,
+                },
+                TimerEvent {
+                    t: 9,
+                    kind: TimerEventKind::Stop,
+                },
+                TimerEvent {
+                    t: 18,
+                    kind: TimerEventKind::Start,
+                },
             ],
             ..Default::default()
         };
@@ -339,16 +396,45 @@ mod tests {
     #[test]
     fn moving_uses_speed_power_or_cadence() {
         let rs = vec![
-            Record { t: 0, speed_mps: Some(0.2), ..Default::default() },
-            Record { t: 1, speed_mps: Some(0.2), cadence_rpm: Some(60), ..Default::default() },
-            Record { t: 2, speed_mps: Some(3.0), ..Default::default() },
-            Record { t: 3, speed_mps: Some(0.0), power_w: Some(50), ..Default::default() },
+            Record {
+                t: 0,
+                speed_mps: Some(0.2),
+                ..Default::default()
+            },
+            Record {
+                t: 1,
+                speed_mps: Some(0.2),
+                cadence_rpm: Some(60),
+                ..Default::default()
+            },
+            Record {
+                t: 2,
+                speed_mps: Some(3.0),
+                ..Default::default()
+            },
+            Record {
+                t: 3,
+                speed_mps: Some(0.0),
+                power_w: Some(50),
+                ..Default::default()
+            },
         ];
-        assert_eq!(Series::from_records(&rs).moving, vec![false, true, true, true]);
+        assert_eq!(
+            Series::from_records(&rs).moving,
+            vec![false, true, true, true]
+        );
         // HR only: no way to tell rest from motion, so everything counts as moving.
         let rs = vec![
-            Record { t: 0, heart_rate_bpm: Some(100), ..Default::default() },
-            Record { t: 1, heart_rate_bpm: Some(100), ..Default::default() },
+            Record {
+                t: 0,
+                heart_rate_bpm: Some(100),
+                ..Default::default()
+            },
+            Record {
+                t: 1,
+                heart_rate_bpm: Some(100),
+                ..Default::default()
+            },
         ];
         assert_eq!(Series::from_records(&rs).moving_seconds(), 2);
     }

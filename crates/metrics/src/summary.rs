@@ -20,7 +20,8 @@ pub enum LoadSource {
 }
 
 /// Mean-maximal power curve of one activity (or the best over many): `watts[i]` is the best
-/// mean power over `durations_s[i]` seconds. Durations ascending; watts non-increasing.
+/// mean power held for at least `durations_s[i]` seconds (see `curve::power_curve`). Durations
+/// ascending; watts non-increasing.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PowerCurve {
     pub durations_s: Vec<u32>,

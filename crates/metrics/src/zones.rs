@@ -14,15 +14,28 @@ use crate::series::Series;
 /// Coggan power zone lower bounds, % of FTP: Z1 Active Recovery, Z2 Endurance, Z3 Tempo,
 /// Z4 Threshold, Z5 VO2Max, Z6 Anaerobic, Z7 Neuromuscular.
 pub const COGGAN_POWER_PCT: [f64; 7] = [0.0, 55.0, 75.0, 90.0, 105.0, 120.0, 150.0];
-pub const COGGAN_POWER_NAMES: [&str; 7] =
-    ["Active Recovery", "Endurance", "Tempo", "Threshold", "VO2Max", "Anaerobic", "Neuromuscular"];
+pub const COGGAN_POWER_NAMES: [&str; 7] = [
+    "Active Recovery",
+    "Endurance",
+    "Tempo",
+    "Threshold",
+    "VO2Max",
+    "Anaerobic",
+    "Neuromuscular",
+];
 
 /// Sweet spot band, % of FTP (not a Coggan zone).
 pub const SWEET_SPOT_PCT: (f64, f64) = (88.0, 93.0);
 
 /// Coggan heart-rate zone lower bounds, % of LTHR (GoldenCheetah's and sweatpy's defaults).
 pub const COGGAN_HR_PCT: [f64; 5] = [0.0, 68.0, 83.0, 94.0, 105.0];
-pub const COGGAN_HR_NAMES: [&str; 5] = ["Active Recovery", "Endurance", "Tempo", "Threshold", "VO2Max"];
+pub const COGGAN_HR_NAMES: [&str; 5] = [
+    "Active Recovery",
+    "Endurance",
+    "Tempo",
+    "Threshold",
+    "VO2Max",
+];
 
 /// Friel cycling heart-rate zone lower bounds, % of LTHR. Friel publishes integer ranges
 /// (Z1 < 81, Z2 81–89, Z3 90–93, Z4 94–99, Z5a 100–102, Z5b 103–106, Z5c > 106); read as
@@ -62,27 +75,50 @@ fn build(threshold: f64, pct: &[f64], names: &[&str], ids: &[&str]) -> Vec<Zone>
 
 /// Coggan 7 power zones for an FTP (W).
 pub fn power_zones(ftp_w: f64) -> Vec<Zone> {
-    build(ftp_w, &COGGAN_POWER_PCT, &COGGAN_POWER_NAMES, &["Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7"])
+    build(
+        ftp_w,
+        &COGGAN_POWER_PCT,
+        &COGGAN_POWER_NAMES,
+        &["Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7"],
+    )
 }
 
 /// Coggan 5 heart-rate zones on LTHR (bpm) — the default HR zone model.
 pub fn hr_zones_coggan(lthr_bpm: f64) -> Vec<Zone> {
-    build(lthr_bpm, &COGGAN_HR_PCT, &COGGAN_HR_NAMES, &["Z1", "Z2", "Z3", "Z4", "Z5"])
+    build(
+        lthr_bpm,
+        &COGGAN_HR_PCT,
+        &COGGAN_HR_NAMES,
+        &["Z1", "Z2", "Z3", "Z4", "Z5"],
+    )
 }
 
 /// Friel 7 cycling heart-rate zones on LTHR (bpm), selectable instead of Coggan's 5.
 pub fn hr_zones_friel(lthr_bpm: f64) -> Vec<Zone> {
-    build(lthr_bpm, &FRIEL_HR_PCT, &FRIEL_HR_NAMES, &["Z1", "Z2", "Z3", "Z4", "Z5a", "Z5b", "Z5c"])
+    build(
+        lthr_bpm,
+        &FRIEL_HR_PCT,
+        &FRIEL_HR_NAMES,
+        &["Z1", "Z2", "Z3", "Z4", "Z5a", "Z5b", "Z5c"],
+    )
 }
 
 /// Index of the `[lo, hi)` zone holding `value`, given the zones' lower bounds in ascending
 /// order: the last bound ≤ value (zone 0 for anything below the first bound).
 #[inline]
 pub fn zone_index(lower_bounds: &[f64], value: f64) -> usize {
-    lower_bounds.iter().rposition(|&lo| lo <= value).unwrap_or(0)
+    lower_bounds
+        .iter()
+        .rposition(|&lo| lo <= value)
+        .unwrap_or(0)
 }
 
-fn time_in<const N: usize>(values: &[f64], counted: impl Fn(usize) -> bool, threshold: f64, pct: &[f64; N]) -> [f64; N] {
+fn time_in<const N: usize>(
+    values: &[f64],
+    counted: impl Fn(usize) -> bool,
+    threshold: f64,
+    pct: &[f64; N],
+) -> [f64; N] {
     let mut lo = [0.0; N];
     for (l, p) in lo.iter_mut().zip(pct) {
         *l = threshold * p / 100.0;
@@ -99,7 +135,12 @@ fn time_in<const N: usize>(values: &[f64], counted: impl Fn(usize) -> bool, thre
 /// Seconds in each Coggan power zone over the samples that carry power (zeros in Z1, missing
 /// readings nowhere). Sums to [`Series::power_seconds`].
 pub fn time_in_power_zones(series: &Series, ftp_w: f64) -> [f64; 7] {
-    time_in(&series.power, |i| series.has_power[i], ftp_w, &COGGAN_POWER_PCT)
+    time_in(
+        &series.power,
+        |i| series.has_power[i],
+        ftp_w,
+        &COGGAN_POWER_PCT,
+    )
 }
 
 /// Seconds in each Coggan HR zone over the samples with a heart rate. Sums to the seconds with
@@ -136,7 +177,10 @@ mod tests {
         // Every watt (and every tenth of a watt) 0..2000 lands in exactly one zone.
         for tenth in 0..=20_000 {
             let w = tenth as f64 / 10.0;
-            let hits = z.iter().filter(|z| z.lo <= w && z.hi.is_none_or(|hi| w < hi)).count();
+            let hits = z
+                .iter()
+                .filter(|z| z.lo <= w && z.hi.is_none_or(|hi| w < hi))
+                .count();
             assert_eq!(hits, 1, "{w} W in {hits} zones");
             let i = zone_index(&lo, w);
             assert!(z[i].lo <= w && z[i].hi.is_none_or(|hi| w < hi));
@@ -153,7 +197,10 @@ mod tests {
         let lo: Vec<f64> = z.iter().map(|z| z.lo).collect();
         assert_eq!(lo, vec![0.0, 115.6, 141.1, 159.8, 178.5]);
         let f = hr_zones_friel(100.0);
-        assert_eq!(f.iter().map(|z| z.lo).collect::<Vec<_>>(), vec![0.0, 81.0, 90.0, 94.0, 100.0, 103.0, 107.0]);
+        assert_eq!(
+            f.iter().map(|z| z.lo).collect::<Vec<_>>(),
+            vec![0.0, 81.0, 90.0, 94.0, 100.0, 103.0, 107.0]
+        );
         assert_eq!(f[6].id, "Z5c");
         let flo: Vec<f64> = f.iter().map(|z| z.lo).collect();
         assert_eq!(zone_index(&flo, 106.9), 5);

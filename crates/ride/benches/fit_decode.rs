@@ -14,8 +14,11 @@ const FILES: &[&str] = &[
 ];
 
 fn fixture(name: &str) -> Option<Vec<u8>> {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/fit"))
-        .join(name);
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/fit"
+    ))
+    .join(name);
     std::fs::read(path).ok()
 }
 
@@ -30,7 +33,10 @@ fn main() {
 #[divan::bench(args = FILES)]
 fn decode(bencher: Bencher, name: &str) {
     let bytes = fixture(name).expect("fixture present (checked in main)");
-    let records = ride::fit::decode_bytes(&bytes).expect("fixture decodes").records.len();
+    let records = ride::fit::decode_bytes(&bytes)
+        .expect("fixture decodes")
+        .records
+        .len();
     bencher
         .counter(divan::counter::ItemsCount::new(records))
         .bench(|| ride::fit::decode_bytes(divan::black_box(&bytes)).expect("fixture decodes"));

@@ -19,7 +19,9 @@
 use jiff::Timestamp;
 use thiserror::Error;
 
-use crate::model::{Environment, Lap, Record, Session, Sport, SportKind, TimerEvent, TimerEventKind};
+use crate::model::{
+    Environment, Lap, Record, Session, Sport, SportKind, TimerEvent, TimerEventKind,
+};
 
 /// Seconds between the Unix epoch and the FIT epoch (1989-12-31 00:00:00 UTC).
 pub const FIT_EPOCH_UNIX_OFFSET: i64 = 631_065_600;
@@ -35,7 +37,9 @@ const HEADER_SIZE: u8 = 14;
 /// Errors writing a FIT file. Each names the message index or value at fault.
 #[derive(Debug, Error, PartialEq)]
 pub enum FitEncodeError {
-    #[error("record #{index}: timestamp {t} (Unix s) is before the FIT epoch 1989-12-31T00:00:00Z or beyond 2106")]
+    #[error(
+        "record #{index}: timestamp {t} (Unix s) is before the FIT epoch 1989-12-31T00:00:00Z or beyond 2106"
+    )]
     TimestampOutOfRange { index: usize, t: i64 },
     #[error("record #{index}: timestamp {t} goes back in time (previous record at {previous})")]
     TimestampOutOfOrder { index: usize, t: i64, previous: i64 },
@@ -56,8 +60,8 @@ pub enum FitEncodeError {
 /// FIT protocol document describes. `crc` is the running value (0 to start).
 pub fn crc16(mut crc: u16, bytes: &[u8]) -> u16 {
     const TABLE: [u16; 16] = [
-        0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401, 0xA001, 0x6C00, 0x7800, 0xB401,
-        0x5000, 0x9C01, 0x8801, 0x4400,
+        0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401, 0xA001, 0x6C00, 0x7800,
+        0xB401, 0x5000, 0x9C01, 0x8801, 0x4400,
     ];
     for &b in bytes {
         let tmp = TABLE[usize::from(crc & 0xF)];
@@ -109,7 +113,8 @@ fn su32(value: f64, scale: f64, offset: f64) -> Option<u32> {
 pub fn degrees_to_semicircles(deg: f64) -> Option<i32> {
     let raw = (deg * (2f64.powi(31) / 180.0)).round();
     // i32::MAX is the invalid sentinel, so the valid range stops one short of it.
-    (raw.is_finite() && raw >= f64::from(i32::MIN + 1) && raw < f64::from(i32::MAX)).then_some(raw as i32)
+    (raw.is_finite() && raw >= f64::from(i32::MIN + 1) && raw < f64::from(i32::MAX))
+        .then_some(raw as i32)
 }
 
 /// Semicircles → degrees.
@@ -171,13 +176,34 @@ const SUB_SPORT_NAMES: &[(u8, &str)] = &[
 ];
 
 impl FitSport {
-    pub const ROAD_CYCLING: FitSport = FitSport { sport: 2, sub_sport: 7 };
-    pub const INDOOR_CYCLING: FitSport = FitSport { sport: 2, sub_sport: 6 };
-    pub const VIRTUAL_CYCLING: FitSport = FitSport { sport: 2, sub_sport: 58 };
-    pub const RUNNING: FitSport = FitSport { sport: 1, sub_sport: 0 };
-    pub const TREADMILL: FitSport = FitSport { sport: 1, sub_sport: 1 };
-    pub const STRENGTH: FitSport = FitSport { sport: 10, sub_sport: 20 };
-    pub const GENERIC: FitSport = FitSport { sport: 0, sub_sport: 0 };
+    pub const ROAD_CYCLING: FitSport = FitSport {
+        sport: 2,
+        sub_sport: 7,
+    };
+    pub const INDOOR_CYCLING: FitSport = FitSport {
+        sport: 2,
+        sub_sport: 6,
+    };
+    pub const VIRTUAL_CYCLING: FitSport = FitSport {
+        sport: 2,
+        sub_sport: 58,
+    };
+    pub const RUNNING: FitSport = FitSport {
+        sport: 1,
+        sub_sport: 0,
+    };
+    pub const TREADMILL: FitSport = FitSport {
+        sport: 1,
+        sub_sport: 1,
+    };
+    pub const STRENGTH: FitSport = FitSport {
+        sport: 10,
+        sub_sport: 20,
+    };
+    pub const GENERIC: FitSport = FitSport {
+        sport: 0,
+        sub_sport: 0,
+    };
 
     /// From FIT profile names ("cycling", "virtual_activity"); None for a name outside the subset
     /// in this module.
@@ -192,8 +218,14 @@ impl FitSport {
 
     /// The FIT profile names of this pair, when in the subset known here.
     pub fn names(self) -> (Option<&'static str>, Option<&'static str>) {
-        let s = SPORT_NAMES.iter().find(|(v, _)| *v == self.sport).map(|(_, n)| *n);
-        let ss = SUB_SPORT_NAMES.iter().find(|(v, _)| *v == self.sub_sport).map(|(_, n)| *n);
+        let s = SPORT_NAMES
+            .iter()
+            .find(|(v, _)| *v == self.sport)
+            .map(|(_, n)| *n);
+        let ss = SUB_SPORT_NAMES
+            .iter()
+            .find(|(v, _)| *v == self.sub_sport)
+            .map(|(_, n)| *n);
         (s, ss)
     }
 
@@ -201,7 +233,10 @@ impl FitSport {
     pub fn from_kind(kind: SportKind) -> FitSport {
         let env = kind.environment;
         match kind.sport {
-            Sport::Ride if kind.e_bike => FitSport { sport: 21, sub_sport: 0 },
+            Sport::Ride if kind.e_bike => FitSport {
+                sport: 21,
+                sub_sport: 0,
+            },
             Sport::Ride => match env {
                 Environment::Outdoor => FitSport::ROAD_CYCLING,
                 Environment::Indoor => FitSport::INDOOR_CYCLING,
@@ -210,20 +245,44 @@ impl FitSport {
             Sport::Run => match env {
                 Environment::Outdoor => FitSport::RUNNING,
                 Environment::Indoor => FitSport::TREADMILL,
-                Environment::Virtual => FitSport { sport: 1, sub_sport: 58 },
+                Environment::Virtual => FitSport {
+                    sport: 1,
+                    sub_sport: 58,
+                },
             },
             Sport::Swim => match env {
-                Environment::Outdoor => FitSport { sport: 5, sub_sport: 18 },
-                _ => FitSport { sport: 5, sub_sport: 17 },
+                Environment::Outdoor => FitSport {
+                    sport: 5,
+                    sub_sport: 18,
+                },
+                _ => FitSport {
+                    sport: 5,
+                    sub_sport: 17,
+                },
             },
             Sport::Strength => FitSport::STRENGTH,
             Sport::Rowing => match env {
-                Environment::Outdoor => FitSport { sport: 15, sub_sport: 0 },
-                _ => FitSport { sport: 4, sub_sport: 14 },
+                Environment::Outdoor => FitSport {
+                    sport: 15,
+                    sub_sport: 0,
+                },
+                _ => FitSport {
+                    sport: 4,
+                    sub_sport: 14,
+                },
             },
-            Sport::Walk => FitSport { sport: 11, sub_sport: 0 },
-            Sport::Hike => FitSport { sport: 17, sub_sport: 0 },
-            Sport::Ski => FitSport { sport: 13, sub_sport: 0 },
+            Sport::Walk => FitSport {
+                sport: 11,
+                sub_sport: 0,
+            },
+            Sport::Hike => FitSport {
+                sport: 17,
+                sub_sport: 0,
+            },
+            Sport::Ski => FitSport {
+                sport: 13,
+                sub_sport: 0,
+            },
             Sport::Other => FitSport::GENERIC,
         }
     }
@@ -232,17 +291,23 @@ impl FitSport {
 // ---------------------------------------------------------------------------------------------
 // Low-level message encoder
 
+/// (field number, size in bytes, base type).
+type FieldDef = (u8, u8, u8);
+
 /// One message under construction: its field definitions and the matching value bytes.
 struct Msg {
     global: u16,
-    /// (field number, size in bytes, base type).
-    defs: Vec<(u8, u8, u8)>,
+    defs: Vec<FieldDef>,
     data: Vec<u8>,
 }
 
 impl Msg {
     fn new(global: u16) -> Self {
-        Msg { global, defs: Vec::with_capacity(16), data: Vec::with_capacity(64) }
+        Msg {
+            global,
+            defs: Vec::with_capacity(16),
+            data: Vec::with_capacity(64),
+        }
     }
     fn raw(&mut self, num: u8, base_type: u8, bytes: &[u8]) -> &mut Self {
         self.defs.push((num, bytes.len() as u8, base_type));
@@ -293,7 +358,9 @@ impl Msg {
     }
     /// Null-terminated UTF-8, cut at a character boundary to fit the 255-byte field limit.
     fn string(&mut self, num: u8, s: Option<&str>) -> &mut Self {
-        let Some(s) = s.filter(|s| !s.is_empty()) else { return self };
+        let Some(s) = s.filter(|s| !s.is_empty()) else {
+            return self;
+        };
         let mut end = s.len().min(254);
         while !s.is_char_boundary(end) {
             end -= 1;
@@ -309,7 +376,7 @@ impl Msg {
 struct Encoder {
     buf: Vec<u8>,
     /// Layout currently bound to each local message number (global number + field defs).
-    locals: Vec<(u16, Vec<(u8, u8, u8)>)>,
+    locals: Vec<(u16, Vec<FieldDef>)>,
     /// Next local number to rebind when all 16 are in use (round robin: deterministic).
     next_evict: usize,
 }
@@ -318,11 +385,19 @@ impl Encoder {
     fn new() -> Self {
         let mut buf = Vec::with_capacity(64 * 1024);
         buf.resize(usize::from(HEADER_SIZE), 0);
-        Encoder { buf, locals: Vec::new(), next_evict: 0 }
+        Encoder {
+            buf,
+            locals: Vec::new(),
+            next_evict: 0,
+        }
     }
 
     fn write(&mut self, msg: &Msg) {
-        let local = match self.locals.iter().position(|(g, d)| *g == msg.global && *d == msg.defs) {
+        let local = match self
+            .locals
+            .iter()
+            .position(|(g, d)| *g == msg.global && *d == msg.defs)
+        {
             Some(i) => i,
             None => {
                 let i = if self.locals.len() < 16 {
@@ -354,7 +429,8 @@ impl Encoder {
     /// Header with the data size and its own CRC, then the file CRC over header + data.
     fn finish(mut self) -> Result<Vec<u8>, FitEncodeError> {
         let data_size = self.buf.len() - usize::from(HEADER_SIZE);
-        let size32 = u32::try_from(data_size).map_err(|_| FitEncodeError::TooLarge { size: data_size })?;
+        let size32 =
+            u32::try_from(data_size).map_err(|_| FitEncodeError::TooLarge { size: data_size })?;
         let mut header = [0u8; 14];
         header[0] = HEADER_SIZE;
         header[1] = PROTOCOL_VERSION;
@@ -492,12 +568,15 @@ impl ActivityWriter {
         enc.write(&dev);
 
         let mut sp = Msg::new(MESG_SPORT);
-        sp.enum_(0, Some(sport.sport)).enum_(1, Some(sport.sub_sport));
+        sp.enum_(0, Some(sport.sport))
+            .enum_(1, Some(sport.sub_sport));
         enc.write(&sp);
 
         if zones != Zones::default() {
             let mut z = Msg::new(MESG_ZONES_TARGET);
-            z.u8(1, zones.max_hr_bpm).u8(2, zones.threshold_hr_bpm).u16(3, zones.ftp_w);
+            z.u8(1, zones.max_hr_bpm)
+                .u8(2, zones.threshold_hr_bpm)
+                .u16(3, zones.ftp_w);
             enc.write(&z);
         }
 
@@ -534,12 +613,17 @@ impl ActivityWriter {
     }
 
     /// Appends one `record`. Timestamps must not go backwards. Values a FIT field cannot hold
-    /// (NaN, negative speed, altitude beyond −500…12 606 m for `altitude`) are left out.
+    /// (NaN, negative speed, altitude below −500 m) are left out.
     pub fn record(&mut self, r: &Record) -> Result<&mut Self, FitEncodeError> {
         let index = self.records;
-        let t = unix_to_fit_time(r.t).ok_or(FitEncodeError::TimestampOutOfRange { index, t: r.t })?;
+        let t =
+            unix_to_fit_time(r.t).ok_or(FitEncodeError::TimestampOutOfRange { index, t: r.t })?;
         if let Some(previous) = self.last_unix.filter(|&p| r.t < p) {
-            return Err(FitEncodeError::TimestampOutOfOrder { index, t: r.t, previous });
+            return Err(FitEncodeError::TimestampOutOfOrder {
+                index,
+                t: r.t,
+                previous,
+            });
         }
         let mut m = Msg::new(MESG_RECORD);
         m.u32(FIELD_TIMESTAMP, Some(t));
@@ -549,17 +633,23 @@ impl ActivityWriter {
         ) {
             m.s32(0, Some(lat)).s32(1, Some(lon));
         }
-        let alt = r.altitude_m.map(f64::from);
-        m.u16(2, alt.and_then(|a| su16(a, 5.0, 500.0)))
-            .u8(3, r.heart_rate_bpm)
+        // Speed and altitude go only into `enhanced_speed` / `enhanced_altitude` (u32), as current
+        // head units write them: writing the 16-bit `speed` / `altitude` too would make decoders
+        // that expand those into their enhanced components hold two copies of one value (and
+        // rustyfit's float expansion can come out 1 mm/s low).
+        m.u8(3, r.heart_rate_bpm)
             .u8(4, r.cadence_rpm)
-            .u32(5, r.distance_m.and_then(|d| su32(d, 100.0, 0.0)));
-        let speed = r.speed_mps.map(f64::from);
-        m.u16(6, speed.and_then(|s| su16(s, 1000.0, 0.0)))
+            .u32(5, r.distance_m.and_then(|d| su32(d, 100.0, 0.0)))
             .u16(7, r.power_w)
             .s8(13, r.temperature_c)
-            .u32(73, speed.and_then(|s| su32(s, 1000.0, 0.0)))
-            .u32(78, alt.and_then(|a| su32(a, 5.0, 500.0)));
+            .u32(
+                73,
+                r.speed_mps.and_then(|s| su32(f64::from(s), 1000.0, 0.0)),
+            )
+            .u32(
+                78,
+                r.altitude_m.and_then(|a| su32(f64::from(a), 5.0, 500.0)),
+            );
         self.enc.write(&m);
         self.records += 1;
         self.last_unix = Some(r.t);
@@ -569,7 +659,10 @@ impl ActivityWriter {
 
     /// A timer start/stop event (auto-pause and resume).
     pub fn timer_event(&mut self, e: &TimerEvent) -> Result<&mut Self, FitEncodeError> {
-        let t = unix_to_fit_time(e.t).ok_or(FitEncodeError::TimestampOutOfRange { index: self.records, t: e.t })?;
+        let t = unix_to_fit_time(e.t).ok_or(FitEncodeError::TimestampOutOfRange {
+            index: self.records,
+            t: e.t,
+        })?;
         let kind = match e.kind {
             TimerEventKind::Start => EVENT_TYPE_START,
             TimerEventKind::Stop => EVENT_TYPE_STOP,
@@ -595,7 +688,10 @@ impl ActivityWriter {
             .enum_(0, Some(EVENT_LAP))
             .enum_(1, Some(EVENT_TYPE_STOP))
             .u32(2, Some(start))
-            .u32(7, lap.total_elapsed_time_s.and_then(|v| su32(v, 1000.0, 0.0)))
+            .u32(
+                7,
+                lap.total_elapsed_time_s.and_then(|v| su32(v, 1000.0, 0.0)),
+            )
             .u32(8, lap.total_timer_time_s.and_then(|v| su32(v, 1000.0, 0.0)))
             .u32(9, lap.total_distance_m.and_then(|v| su32(v, 100.0, 0.0)))
             .u16(13, lap.avg_speed_mps.and_then(|v| su16(v, 1000.0, 0.0)))
@@ -623,7 +719,9 @@ impl ActivityWriter {
             None => self.start,
         };
         let end = match s.total_elapsed_time_s {
-            Some(e) if e.is_finite() && e >= 0.0 => start.saturating_add(e.round() as u32).max(self.last_time),
+            Some(e) if e.is_finite() && e >= 0.0 => {
+                start.saturating_add(e.round() as u32).max(self.last_time)
+            }
             _ => self.last_time,
         };
         if self.timer_running {
@@ -635,7 +733,10 @@ impl ActivityWriter {
             .and_then(|sp| FitSport::from_names(sp, s.fit_sub_sport.as_deref()))
             .or_else(|| s.sport.map(FitSport::from_kind))
             .unwrap_or(self.sport);
-        let num_laps = s.num_laps.and_then(|n| u16::try_from(n).ok()).or((self.laps > 0).then_some(self.laps));
+        let num_laps = s
+            .num_laps
+            .and_then(|n| u16::try_from(n).ok())
+            .or((self.laps > 0).then_some(self.laps));
         let mut m = Msg::new(MESG_SESSION);
         m.u16(FIELD_MESSAGE_INDEX, Some(self.sessions))
             .u32(FIELD_TIMESTAMP, Some(end))
@@ -666,7 +767,10 @@ impl ActivityWriter {
             .u32(48, s.total_work_j.and_then(|v| su32(v, 1.0, 0.0)));
         self.enc.write(&m);
         self.sessions += 1;
-        self.total_timer_s += s.total_timer_time_s.filter(|v| v.is_finite()).unwrap_or(0.0);
+        self.total_timer_s += s
+            .total_timer_time_s
+            .filter(|v| v.is_finite())
+            .unwrap_or(0.0);
         self.last_time = self.last_time.max(end);
         Ok(self)
     }
@@ -706,9 +810,15 @@ pub enum StepDuration {
 pub enum StepTarget {
     Open,
     /// A power range in whole percent of FTP (FIT workout power values 0–1000 are %FTP).
-    PowerPercentFtp { low: u16, high: u16 },
+    PowerPercentFtp {
+        low: u16,
+        high: u16,
+    },
     /// A power range in watts (written as W + 1000, the FIT convention for absolute power).
-    PowerWatts { low: u16, high: u16 },
+    PowerWatts {
+        low: u16,
+        high: u16,
+    },
 }
 
 /// FIT `intensity` of a step.
@@ -725,8 +835,16 @@ pub enum StepIntensity {
 /// One step of a structured workout, or a block repeated `times` times.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkoutStep {
-    Step { name: Option<String>, duration: StepDuration, target: StepTarget, intensity: StepIntensity },
-    Repeat { times: u32, steps: Vec<WorkoutStep> },
+    Step {
+        name: Option<String>,
+        duration: StepDuration,
+        target: StepTarget,
+        intensity: StepIntensity,
+    },
+    Repeat {
+        times: u32,
+        steps: Vec<WorkoutStep>,
+    },
 }
 
 /// Builds a FIT workout file: `file_id(type=workout), workout, workout_step…`.
@@ -752,7 +870,13 @@ const TARGET_POWER: u8 = 4;
 impl WorkoutWriter {
     /// `created` is the file's `time_created` (passed in so output is reproducible).
     pub fn new(name: &str, sport: FitSport, created: Timestamp) -> Self {
-        WorkoutWriter { name: name.to_owned(), sport, created, ident: DeviceIdent::default(), steps: Vec::new() }
+        WorkoutWriter {
+            name: name.to_owned(),
+            sport,
+            created,
+            ident: DeviceIdent::default(),
+            steps: Vec::new(),
+        }
     }
 
     pub fn device(mut self, ident: DeviceIdent) -> Self {
@@ -766,11 +890,21 @@ impl WorkoutWriter {
     }
 
     /// A simple step: `seconds` at `low`–`high` % FTP.
-    pub fn power_step(self, name: Option<&str>, seconds: f64, low_pct: u16, high_pct: u16, intensity: StepIntensity) -> Self {
+    pub fn power_step(
+        self,
+        name: Option<&str>,
+        seconds: f64,
+        low_pct: u16,
+        high_pct: u16,
+        intensity: StepIntensity,
+    ) -> Self {
         self.step(WorkoutStep::Step {
             name: name.map(str::to_owned),
             duration: StepDuration::Time(seconds),
-            target: StepTarget::PowerPercentFtp { low: low_pct, high: high_pct },
+            target: StepTarget::PowerPercentFtp {
+                low: low_pct,
+                high: high_pct,
+            },
             intensity,
         })
     }
@@ -788,10 +922,17 @@ impl WorkoutWriter {
         let n = u16::try_from(flat.len())
             .ok()
             .filter(|&n| n < u16::MAX)
-            .ok_or_else(|| FitEncodeError::InvalidStep { index: flat.len(), reason: "more than 65534 steps".into() })?;
+            .ok_or_else(|| FitEncodeError::InvalidStep {
+                index: flat.len(),
+                reason: "more than 65534 steps".into(),
+            })?;
 
         let mut enc = Encoder::new();
-        enc.write(&file_id_msg(FILE_WORKOUT, &self.ident, fit_time("workout creation", self.created)?));
+        enc.write(&file_id_msg(
+            FILE_WORKOUT,
+            &self.ident,
+            fit_time("workout creation", self.created)?,
+        ));
         let mut w = Msg::new(MESG_WORKOUT);
         w.enum_(4, Some(self.sport.sport))
             .u16(6, Some(n))
@@ -832,12 +973,19 @@ fn flatten(steps: &[WorkoutStep], out: &mut Vec<FlatStep>) -> Result<(), FitEnco
         let index = out.len();
         let bad = |reason: String| FitEncodeError::InvalidStep { index, reason };
         match step {
-            WorkoutStep::Step { name, duration, target, intensity } => {
+            WorkoutStep::Step {
+                name,
+                duration,
+                target,
+                intensity,
+            } => {
                 let (duration_type, duration_value) = match *duration {
                     StepDuration::Time(s) => {
-                        let ms = su32(s, 1000.0, 0.0)
-                            .filter(|&ms| ms > 0)
-                            .ok_or_else(|| bad(format!("duration {s} s is not a positive number of seconds")))?;
+                        let ms = su32(s, 1000.0, 0.0).filter(|&ms| ms > 0).ok_or_else(|| {
+                            bad(format!(
+                                "duration {s} s is not a positive number of seconds"
+                            ))
+                        })?;
                         (DUR_TIME, Some(ms))
                     }
                     StepDuration::Open => (DUR_OPEN, None),
@@ -846,7 +994,9 @@ fn flatten(steps: &[WorkoutStep], out: &mut Vec<FlatStep>) -> Result<(), FitEnco
                     StepTarget::Open => (TARGET_OPEN, None, None),
                     StepTarget::PowerPercentFtp { low, high } => {
                         if low > high || high > 1000 {
-                            return Err(bad(format!("power range {low}–{high} %FTP is not within 0–1000 %, low ≤ high")));
+                            return Err(bad(format!(
+                                "power range {low}–{high} %FTP is not within 0–1000 %, low ≤ high"
+                            )));
                         }
                         (TARGET_POWER, Some(u32::from(low)), Some(u32::from(high)))
                     }
@@ -854,7 +1004,11 @@ fn flatten(steps: &[WorkoutStep], out: &mut Vec<FlatStep>) -> Result<(), FitEnco
                         if low > high {
                             return Err(bad(format!("power range {low}–{high} W has low > high")));
                         }
-                        (TARGET_POWER, Some(u32::from(low) + 1000), Some(u32::from(high) + 1000))
+                        (
+                            TARGET_POWER,
+                            Some(u32::from(low) + 1000),
+                            Some(u32::from(high) + 1000),
+                        )
                     }
                 };
                 out.push(FlatStep {
@@ -925,9 +1079,18 @@ mod tests {
 
     #[test]
     fn sport_names_and_kinds() {
-        assert_eq!(FitSport::from_names("cycling", Some("virtual_activity")), Some(FitSport::VIRTUAL_CYCLING));
-        assert_eq!(FitSport::STRENGTH.names(), (Some("training"), Some("strength_training")));
-        assert_eq!(FitSport::from_kind(SportKind::with_env(Sport::Ride, Environment::Indoor)), FitSport::INDOOR_CYCLING);
+        assert_eq!(
+            FitSport::from_names("cycling", Some("virtual_activity")),
+            Some(FitSport::VIRTUAL_CYCLING)
+        );
+        assert_eq!(
+            FitSport::STRENGTH.names(),
+            (Some("training"), Some("strength_training"))
+        );
+        assert_eq!(
+            FitSport::from_kind(SportKind::with_env(Sport::Ride, Environment::Indoor)),
+            FitSport::INDOOR_CYCLING
+        );
         assert_eq!(FitSport::from_names("quidditch", None), None);
     }
 
@@ -935,9 +1098,26 @@ mod tests {
     fn out_of_order_record_is_an_error_naming_the_index() {
         let start = Timestamp::from_second(1_700_000_000).unwrap();
         let mut w = ActivityWriter::new(start, FitSport::ROAD_CYCLING).unwrap();
-        w.record(&Record { t: 1_700_000_010, ..Default::default() }).unwrap();
-        let err = w.record(&Record { t: 1_700_000_005, ..Default::default() }).err().unwrap();
-        assert_eq!(err, FitEncodeError::TimestampOutOfOrder { index: 1, t: 1_700_000_005, previous: 1_700_000_010 });
+        w.record(&Record {
+            t: 1_700_000_010,
+            ..Default::default()
+        })
+        .unwrap();
+        let err = w
+            .record(&Record {
+                t: 1_700_000_005,
+                ..Default::default()
+            })
+            .err()
+            .unwrap();
+        assert_eq!(
+            err,
+            FitEncodeError::TimestampOutOfOrder {
+                index: 1,
+                t: 1_700_000_005,
+                previous: 1_700_000_010
+            }
+        );
         assert!(err.to_string().contains("record #1"));
     }
 
@@ -946,10 +1126,19 @@ mod tests {
         let start = Timestamp::from_second(1_700_000_000).unwrap();
         let mut w = ActivityWriter::new(start, FitSport::ROAD_CYCLING).unwrap();
         let before = w.enc.buf.len();
-        let r = Record { t: 1_700_000_000, power_w: Some(200), heart_rate_bpm: Some(120), ..Default::default() };
+        let r = Record {
+            t: 1_700_000_000,
+            power_w: Some(200),
+            heart_rate_bpm: Some(120),
+            ..Default::default()
+        };
         w.record(&r).unwrap();
         let first = w.enc.buf.len() - before;
-        w.record(&Record { t: 1_700_000_001, ..r }).unwrap();
+        w.record(&Record {
+            t: 1_700_000_001,
+            ..r
+        })
+        .unwrap();
         let second = w.enc.buf.len() - before - first;
         // Data message: header + timestamp (4) + power (2) + HR (1).
         assert_eq!(second, 1 + 4 + 2 + 1);
@@ -965,6 +1154,11 @@ mod tests {
             .finish()
             .unwrap_err();
         assert!(matches!(err, FitEncodeError::InvalidStep { index: 0, .. }));
-        assert_eq!(WorkoutWriter::new("x", FitSport::ROAD_CYCLING, t).finish().unwrap_err(), FitEncodeError::EmptyWorkout);
+        assert_eq!(
+            WorkoutWriter::new("x", FitSport::ROAD_CYCLING, t)
+                .finish()
+                .unwrap_err(),
+            FitEncodeError::EmptyWorkout
+        );
     }
 }

@@ -78,10 +78,18 @@ pub struct SportKind {
 
 impl SportKind {
     pub const fn new(sport: Sport) -> Self {
-        SportKind { sport, environment: Environment::Outdoor, e_bike: false }
+        SportKind {
+            sport,
+            environment: Environment::Outdoor,
+            e_bike: false,
+        }
     }
     pub const fn with_env(sport: Sport, environment: Environment) -> Self {
-        SportKind { sport, environment, e_bike: false }
+        SportKind {
+            sport,
+            environment,
+            e_bike: false,
+        }
     }
     pub fn is_ride(&self) -> bool {
         self.sport == Sport::Ride
@@ -244,7 +252,11 @@ impl Activity {
             .iter()
             .filter_map(|s| s.start_time)
             .min()
-            .or_else(|| self.records.first().and_then(|r| Timestamp::from_second(r.t).ok()))
+            .or_else(|| {
+                self.records
+                    .first()
+                    .and_then(|r| Timestamp::from_second(r.t).ok())
+            })
             .or_else(|| self.file_id.as_ref().and_then(|f| f.time_created))
     }
 }

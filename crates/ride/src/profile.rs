@@ -192,21 +192,33 @@ impl Profile {
             field: key(field),
             message,
         };
-        let check = |field: &str, v: Option<f64>, range: (f64, f64), unit: &str| {
-            match v {
-                Some(v) if !v.is_finite() || v < range.0 || v > range.1 => Err(err(
-                    field,
-                    format!("{} {unit} is outside the accepted range {}", fmt_num(v), fmt_range(range, unit)),
-                )),
-                _ => Ok(()),
-            }
+        let check = |field: &str, v: Option<f64>, range: (f64, f64), unit: &str| match v {
+            Some(v) if !v.is_finite() || v < range.0 || v > range.1 => Err(err(
+                field,
+                format!(
+                    "{} {unit} is outside the accepted range {}",
+                    fmt_num(v),
+                    fmt_range(range, unit)
+                ),
+            )),
+            _ => Ok(()),
         };
         check("age", self.age.map(f64::from), AGE_RANGE, "years")?;
         check("weight_kg", self.weight_kg, WEIGHT_RANGE, "kg")?;
         check("ftp_w", self.ftp_w, FTP_RANGE, "W")?;
         check("lthr_bpm", self.lthr_bpm.map(f64::from), LTHR_RANGE, "bpm")?;
-        check("max_hr_bpm", self.max_hr_bpm.map(f64::from), MAX_HR_RANGE, "bpm")?;
-        check("resting_hr_bpm", self.resting_hr_bpm.map(f64::from), RESTING_HR_RANGE, "bpm")?;
+        check(
+            "max_hr_bpm",
+            self.max_hr_bpm.map(f64::from),
+            MAX_HR_RANGE,
+            "bpm",
+        )?;
+        check(
+            "resting_hr_bpm",
+            self.resting_hr_bpm.map(f64::from),
+            RESTING_HR_RANGE,
+            "bpm",
+        )?;
         check(
             "training_plan_weeks",
             self.training_plan_weeks.map(f64::from),
@@ -233,7 +245,12 @@ impl Profile {
             check("hours_per_week", avail.hours_per_week, HOURS_RANGE, "h")?;
         }
         for (i, e) in self.ftp_history.iter().enumerate() {
-            check(&format!("ftp_history[{i}].ftp_w"), Some(e.ftp_w), FTP_RANGE, "W")?;
+            check(
+                &format!("ftp_history[{i}].ftp_w"),
+                Some(e.ftp_w),
+                FTP_RANGE,
+                "W",
+            )?;
             if i > 0 && self.ftp_history[i - 1].date >= e.date {
                 return Err(err(
                     "ftp_history",
@@ -354,13 +371,28 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("weight_kg", &["weight_kg", "weight"]),
     ("ftp_w", &["ftp_w", "ftp", "FTP"]),
     ("ftp_history", &["ftp_history"]),
-    ("lthr_bpm", &["lthr_bpm", "lthr", "critical_HR", "critical_hr", "threshold_hr"]),
+    (
+        "lthr_bpm",
+        &[
+            "lthr_bpm",
+            "lthr",
+            "critical_HR",
+            "critical_hr",
+            "threshold_hr",
+        ],
+    ),
     ("max_hr_bpm", &["max_hr_bpm", "max_hr"]),
     ("resting_hr_bpm", &["resting_hr_bpm", "resting_hr"]),
     ("timezone", &["timezone", "time_zone", "tz"]),
     ("goals", &["goals"]),
-    ("training_status", &["training_status", "current_training_status"]),
-    ("experience_level", &["experience_level", "training_experience"]),
+    (
+        "training_status",
+        &["training_status", "current_training_status"],
+    ),
+    (
+        "experience_level",
+        &["experience_level", "training_experience"],
+    ),
     ("training_availability", &["training_availability"]),
     ("hours_per_week", &["training_availability_hours_per_week"]),
     ("training_plan_weeks", &["training_plan_weeks"]),
@@ -423,7 +455,14 @@ impl Reader<'_> {
             p.name = self.string(&k, &v)?;
         }
         if let Some((k, v)) = self.take("age")? {
-            p.age = Some(self.integer(&k, &v, "an age", "years, e.g. 35", AGE_RANGE)?);
+            p.age = Some(self.integer(
+                &k,
+                &v,
+                "an age",
+                "years, e.g. 35",
+                AGE_RANGE,
+                &["years", "y"],
+            )?);
         }
         if let Some((k, v)) = self.take("sex")? {
             let s = self.string(&k, &v)?;
@@ -451,15 +490,34 @@ impl Reader<'_> {
             p.ftp_history = self.ftp_history(&k, &v)?;
         }
         if let Some((k, v)) = self.take("lthr_bpm")? {
-            p.lthr_bpm = Some(self.integer(&k, &v, "a heart rate", "bpm, e.g. 165", LTHR_RANGE)?);
+            p.lthr_bpm = Some(self.integer(
+                &k,
+                &v,
+                "a heart rate",
+                "bpm, e.g. 165",
+                LTHR_RANGE,
+                &["bpm"],
+            )?);
         }
         if let Some((k, v)) = self.take("max_hr_bpm")? {
-            p.max_hr_bpm =
-                Some(self.integer(&k, &v, "a heart rate", "bpm, e.g. 185", MAX_HR_RANGE)?);
+            p.max_hr_bpm = Some(self.integer(
+                &k,
+                &v,
+                "a heart rate",
+                "bpm, e.g. 185",
+                MAX_HR_RANGE,
+                &["bpm"],
+            )?);
         }
         if let Some((k, v)) = self.take("resting_hr_bpm")? {
-            p.resting_hr_bpm =
-                Some(self.integer(&k, &v, "a heart rate", "bpm, e.g. 50", RESTING_HR_RANGE)?);
+            p.resting_hr_bpm = Some(self.integer(
+                &k,
+                &v,
+                "a heart rate",
+                "bpm, e.g. 50",
+                RESTING_HR_RANGE,
+                &["bpm"],
+            )?);
         }
         if let Some((k, v)) = self.take("timezone")? {
             let tz = self.string(&k, &v)?.trim().to_owned();
@@ -471,12 +529,18 @@ impl Reader<'_> {
                 Value::Array(items) => items
                     .iter()
                     .enumerate()
-                    .map(|(i, it)| self.string(&format!("{k}[{i}]"), it).map(|s| s.trim().to_owned()))
+                    .map(|(i, it)| {
+                        self.string(&format!("{k}[{i}]"), it)
+                            .map(|s| s.trim().to_owned())
+                    })
                     .collect::<Result<_, _>>()?,
                 other => {
                     return Err(self.err(
                         &k,
-                        format!("expected a string or a list of strings, found {}", json_kind(other)),
+                        format!(
+                            "expected a string or a list of strings, found {}",
+                            json_kind(other)
+                        ),
                     ));
                 }
             };
@@ -505,8 +569,14 @@ impl Reader<'_> {
                 .get_or_insert(hours);
         }
         if let Some((k, v)) = self.take("training_plan_weeks")? {
-            p.training_plan_weeks =
-                Some(self.integer(&k, &v, "a number of weeks", "e.g. 12", PLAN_WEEKS_RANGE)?);
+            p.training_plan_weeks = Some(self.integer(
+                &k,
+                &v,
+                "a number of weeks",
+                "e.g. 12",
+                PLAN_WEEKS_RANGE,
+                &["weeks", "w"],
+            )?);
         }
         if let Some((k, v)) = self.take("event_date")? {
             p.event_date = Some(self.date(&k, &v)?);
@@ -525,19 +595,24 @@ impl Reader<'_> {
     fn string(&self, key: &str, v: &Value) -> Result<String, ProfileError> {
         match v {
             Value::String(s) => Ok(s.clone()),
-            other => Err(self.err(key, format!("expected a string, found {}", json_kind(other)))),
+            other => Err(self.err(
+                key,
+                format!("expected a string, found {}", json_kind(other)),
+            )),
         }
     }
 
     /// A number, or a string holding a number followed by an optional unit.
-    fn quantity<'v>(v: &'v Value) -> Option<(f64, &'v str)> {
+    fn quantity(v: &Value) -> Option<(f64, &str)> {
         match v {
             Value::Number(n) => n.as_f64().map(|x| (x, "")),
             Value::String(s) => {
                 let s = s.trim();
                 let end = s
                     .char_indices()
-                    .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
+                    .find(|&(i, c)| {
+                        !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
+                    })
                     .map(|(i, _)| i)
                     .unwrap_or(s.len());
                 let x: f64 = s[..end].parse().ok()?;
@@ -611,6 +686,7 @@ impl Reader<'_> {
         what: &str,
         example: &str,
         range: (f64, f64),
+        units: &[&str],
     ) -> Result<u32, ProfileError> {
         let bad = || {
             self.err(
@@ -623,17 +699,19 @@ impl Reader<'_> {
             )
         };
         let (x, unit) = Self::quantity(v).ok_or_else(bad)?;
-        let unit_ok = matches!(
-            unit.to_lowercase().as_str(),
-            "" | "bpm" | "years" | "y" | "weeks" | "w"
-        );
+        let unit = unit.to_lowercase();
+        let unit_ok = unit.is_empty() || units.contains(&unit.as_str());
         if !unit_ok || x.fract() != 0.0 {
             return Err(bad());
         }
         if x < 0.0 || x > f64::from(u32::MAX) {
             return Err(self.err(
                 key,
-                format!("{} is outside the accepted range {}", fmt_num(x), fmt_range(range, "")),
+                format!(
+                    "{} is outside the accepted range {}",
+                    fmt_num(x),
+                    fmt_range(range, "")
+                ),
             ));
         }
         Ok(x as u32)
@@ -642,7 +720,10 @@ impl Reader<'_> {
     fn date(&self, key: &str, v: &Value) -> Result<Date, ProfileError> {
         let s = self.string(key, v)?;
         s.trim().parse::<Date>().map_err(|_| {
-            self.err(key, format!("\"{s}\" is not a date (expected \"YYYY-MM-DD\")"))
+            self.err(
+                key,
+                format!("\"{s}\" is not a date (expected \"YYYY-MM-DD\")"),
+            )
         })
     }
 
@@ -650,7 +731,10 @@ impl Reader<'_> {
         let Value::Array(items) = v else {
             return Err(self.err(
                 key,
-                format!("expected a list of {{\"date\", \"ftp_w\"}} entries, found {}", json_kind(v)),
+                format!(
+                    "expected a list of {{\"date\", \"ftp_w\"}} entries, found {}",
+                    json_kind(v)
+                ),
             ));
         };
         let mut out = Vec::with_capacity(items.len());
@@ -659,7 +743,10 @@ impl Reader<'_> {
             let Value::Object(obj) = item else {
                 return Err(self.err(
                     &here,
-                    format!("expected {{\"date\": \"YYYY-MM-DD\", \"ftp_w\": 265}}, found {}", json_kind(item)),
+                    format!(
+                        "expected {{\"date\": \"YYYY-MM-DD\", \"ftp_w\": 265}}, found {}",
+                        json_kind(item)
+                    ),
                 ));
             };
             let date = obj
@@ -726,7 +813,10 @@ impl Reader<'_> {
             }
             a.week_days.sort_by_key(|d| d.to_monday_zero_offset());
         }
-        for extra in obj.keys().filter(|k| *k != "hours_per_week" && *k != "week_days") {
+        for extra in obj
+            .keys()
+            .filter(|k| *k != "hours_per_week" && *k != "week_days")
+        {
             warnings.push(format!(
                 "{}: field \"{key}.{extra}\" is not part of the profile and is ignored",
                 self.source_name
@@ -778,7 +868,11 @@ fn fmt_num(x: f64) -> String {
 
 fn fmt_range(range: (f64, f64), unit: &str) -> String {
     let r = format!("{}–{}", fmt_num(range.0), fmt_num(range.1));
-    if unit.is_empty() { r } else { format!("{r} {unit}") }
+    if unit.is_empty() {
+        r
+    } else {
+        format!("{r} {unit}")
+    }
 }
 
 fn parse_weekday(name: &str) -> Option<Weekday> {

@@ -168,7 +168,11 @@ pub struct StravaActivity {
 impl StravaActivity {
     /// Power that came from a power meter: `avg_watts` unless it is Strava's estimate.
     pub fn measured_avg_watts(&self) -> Option<f64> {
-        if self.power_estimated { None } else { self.avg_watts }
+        if self.power_estimated {
+            None
+        } else {
+            self.avg_watts
+        }
     }
 }
 
@@ -206,9 +210,7 @@ pub fn sport_from_type(activity_type: &str) -> SportKind {
         ..ride
     };
     match key.as_str() {
-        "ride" | "mountainbikeride" | "gravelride" | "velomobile" | "handcycle" | "cycling" => {
-            ride
-        }
+        "ride" | "mountainbikeride" | "gravelride" | "velomobile" | "handcycle" | "cycling" => ride,
         "virtualride" => SportKind::with_env(Sport::Ride, Environment::Virtual),
         "ebikeride" | "emountainbikeride" => e_bike,
         "run" | "trailrun" => SportKind::new(Sport::Run),
@@ -330,7 +332,13 @@ pub fn parse_activities_csv<R: Read>(
         }
     }
 
-    resolve_distances(&cols, &header, &mut activities, &display_distance, &mut warn);
+    resolve_distances(
+        &cols,
+        &header,
+        &mut activities,
+        &display_distance,
+        &mut warn,
+    );
 
     Ok(StravaExport {
         activities,
@@ -748,13 +756,17 @@ fn parse_row(
     let power_estimated = avg_watts.is_some() && weighted_avg_power_w.is_none();
     let filename = ctx.text(cols.filename).map(str::to_owned);
     let file_kind = FileKind::from_filename(filename.as_deref());
-    let commute = ctx.bool(cols.commute[0]).unwrap_or(false) | ctx.bool(cols.commute[1]).unwrap_or(false);
+    let commute =
+        ctx.bool(cols.commute[0]).unwrap_or(false) | ctx.bool(cols.commute[1]).unwrap_or(false);
 
     let act = StravaActivity {
         row,
         line,
         start_time,
-        name: ctx.raw_text(cols.name).map(|s| s.trim().to_owned()).unwrap_or_default(),
+        name: ctx
+            .raw_text(cols.name)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default(),
         activity_type,
         sport,
         description: ctx.raw_text(cols.description),
@@ -877,7 +889,11 @@ fn resolve_single_distance(
             None => 1000.0,
         }
     };
-    let unit = if factor == 1.0 { "metres" } else { "kilometres" };
+    let unit = if factor == 1.0 {
+        "metres"
+    } else {
+        "kilometres"
+    };
     warn.push_file(format!(
         "the header has a single `Distance` column ({}); its values are read as {unit}",
         header.display(col)
@@ -916,24 +932,39 @@ fn parse_number(text: &str) -> Option<f64> {
 fn is_grouped(t: &str) -> bool {
     let t = t.strip_prefix('-').unwrap_or(t);
     let int = t.split('.').next().unwrap_or("");
-    if t.matches('.').count() > 1 || !t.split('.').nth(1).unwrap_or("0").bytes().all(|b| b.is_ascii_digit()) {
+    if t.matches('.').count() > 1
+        || !t
+            .split('.')
+            .nth(1)
+            .unwrap_or("0")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
         return false;
     }
     let groups: Vec<&str> = int.split(',').collect();
     groups.len() > 1
         && (1..=3).contains(&groups[0].len())
-        && groups.iter().all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
         && groups[1..].iter().all(|g| g.len() == 3)
 }
 
-/// Parses `Activity Date` as UTC: en-US `Oct 5, 2014, 4:15:21 PM` (full month names, 24-hour
-/// time and a missing seconds field also accepted), or ISO `2024-05-13 09:54:42` /
+/// Parses `Activity Date` as UTC: en-US `Oct 5, 2014, 4:15:21 PM` (full month names, day-first
+/// order, 24-hour time and a missing seconds field also accepted), or ISO `2024-05-13 09:54:42` /
 /// `2024-05-13T09:54:42Z`.
 pub fn parse_activity_date(text: &str) -> Option<Timestamp> {
     // Newer CLDR data puts U+202F (narrow no-break space) before AM/PM.
     let norm: String = text
         .chars()
-        .map(|c| if c.is_whitespace() || c == '\u{202f}' { ' ' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c == '\u{202f}' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let norm = norm.trim();
     if let Ok(ts) = norm.parse::<Timestamp>() {
@@ -946,16 +977,16 @@ pub fn parse_activity_date(text: &str) -> Option<Timestamp> {
 }
 
 fn parse_en_us_date(s: &str) -> Option<Timestamp> {
-    let tokens: Vec<&str> = s
-        .split([',', ' '])
-        .filter(|t| !t.is_empty())
-        .collect();
+    let tokens: Vec<&str> = s.split([',', ' ']).filter(|t| !t.is_empty()).collect();
     // [month, day, year, time, (AM|PM)?]
     if !(4..=5).contains(&tokens.len()) {
         return None;
     }
-    let month = month_number(tokens[0])?;
-    let day: i8 = tokens[1].parse().ok()?;
+    // en-US puts the month first; en-GB style exports write "5 Oct 2014, 16:15:21".
+    let (month, day) = match month_number(tokens[0]) {
+        Some(m) => (m, tokens[1].parse::<i8>().ok()?),
+        None => (month_number(tokens[1])?, tokens[0].parse::<i8>().ok()?),
+    };
     let year: i16 = tokens[2].parse().ok()?;
     let mut hms = tokens[3].split(':');
     let mut hour: i8 = hms.next()?.parse().ok()?;
@@ -989,8 +1020,18 @@ fn parse_en_us_date(s: &str) -> Option<Timestamp> {
 
 fn month_number(name: &str) -> Option<i8> {
     const MONTHS: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     let n = name.trim_end_matches('.').to_lowercase();
     if n.len() < 3 {
@@ -1009,14 +1050,38 @@ mod tests {
     #[test]
     fn dates() {
         let ts = |s: &str| parse_activity_date(s).map(|t| t.to_string());
-        assert_eq!(ts("Oct 5, 2014, 4:15:21 PM").as_deref(), Some("2014-10-05T16:15:21Z"));
-        assert_eq!(ts("May 13, 2026, 9:54:42 AM").as_deref(), Some("2026-05-13T09:54:42Z"));
-        assert_eq!(ts("Jan 1, 2020, 12:05:00 AM").as_deref(), Some("2020-01-01T00:05:00Z"));
-        assert_eq!(ts("Jan 1, 2020, 12:05:00 PM").as_deref(), Some("2020-01-01T12:05:00Z"));
-        assert_eq!(ts("Sept 9, 2023, 5:16:24\u{202f}PM").as_deref(), Some("2023-09-09T17:16:24Z"));
-        assert_eq!(ts("September 9, 2023, 17:16:24").as_deref(), Some("2023-09-09T17:16:24Z"));
-        assert_eq!(ts("2024-05-13 09:54:42").as_deref(), Some("2024-05-13T09:54:42Z"));
-        assert_eq!(ts("2024-05-13T09:54:42Z").as_deref(), Some("2024-05-13T09:54:42Z"));
+        assert_eq!(
+            ts("Oct 5, 2014, 4:15:21 PM").as_deref(),
+            Some("2014-10-05T16:15:21Z")
+        );
+        assert_eq!(
+            ts("May 13, 2026, 9:54:42 AM").as_deref(),
+            Some("2026-05-13T09:54:42Z")
+        );
+        assert_eq!(
+            ts("Jan 1, 2020, 12:05:00 AM").as_deref(),
+            Some("2020-01-01T00:05:00Z")
+        );
+        assert_eq!(
+            ts("Jan 1, 2020, 12:05:00 PM").as_deref(),
+            Some("2020-01-01T12:05:00Z")
+        );
+        assert_eq!(
+            ts("Sept 9, 2023, 5:16:24\u{202f}PM").as_deref(),
+            Some("2023-09-09T17:16:24Z")
+        );
+        assert_eq!(
+            ts("September 9, 2023, 17:16:24").as_deref(),
+            Some("2023-09-09T17:16:24Z")
+        );
+        assert_eq!(
+            ts("2024-05-13 09:54:42").as_deref(),
+            Some("2024-05-13T09:54:42Z")
+        );
+        assert_eq!(
+            ts("2024-05-13T09:54:42Z").as_deref(),
+            Some("2024-05-13T09:54:42Z")
+        );
         assert_eq!(ts("Feb 30, 2024, 1:00:00 PM"), None);
         assert_eq!(ts("Oct 5, 2014, 13:15:21 PM"), None);
         assert_eq!(ts("yesterday"), None);
@@ -1068,7 +1133,10 @@ mod tests {
         assert_eq!(k("Handcycle").sport, Sport::Ride);
         assert_eq!(k("Gravel Ride").sport, Sport::Ride);
         assert_eq!(k("Trail Run").sport, Sport::Run);
-        assert_eq!(k("Virtual Run"), SportKind::with_env(Sport::Run, Environment::Virtual));
+        assert_eq!(
+            k("Virtual Run"),
+            SportKind::with_env(Sport::Run, Environment::Virtual)
+        );
         assert_eq!(k("Weight Training").sport, Sport::Strength);
         assert_eq!(k("Crossfit").sport, Sport::Strength);
         assert_eq!(k("Workout").sport, Sport::Other);
@@ -1081,12 +1149,30 @@ mod tests {
 
     #[test]
     fn file_kinds() {
-        assert_eq!(FileKind::from_filename(Some("activities/1.fit.gz")), FileKind::FitGz);
-        assert_eq!(FileKind::from_filename(Some("activities/1.FIT")), FileKind::Fit);
-        assert_eq!(FileKind::from_filename(Some("activities/1.gpx.gz")), FileKind::GpxGz);
-        assert_eq!(FileKind::from_filename(Some("activities/1.tcx.gz")), FileKind::TcxGz);
-        assert_eq!(FileKind::from_filename(Some("activities/1.tcx")), FileKind::Tcx);
-        assert_eq!(FileKind::from_filename(Some("activities/1.kml")), FileKind::Other);
+        assert_eq!(
+            FileKind::from_filename(Some("activities/1.fit.gz")),
+            FileKind::FitGz
+        );
+        assert_eq!(
+            FileKind::from_filename(Some("activities/1.FIT")),
+            FileKind::Fit
+        );
+        assert_eq!(
+            FileKind::from_filename(Some("activities/1.gpx.gz")),
+            FileKind::GpxGz
+        );
+        assert_eq!(
+            FileKind::from_filename(Some("activities/1.tcx.gz")),
+            FileKind::TcxGz
+        );
+        assert_eq!(
+            FileKind::from_filename(Some("activities/1.tcx")),
+            FileKind::Tcx
+        );
+        assert_eq!(
+            FileKind::from_filename(Some("activities/1.kml")),
+            FileKind::Other
+        );
         assert_eq!(FileKind::from_filename(Some("  ")), FileKind::None);
         assert_eq!(FileKind::from_filename(None), FileKind::None);
     }

@@ -120,7 +120,7 @@ const ROW_COLUMNS: &str = "a.id, a.athlete_id, a.source_kind, a.external_id, a.s
      a.summary_only, a.truncated, a.warnings_json, a.imported_at";
 const ROW_COLUMN_COUNT: usize = 22;
 
-fn env_str(e: Environment) -> &'static str {
+pub(crate) fn env_str(e: Environment) -> &'static str {
     match e {
         Environment::Outdoor => "outdoor",
         Environment::Indoor => "indoor",
@@ -128,7 +128,7 @@ fn env_str(e: Environment) -> &'static str {
     }
 }
 
-fn env_parse(s: &str) -> Option<Environment> {
+pub(crate) fn env_parse(s: &str) -> Option<Environment> {
     match s {
         "outdoor" => Some(Environment::Outdoor),
         "indoor" => Some(Environment::Indoor),
@@ -217,9 +217,8 @@ impl RawRow {
             .ok_or_else(|| corrupt(id, "source_kind", format!("unknown {:?}", self.source_kind)))?;
         let sport = Sport::parse(&self.sport)
             .ok_or_else(|| corrupt(id, "sport", format!("unknown {:?}", self.sport)))?;
-        let environment = env_parse(&self.environment).ok_or_else(|| {
-            corrupt(id, "environment", format!("unknown {:?}", self.environment))
-        })?;
+        let environment = env_parse(&self.environment)
+            .ok_or_else(|| corrupt(id, "environment", format!("unknown {:?}", self.environment)))?;
         let start_time =
             Timestamp::from_second(self.start_time).map_err(|e| corrupt(id, "start_time", e))?;
         let local_date: Date = self
@@ -268,11 +267,14 @@ pub(crate) fn encode_curve(c: &PowerCurve) -> Vec<u8> {
 }
 
 pub(crate) fn decode_curve(id: i64, blob: &[u8]) -> Result<PowerCurve, StoreError> {
-    if blob.len() % 8 != 0 {
+    if !blob.len().is_multiple_of(8) {
         return Err(corrupt(
             id,
             "power curve",
-            format!("{} bytes is not a whole number of 8-byte points", blob.len()),
+            format!(
+                "{} bytes is not a whole number of 8-byte points",
+                blob.len()
+            ),
         ));
     }
     let mut c = PowerCurve {
@@ -283,7 +285,11 @@ pub(crate) fn decode_curve(id: i64, blob: &[u8]) -> Result<PowerCurve, StoreErro
         let d = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
         let w = f32::from_le_bytes([p[4], p[5], p[6], p[7]]);
         if !w.is_finite() {
-            return Err(corrupt(id, "power curve", format!("non-finite watts at {d} s")));
+            return Err(corrupt(
+                id,
+                "power curve",
+                format!("non-finite watts at {d} s"),
+            ));
         }
         c.durations_s.push(d);
         c.watts.push(w);
@@ -330,11 +336,15 @@ pub(crate) fn sanitize_summary(s: &mut ActivitySummary) -> Vec<String> {
             fixed.push(name);
         }
     }
-    if s.power_zones_s.is_some_and(|z| z.iter().any(|x| !x.is_finite())) {
+    if s.power_zones_s
+        .is_some_and(|z| z.iter().any(|x| !x.is_finite()))
+    {
         s.power_zones_s = None;
         fixed.push("power_zones_s");
     }
-    if s.hr_zones_s.is_some_and(|z| z.iter().any(|x| !x.is_finite())) {
+    if s.hr_zones_s
+        .is_some_and(|z| z.iter().any(|x| !x.is_finite()))
+    {
         s.hr_zones_s = None;
         fixed.push("hr_zones_s");
     }

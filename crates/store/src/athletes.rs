@@ -149,6 +149,9 @@ mod tests {
         assert_eq!(d.name, DEFAULT_ATHLETE_NAME);
         s.upsert_athlete("bob", None).unwrap();
         assert_eq!(s.default_athlete().unwrap().id, d.id);
-        assert!(matches!(s.require_athlete(999), Err(StoreError::AthleteNotFound(999))));
+        assert!(matches!(
+            s.require_athlete(999),
+            Err(StoreError::AthleteNotFound(999))
+        ));
     }
 }

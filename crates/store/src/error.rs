@@ -67,4 +67,7 @@ pub enum StoreError {
 
     #[error("{}: no activities.csv and no .fit/.fit.gz files found", .0.display())]
     NoActivities(PathBuf),
+
+    #[error(transparent)]
+    Strava(#[from] ride::strava::StravaError),
 }

@@ -17,7 +17,7 @@
 //! from a decoded FIT file), `summary_only` (written from a CSV row), `skipped_unchanged`, or
 //! `failed`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -27,6 +27,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metrics::ActivitySummary;
 use rayon::prelude::*;
+use ride::SportKind;
 use ride::profile::Profile;
 use ride::strava::{StravaActivity, StravaExport};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -129,6 +130,9 @@ pub struct ImportReport {
     pub updated: usize,
     /// Non-fatal notes, each naming its file or row.
     pub warnings: Vec<String>,
+    /// FIT files read and hashed; files whose size and modification time are unchanged since a
+    /// previous run are skipped without being read.
+    pub hashed_files: usize,
     pub decoded_files: usize,
     pub decoded_bytes: u64,
     pub duration: Duration,
@@ -146,44 +150,56 @@ impl ImportReport {
 
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
     let digest = Sha256::digest(bytes);
     let mut s = String::with_capacity(64);
     for b in digest {
-        s.push_str(&format!("{b:02x}"));
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
 
-/// The content hash of a summary-only CSV row: the parsed row without its position in the file
-/// (adding activities above it must not make it look changed).
+/// The content hash of a CSV row: the parsed row without its position in the file (activities
+/// added above it must not make it look changed).
 pub fn csv_row_hash(a: &StravaActivity) -> String {
     let mut canonical = a.clone();
     canonical.row = 0;
     canonical.line = 0;
-    // StravaActivity holds only strings, numbers, bools and enums: serialisation cannot fail,
-    // and serde_json writes non-finite floats as null rather than erroring.
+    // Strings, numbers, bools and enums only: serialisation cannot fail (serde_json writes a
+    // non-finite float as null); the Debug text is an equally stable stand-in if it ever did.
     let json = serde_json::to_string(&canonical).unwrap_or_else(|_| format!("{canonical:?}"));
     sha256_hex(format!("strava-csv-row\n{json}").as_bytes())
 }
 
-/// Read a FIT file, gunzipping `.gz` (detected by the gzip magic bytes, not the name).
-pub fn read_fit_bytes(path: &Path) -> Result<Vec<u8>, String> {
+/// The FIT bytes of a file, gunzipped when they start with the gzip magic (whatever the name).
+/// A gzip stream damaged part-way keeps what came out before the damage (the decoder then
+/// reports a truncated file) and says so in the second value.
+pub fn read_fit_bytes(path: &Path) -> Result<(Vec<u8>, Option<String>), String> {
     let raw = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .take(MAX_FIT_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("not a valid gzip stream: {e}"))?;
-        if out.len() as u64 > MAX_FIT_BYTES {
-            return Err(format!(
-                "decompresses to more than {} MB: refused",
-                MAX_FIT_BYTES / (1024 * 1024)
-            ));
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok((raw, None));
+    }
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4));
+    let result = flate2::read::MultiGzDecoder::new(&raw[..])
+        .take(MAX_FIT_BYTES + 1)
+        .read_to_end(&mut out);
+    if out.len() as u64 > MAX_FIT_BYTES {
+        return Err(format!(
+            "decompresses to more than {} MB: refused as not a ride",
+            MAX_FIT_BYTES / (1024 * 1024)
+        ));
+    }
+    match result {
+        Ok(_) => Ok((out, None)),
+        Err(e) if out.is_empty() => Err(format!("not a valid gzip stream: {e}")),
+        Err(e) => {
+            let note = format!(
+                "the gzip stream is damaged after {} decompressed bytes ({e}); the data before \
+                 that point were imported",
+                out.len()
+            );
+            Ok((out, Some(note)))
         }
-        Ok(out)
-    } else {
-        Ok(raw)
     }
 }
 
@@ -204,7 +220,6 @@ struct Known {
     start_time: i64,
     source_kind: String,
     csv_row_hash: Option<String>,
-    external_id: Option<String>,
 }
 
 /// The result of the parallel stage for one file.
@@ -226,6 +241,33 @@ enum FitOutcome {
     },
 }
 
+/// A file's size and modification time with the content hash they were seen with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStat {
+    size: u64,
+    mtime_ns: i64,
+    hash: String,
+}
+
+/// Size and modification time (ns since the epoch) of a file, when the platform reports them.
+fn stat(path: &Path) -> Option<(u64, i64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta.modified().ok()?;
+    let ns = mtime
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())?;
+    Some((meta.len(), ns))
+}
+
+/// What every stage of one run shares.
+struct Ctx<'a> {
+    athlete_id: i64,
+    run_id: i64,
+    profile: &'a Profile,
+    tz: &'a TimeZone,
+}
+
 /// Running totals of one import.
 #[derive(Default)]
 struct Tally {
@@ -235,13 +277,27 @@ struct Tally {
     updated: usize,
     failed: Vec<(String, String)>,
     warnings: Vec<String>,
+    /// FIT start − CSV `Activity Date`, seconds, over linked files.
+    utc_offsets: Vec<i64>,
 }
 
-/// Import `source` for `athlete_id`, computing each activity's summary against `profile` (FTP on
-/// the activity's date, heart-rate thresholds, time zone for the local date).
+/// The thresholds in force on `date`: FTP from the profile's history (so a ride from two
+/// seasons ago is scored against the FTP of its day), heart-rate figures from the profile.
+pub fn thresholds_on(profile: &Profile, date: jiff::civil::Date) -> metrics::Thresholds {
+    metrics::Thresholds {
+        ftp_w: profile.ftp_on(date),
+        lthr_bpm: profile.lthr_bpm.map(f64::from),
+        max_hr_bpm: profile.max_hr_bpm.map(f64::from),
+        resting_hr_bpm: profile.resting_hr_bpm.map(f64::from),
+        sex: profile.sex,
+    }
+}
+
+/// Import `source` for `athlete_id`, computing each activity's summary against `profile` (FTP in
+/// force on the activity's date, heart-rate thresholds, time zone for the local date).
 ///
 /// Errors only when the source as a whole is unusable (no rides, unreadable or empty CSV) or the
-/// database fails; a bad file or row is reported in [`ImportReport::failed`] and the run goes on.
+/// database fails; a bad file or row lands in [`ImportReport::failed`] and the run goes on.
 pub fn import(
     store: &mut Store,
     athlete_id: i64,
@@ -276,10 +332,10 @@ pub fn import(
                 (None, fits, Vec::new())
             }
         };
+    let rows: &[StravaActivity] = csv.as_ref().map_or(&[], |e| &e.activities);
     if let Some(export) = &csv {
         tally.warnings.extend(export.warnings.iter().cloned());
     }
-    let rows: &[StravaActivity] = csv.as_ref().map_or(&[], |e| &e.activities);
 
     let run_id = start_run(
         &store.conn,
@@ -290,12 +346,20 @@ pub fn import(
     for w in &tally.warnings {
         add_warning(&store.conn, run_id, WarningKind::Warning, None, w)?;
     }
+    let ctx = Ctx {
+        athlete_id,
+        run_id,
+        profile,
+        tz: &tz,
+    };
 
     let (by_hash, by_ext) = load_known(store, athlete_id)?;
     let failures = load_failures(store, athlete_id)?;
+    let stats = load_stats(store, athlete_id)?;
 
     let total = fit_items.len() + summary_rows.len();
     let done = AtomicUsize::new(0);
+    let hashed_files = AtomicUsize::new(0);
     let decoded_files = AtomicUsize::new(0);
     let decoded_bytes = AtomicU64::new(0);
     let tick = || {
@@ -311,61 +375,68 @@ pub fn import(
     for chunk in summary_rows.chunks(ROW_BATCH) {
         let tx = store.conn.transaction()?;
         for &i in chunk {
-            write_summary_row(
-                &tx,
-                athlete_id,
-                run_id,
-                &rows[i],
-                profile,
-                &tz,
-                &by_ext,
-                &mut tally,
-            )?;
+            write_summary_row(&tx, &ctx, &rows[i], &by_ext, &mut tally)?;
             tick();
         }
         tx.commit()?;
     }
 
-    // FIT files: decode in parallel, write per batch.
+    // FIT files: read, hash, decode and summarise in parallel; write each batch at once.
     let mut seen_this_run: HashMap<String, String> = HashMap::new();
-    let mut offsets: Vec<i64> = Vec::new();
     for chunk in fit_items.chunks(BATCH) {
-        let outcomes: Vec<FitOutcome> = chunk
+        let outcomes: Vec<(FitOutcome, Option<FileStat>)> = chunk
             .par_iter()
             .map(|item| {
                 let out = process_fit(
                     item,
-                    profile,
-                    &tz,
-                    &by_hash,
-                    &failures,
-                    &decoded_files,
-                    &decoded_bytes,
+                    &ctx,
+                    &Seen {
+                        by_hash: &by_hash,
+                        failures: &failures,
+                        stats: &stats,
+                    },
+                    &Counters {
+                        hashed_files: &hashed_files,
+                        decoded_files: &decoded_files,
+                        decoded_bytes: &decoded_bytes,
+                    },
                 );
                 tick();
                 out
             })
             .collect();
         let tx = store.conn.transaction()?;
-        for (item, outcome) in chunk.iter().zip(outcomes) {
+        for (item, (outcome, fresh_stat)) in chunk.iter().zip(outcomes) {
+            if let Some(st) = fresh_stat {
+                tx.execute(
+                    "INSERT OR REPLACE INTO file_stats (athlete_id, path, size, mtime_ns,
+                        content_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        athlete_id,
+                        item.abs.to_string_lossy(),
+                        st.size as i64,
+                        st.mtime_ns,
+                        st.hash
+                    ],
+                )?;
+            }
             let row = item.row.map(|i| &rows[i]);
             write_fit_outcome(
                 &tx,
-                athlete_id,
-                run_id,
+                &ctx,
                 item,
                 row,
                 outcome,
                 &by_hash,
                 &mut seen_this_run,
-                &mut offsets,
                 &mut tally,
             )?;
         }
         tx.commit()?;
     }
 
-    let utc_check = utc_check_message(&offsets);
+    let utc_check = utc_check_message(&tally.utc_offsets);
     if let Some((_, Some(warning))) = &utc_check {
         tally.warnings.push(warning.clone());
         add_warning(&store.conn, run_id, WarningKind::Warning, None, warning)?;
@@ -373,6 +444,7 @@ pub fn import(
     let utc_check = utc_check.map(|(summary, _)| summary);
 
     let duration = started.elapsed();
+    let hashed_files = hashed_files.into_inner();
     let decoded_files = decoded_files.into_inner();
     let decoded_bytes = decoded_bytes.into_inner();
     finish_run(
@@ -399,6 +471,7 @@ pub fn import(
         failed: tally.failed,
         updated: tally.updated,
         warnings: tally.warnings,
+        hashed_files,
         decoded_files,
         decoded_bytes,
         duration,
@@ -415,14 +488,15 @@ fn plan_export(
     let mut fits = Vec::new();
     let mut rows = Vec::new();
     for (i, a) in export.activities.iter().enumerate() {
-        let Some(name) = a.filename.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
+        let name = a
+            .filename
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let Some(name) = name.filter(|_| a.file_kind.is_fit()) else {
             rows.push(i);
             continue;
         };
-        if !a.file_kind.is_fit() {
-            rows.push(i);
-            continue;
-        }
         // The Filename is data from the CSV: only plain relative paths inside the export are
         // followed (no absolute paths, no `..`).
         let rel = Path::new(name);
@@ -495,6 +569,7 @@ fn scan_fit_dir(dir: &Path) -> Result<Vec<FitItem>, StoreError> {
     Ok(out)
 }
 
+/// Stored activities of the athlete by content hash and by Strava id.
 type KnownMaps = (HashMap<String, Known>, HashMap<String, Known>);
 
 fn load_known(store: &Store, athlete_id: i64) -> Result<KnownMaps, StoreError> {
@@ -505,27 +580,28 @@ fn load_known(store: &Store, athlete_id: i64) -> Result<KnownMaps, StoreError> {
     let rows = stmt.query_map([athlete_id], |r| {
         Ok((
             r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(5)?,
             Known {
                 id: r.get(0)?,
                 start_time: r.get(2)?,
                 source_kind: r.get(3)?,
                 csv_row_hash: r.get(4)?,
-                external_id: r.get(5)?,
             },
         ))
     })?;
     let mut by_hash = HashMap::new();
     let mut by_ext = HashMap::new();
     for row in rows {
-        let (hash, known) = row?;
-        if let Some(ext) = &known.external_id {
-            by_ext.insert(ext.clone(), known.clone());
+        let (hash, ext, known) = row?;
+        if let Some(ext) = ext {
+            by_ext.insert(ext, known.clone());
         }
         by_hash.insert(hash, known);
     }
     Ok((by_hash, by_ext))
 }
 
+/// Content hashes this decoder version already failed on, with the reason.
 fn load_failures(store: &Store, athlete_id: i64) -> Result<HashMap<String, String>, StoreError> {
     let mut stmt = store.conn.prepare(
         "SELECT content_hash, reason FROM import_failures
@@ -537,32 +613,103 @@ fn load_failures(store: &Store, athlete_id: i64) -> Result<HashMap<String, Strin
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Read, hash and (when new) decode and summarise one FIT file. Runs on the rayon pool.
+/// Size/mtime records of the athlete's files, by path.
+fn load_stats(store: &Store, athlete_id: i64) -> Result<HashMap<String, FileStat>, StoreError> {
+    let mut stmt = store.conn.prepare(
+        "SELECT path, size, mtime_ns, content_hash FROM file_stats WHERE athlete_id = ?1",
+    )?;
+    let rows = stmt.query_map([athlete_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            FileStat {
+                size: r.get::<_, i64>(1)?.max(0) as u64,
+                mtime_ns: r.get(2)?,
+                hash: r.get(3)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What the store already knows, read once before the parallel stage.
+struct Seen<'a> {
+    by_hash: &'a HashMap<String, Known>,
+    failures: &'a HashMap<String, String>,
+    stats: &'a HashMap<String, FileStat>,
+}
+
+impl Seen<'_> {
+    /// The verdict for content already seen: stored, or failed with this decoder.
+    fn verdict(&self, hash: &str) -> Option<FitOutcome> {
+        if self.by_hash.contains_key(hash) {
+            return Some(FitOutcome::Unchanged {
+                hash: hash.to_string(),
+            });
+        }
+        self.failures
+            .get(hash)
+            .map(|reason| FitOutcome::KnownFailure {
+                reason: reason.clone(),
+            })
+    }
+}
+
+/// Work counters shared by the workers (they feed the progress callback).
+struct Counters<'a> {
+    hashed_files: &'a AtomicUsize,
+    decoded_files: &'a AtomicUsize,
+    decoded_bytes: &'a AtomicU64,
+}
+
+/// Stat, read, hash and (when new) decode and summarise one FIT file. Runs on the rayon pool.
+/// The second value is the file's fresh size/mtime/hash record, when it needs (re)writing.
 fn process_fit(
     item: &FitItem,
-    profile: &Profile,
-    tz: &TimeZone,
-    by_hash: &HashMap<String, Known>,
-    failures: &HashMap<String, String>,
-    decoded_files: &AtomicUsize,
-    decoded_bytes: &AtomicU64,
-) -> FitOutcome {
-    let bytes = match read_fit_bytes(&item.abs) {
+    ctx: &Ctx<'_>,
+    seen: &Seen<'_>,
+    counters: &Counters<'_>,
+) -> (FitOutcome, Option<FileStat>) {
+    let path_key = item.abs.to_string_lossy();
+    let st = stat(&item.abs);
+    // Same size and mtime as when it was hashed: trust the recorded hash without reading.
+    if let (Some((size, mtime_ns)), Some(known)) = (st, seen.stats.get(path_key.as_ref()))
+        && known.size == size
+        && known.mtime_ns == mtime_ns
+        && let Some(verdict) = seen.verdict(&known.hash)
+    {
+        return (verdict, None);
+    }
+    let (bytes, gzip_note) = match read_fit_bytes(&item.abs) {
         Ok(b) => b,
-        Err(reason) => return FitOutcome::Failed { hash: None, reason },
+        Err(reason) => return (FitOutcome::Failed { hash: None, reason }, None),
     };
+    counters.hashed_files.fetch_add(1, Ordering::Relaxed);
     let hash = sha256_hex(&bytes);
-    if by_hash.contains_key(&hash) {
-        return FitOutcome::Unchanged { hash };
+    let fresh = st.map(|(size, mtime_ns)| FileStat {
+        size,
+        mtime_ns,
+        hash: hash.clone(),
+    });
+    if let Some(verdict) = seen.verdict(&hash) {
+        return (verdict, fresh);
     }
-    if let Some(reason) = failures.get(&hash) {
-        return FitOutcome::KnownFailure {
-            reason: reason.clone(),
-        };
-    }
-    decoded_files.fetch_add(1, Ordering::Relaxed);
-    decoded_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    let activity = match ride::fit::decode_bytes(&bytes) {
+    counters.decoded_files.fetch_add(1, Ordering::Relaxed);
+    counters
+        .decoded_bytes
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    (decode_and_summarise(ctx, bytes, gzip_note, hash), fresh)
+}
+
+/// Decode FIT bytes and compute the summary against the thresholds of the ride's date.
+fn decode_and_summarise(
+    ctx: &Ctx<'_>,
+    bytes: Vec<u8>,
+    gzip_note: Option<String>,
+    hash: String,
+) -> FitOutcome {
+    let decoded = ride::fit::decode_bytes(&bytes);
+    drop(bytes);
+    let activity = match decoded {
         Ok(a) => a,
         Err(e) => {
             return FitOutcome::Failed {
@@ -571,7 +718,6 @@ fn process_fit(
             };
         }
     };
-    drop(bytes);
     if let Some(kind) = activity
         .file_id
         .as_ref()
@@ -589,12 +735,17 @@ fn process_fit(
             reason: "no session, record or file-creation timestamp: nothing to import".into(),
         };
     };
-    let thresholds = crate::thresholds::for_date(profile, start.to_zoned(tz.clone()).date());
-    let summary = metrics::summarize(&activity, &thresholds, tz);
-    let mut warnings = activity.warnings.clone();
-    if activity.truncated && !warnings.iter().any(|w| w.contains("truncat")) {
+    let date = ctx.tz.to_datetime(start).date();
+    let summary = metrics::summarize(&activity, &thresholds_on(ctx.profile, date), ctx.tz);
+    let mut warnings: Vec<String> = gzip_note.into_iter().collect();
+    warnings.extend(activity.warnings.iter().cloned());
+    if activity.truncated
+        && !warnings
+            .iter()
+            .any(|w| w.to_lowercase().contains("truncat"))
+    {
         warnings.push(format!(
-            "file ends early (truncated): imported the {} records read before the break",
+            "the file is truncated: imported the {} records read before the break",
             activity.records.len()
         ));
     }
@@ -606,3 +757,478 @@ fn process_fit(
     }
 }
 
+fn record_failure(
+    tx: &Transaction<'_>,
+    ctx: &Ctx<'_>,
+    location: &str,
+    reason: &str,
+    tally: &mut Tally,
+) -> Result<(), StoreError> {
+    add_warning(tx, ctx.run_id, WarningKind::Failed, Some(location), reason)?;
+    tally
+        .failed
+        .push((location.to_string(), reason.to_string()));
+    Ok(())
+}
+
+fn record_warning(
+    tx: &Transaction<'_>,
+    ctx: &Ctx<'_>,
+    location: &str,
+    message: &str,
+    tally: &mut Tally,
+) -> Result<(), StoreError> {
+    add_warning(
+        tx,
+        ctx.run_id,
+        WarningKind::Warning,
+        Some(location),
+        message,
+    )?;
+    tally.warnings.push(format!("{location}: {message}"));
+    Ok(())
+}
+
+/// How a CSV row is named in messages.
+fn row_location(a: &StravaActivity) -> String {
+    format!("{EXPORT_CSV} row {} (activity {})", a.row, a.id)
+}
+
+/// Where a summary-only row "lives": its (unread) file when it has one, else a pseudo-path that
+/// is unique per Strava id.
+fn summary_source_path(a: &StravaActivity) -> String {
+    match a
+        .filename
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(name) => name.replace('\\', "/"),
+        None => format!("{EXPORT_CSV}#{}", a.id),
+    }
+}
+
+/// The activity written for a CSV row alone.
+fn summary_activity(ctx: &Ctx<'_>, a: &StravaActivity, hash: String) -> NewActivity {
+    let date = ctx.tz.to_datetime(a.start_time).date();
+    let summary = metrics::summarize_strava(a, &thresholds_on(ctx.profile, date), ctx.tz);
+    NewActivity {
+        source_kind: SourceKind::StravaCsvSummary,
+        external_id: Some(a.id.clone()),
+        source_path: summary_source_path(a),
+        content_hash: hash.clone(),
+        csv_row_hash: Some(hash),
+        name: Some(a.name.clone()),
+        description: a.description.clone(),
+        summary,
+        truncated: false,
+        warnings: Vec::new(),
+    }
+}
+
+/// Refresh the text of a stored activity from its (edited) CSV row.
+fn refresh_text(
+    tx: &Transaction<'_>,
+    id: i64,
+    a: &StravaActivity,
+    row_hash: &str,
+) -> Result<(), StoreError> {
+    let kind = a.sport;
+    tx.execute(
+        "UPDATE activities SET name = ?2, description = ?3, external_id = ?4, csv_row_hash = ?5,
+            sport = ?6, environment = ?7, e_bike = ?8
+         WHERE id = ?1",
+        params![
+            id,
+            a.name,
+            a.description,
+            a.id,
+            row_hash,
+            kind.sport.as_str(),
+            crate::activities::env_str(kind.environment),
+            kind.e_bike
+        ],
+    )?;
+    Ok(())
+}
+
+/// Write one CSV row that has no FIT file to decode.
+fn write_summary_row(
+    tx: &Transaction<'_>,
+    ctx: &Ctx<'_>,
+    a: &StravaActivity,
+    by_ext: &HashMap<String, Known>,
+    tally: &mut Tally,
+) -> Result<(), StoreError> {
+    let hash = csv_row_hash(a);
+    let location = row_location(a);
+    if let Some(known) = by_ext.get(&a.id) {
+        if known.source_kind == SourceKind::Fit.as_str() {
+            // Already imported with its FIT file (e.g. from the full export): the CSV row can only
+            // refresh the text, never replace the samples with a summary.
+            if known.csv_row_hash.as_deref() != Some(hash.as_str()) {
+                refresh_text(tx, known.id, a, &hash)?;
+                tally.updated += 1;
+            }
+            tally.skipped_unchanged += 1;
+            return Ok(());
+        }
+        if known.csv_row_hash.as_deref() == Some(hash.as_str()) {
+            tally.skipped_unchanged += 1;
+            return Ok(());
+        }
+    } else if let Some(id) = fit_twin(tx, ctx.athlete_id, a.start_time)? {
+        // A FIT file imported on its own (from a device folder) is this row's ride: link them.
+        refresh_text(tx, id, a, &hash)?;
+        tally.skipped_unchanged += 1;
+        tally.updated += 1;
+        return record_warning(
+            tx,
+            ctx,
+            &location,
+            &format!("linked to activity {id}, imported earlier from its FIT file"),
+            tally,
+        );
+    }
+    let new = summary_activity(ctx, a, hash);
+    match upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new) {
+        Ok(outcome) => {
+            tally.summary_only += 1;
+            if matches!(outcome, UpsertOutcome::Updated(_)) {
+                tally.updated += 1;
+            }
+        }
+        Err(e) => record_failure(tx, ctx, &location, &e.to_string(), tally)?,
+    }
+    Ok(())
+}
+
+/// A FIT activity without a Strava id starting within [`SAME_START_S`] of `start`.
+fn fit_twin(
+    tx: &Transaction<'_>,
+    athlete_id: i64,
+    start: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT id FROM activities
+             WHERE athlete_id = ?1 AND source_kind = 'fit' AND external_id IS NULL
+               AND start_time BETWEEN ?2 - ?3 AND ?2 + ?3
+             ORDER BY abs(start_time - ?2) LIMIT 1",
+            params![athlete_id, start.as_second(), SAME_START_S],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// What a summary-only row imported earlier tells about a FIT file now decoded without a CSV:
+/// its Strava id, text and classification.
+struct CsvTwin {
+    external_id: String,
+    name: Option<String>,
+    description: Option<String>,
+    csv_row_hash: Option<String>,
+    sport: SportKind,
+}
+
+fn csv_twin(
+    tx: &Transaction<'_>,
+    athlete_id: i64,
+    start: Timestamp,
+) -> Result<Option<CsvTwin>, StoreError> {
+    let row = tx
+        .query_row(
+            "SELECT external_id, name, description, csv_row_hash, sport, environment, e_bike
+             FROM activities
+             WHERE athlete_id = ?1 AND source_kind = 'strava_csv_summary'
+               AND external_id IS NOT NULL
+               AND start_time BETWEEN ?2 - ?3 AND ?2 + ?3
+             ORDER BY abs(start_time - ?2) LIMIT 1",
+            params![athlete_id, start.as_second(), SAME_START_S],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, bool>(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    Ok(row.and_then(
+        |(external_id, name, description, csv_row_hash, sport, env, e_bike)| {
+            Some(CsvTwin {
+                external_id,
+                name,
+                description,
+                csv_row_hash,
+                sport: SportKind {
+                    sport: ride::Sport::parse(&sport)?,
+                    environment: crate::activities::env_parse(&env)?,
+                    e_bike,
+                },
+            })
+        },
+    ))
+}
+
+/// Write the result of [`process_fit`] for one file.
+#[allow(clippy::too_many_arguments)]
+fn write_fit_outcome(
+    tx: &Transaction<'_>,
+    ctx: &Ctx<'_>,
+    item: &FitItem,
+    row: Option<&StravaActivity>,
+    outcome: FitOutcome,
+    by_hash: &HashMap<String, Known>,
+    seen_this_run: &mut HashMap<String, String>,
+    tally: &mut Tally,
+) -> Result<(), StoreError> {
+    match outcome {
+        FitOutcome::Failed { hash, reason } => {
+            if let Some(hash) = hash {
+                tx.execute(
+                    "INSERT OR REPLACE INTO import_failures (athlete_id, content_hash,
+                        source_path, reason, decoder_version, failed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        ctx.athlete_id,
+                        hash,
+                        item.rel,
+                        reason,
+                        DECODER_VERSION,
+                        now_rfc3339()
+                    ],
+                )?;
+            }
+            record_failure(tx, ctx, &item.rel, &reason, tally)?;
+            if let Some(a) = row {
+                write_row_fallback(tx, ctx, item, a, tally)?;
+            }
+        }
+        FitOutcome::KnownFailure { reason } => {
+            let reason = format!("{reason} (unchanged since it last failed; not decoded again)");
+            record_failure(tx, ctx, &item.rel, &reason, tally)?;
+            if let Some(a) = row {
+                write_row_fallback(tx, ctx, item, a, tally)?;
+            }
+        }
+        FitOutcome::Unchanged { hash } => {
+            tally.skipped_unchanged += 1;
+            let known = &by_hash[&hash];
+            if let Some(a) = row {
+                tally
+                    .utc_offsets
+                    .push(known.start_time - a.start_time.as_second());
+                let row_hash = csv_row_hash(a);
+                if known.csv_row_hash.as_deref() != Some(row_hash.as_str()) {
+                    // Same ride, edited in Strava: refresh the text without decoding again. A
+                    // conflict (the Strava id now on another activity) is worth a warning, not
+                    // the run.
+                    match refresh_text(tx, known.id, a, &row_hash) {
+                        Ok(()) => tally.updated += 1,
+                        Err(e) => record_warning(
+                            tx,
+                            ctx,
+                            &item.rel,
+                            &format!("could not refresh the name from {}: {e}", row_location(a)),
+                            tally,
+                        )?,
+                    }
+                }
+            }
+        }
+        FitOutcome::Decoded {
+            hash,
+            summary,
+            truncated,
+            warnings,
+        } => {
+            if let Some(first) = seen_this_run.get(&hash) {
+                tally.skipped_unchanged += 1;
+                let note = format!("same ride as {first} (identical content); imported once");
+                return record_warning(tx, ctx, &item.rel, &note, tally);
+            }
+            seen_this_run.insert(hash.clone(), item.rel.clone());
+            let mut summary = *summary;
+            let (external_id, name, description, csv_hash) = match row {
+                Some(a) => {
+                    tally
+                        .utc_offsets
+                        .push(summary.start_time.as_second() - a.start_time.as_second());
+                    // Strava's type is the athlete's own classification (an e-bike ride, a
+                    // virtual ride recorded as plain cycling): it wins over the device's sport.
+                    summary.sport = a.sport;
+                    (
+                        Some(a.id.clone()),
+                        Some(a.name.clone()),
+                        a.description.clone(),
+                        Some(csv_row_hash(a)),
+                    )
+                }
+                None => match csv_twin(tx, ctx.athlete_id, summary.start_time)? {
+                    Some(twin) => {
+                        summary.sport = twin.sport;
+                        (
+                            Some(twin.external_id),
+                            twin.name,
+                            twin.description,
+                            twin.csv_row_hash,
+                        )
+                    }
+                    None => (None, None, None, None),
+                },
+            };
+            let new = NewActivity {
+                source_kind: SourceKind::Fit,
+                external_id,
+                source_path: item.rel.clone(),
+                content_hash: hash.clone(),
+                csv_row_hash: csv_hash,
+                name,
+                description,
+                summary,
+                truncated,
+                warnings: warnings.clone(),
+            };
+            match upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new) {
+                Ok(outcome) => {
+                    tally.imported += 1;
+                    if matches!(outcome, UpsertOutcome::Updated(_)) {
+                        tally.updated += 1;
+                    }
+                    tx.execute(
+                        "DELETE FROM import_failures WHERE athlete_id = ?1 AND content_hash = ?2",
+                        params![ctx.athlete_id, hash],
+                    )?;
+                    for w in &warnings {
+                        record_warning(tx, ctx, &item.rel, w, tally)?;
+                    }
+                }
+                Err(e) => record_failure(tx, ctx, &item.rel, &e.to_string(), tally)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The linked FIT file of an export row could not be imported: keep the row's summary so the
+/// activity still counts in the history, unless the Strava id is already stored. The item is
+/// already counted as failed; this adds no second count.
+fn write_row_fallback(
+    tx: &Transaction<'_>,
+    ctx: &Ctx<'_>,
+    item: &FitItem,
+    a: &StravaActivity,
+    tally: &mut Tally,
+) -> Result<(), StoreError> {
+    let exists: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM activities WHERE athlete_id = ?1 AND external_id = ?2",
+            params![ctx.athlete_id, a.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    let new = summary_activity(ctx, a, csv_row_hash(a));
+    upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new)?;
+    let note = format!(
+        "{} kept from its CSV summary because its file could not be imported",
+        row_location(a)
+    );
+    record_warning(tx, ctx, &item.rel, &note, tally)
+}
+
+/// Seconds as "±Hh MMmin".
+fn hm(seconds: i64) -> String {
+    let sign = if seconds < 0 { "-" } else { "+" };
+    let s = seconds.unsigned_abs();
+    format!("{sign}{}h{:02}", s / 3600, (s % 3600) / 60)
+}
+
+/// Summarise FIT start − CSV date offsets: `(summary line, warning when the dates look local)`.
+fn utc_check_message(offsets: &[i64]) -> Option<(String, Option<String>)> {
+    if offsets.is_empty() {
+        return None;
+    }
+    let mut sorted = offsets.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    };
+    let matches = sorted.iter().filter(|o| o.abs() <= SAME_START_S).count();
+    let summary = format!(
+        "Activity Date matches FIT start time (UTC) on {matches}/{n} linked files, median offset \
+         {median} s"
+    );
+    let warning = (median.abs() > SAME_START_S).then(|| {
+        format!(
+            "{EXPORT_CSV}: Activity Date differs from the linked FIT start times by a median of \
+             {} ({median} s) over {n} files: this export's dates look like local time, not UTC, \
+             so summary-only activities may sit on the wrong day",
+            hm(median)
+        )
+    });
+    Some((summary, warning))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_check_reports_matches_and_flags_local_time() {
+        let (s, w) = utc_check_message(&[0, 1, -1, 0, 3600]).unwrap();
+        assert_eq!(
+            s,
+            "Activity Date matches FIT start time (UTC) on 4/5 linked files, median offset 0 s"
+        );
+        assert!(w.is_none());
+        let (s, w) = utc_check_message(&[-7200, -7200, -7199]).unwrap();
+        assert!(
+            s.contains("on 0/3 linked files, median offset -7200 s"),
+            "{s}"
+        );
+        assert!(w.unwrap().contains("-2h00"));
+        assert!(utc_check_message(&[]).is_none());
+    }
+
+    #[test]
+    fn sha256_is_lowercase_hex_of_known_vector() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn gz_and_plain_read_to_the_same_bytes() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.fit");
+        std::fs::write(&plain, b"\x0e\x10not really fit").unwrap();
+        let gz = dir.path().join("a.fit.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"\x0e\x10not really fit").unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let (a, na) = read_fit_bytes(&plain).unwrap();
+        let (b, nb) = read_fit_bytes(&gz).unwrap();
+        assert_eq!(a, b);
+        assert!(na.is_none() && nb.is_none());
+        // A cut gzip stream keeps what it had, with a note.
+        let full = std::fs::read(&gz).unwrap();
+        std::fs::write(&gz, &full[..full.len() - 6]).unwrap();
+        match read_fit_bytes(&gz) {
+            Ok((_, note)) => assert!(note.unwrap().contains("gzip stream is damaged")),
+            Err(e) => assert!(e.contains("gzip"), "{e}"),
+        }
+    }
+}

@@ -8,7 +8,7 @@
 mod activities;
 mod athletes;
 mod error;
-// pub mod import;
+pub mod import;
 pub mod migrations;
 mod runs;
 
@@ -22,6 +22,7 @@ pub use activities::{
 };
 pub use athletes::{Athlete, DEFAULT_ATHLETE_NAME};
 pub use error::StoreError;
+pub use import::{ImportProgress, ImportReport, ImportSource, import};
 
 pub use runs::{ImportRunRow, ImportWarningRow, WarningKind};
 

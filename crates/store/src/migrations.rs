@@ -132,7 +132,7 @@ CREATE TABLE power_curves (
     },
     Migration {
         version: 2,
-        name: "remember files that failed to import so unchanged re-runs do not decode them again",
+        name: "import bookkeeping: failed files and file stats, so unchanged re-runs skip them",
         sql: r#"
 CREATE TABLE import_failures (
     athlete_id      INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
@@ -143,6 +143,17 @@ CREATE TABLE import_failures (
     decoder_version TEXT NOT NULL,
     failed_at       TEXT NOT NULL,
     PRIMARY KEY (athlete_id, content_hash)
+);
+
+-- Size and modification time of every FIT file hashed, so a re-run skips unchanged files
+-- without even reading them (the make/rsync heuristic; the content hash stays the identity).
+CREATE TABLE file_stats (
+    athlete_id    INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    path          TEXT NOT NULL,  -- as the import saw it (import root joined with the file)
+    size          INTEGER NOT NULL,
+    mtime_ns      INTEGER NOT NULL,
+    content_hash  TEXT NOT NULL,
+    PRIMARY KEY (athlete_id, path)
 );
 "#,
     },
@@ -203,7 +214,12 @@ mod tests {
     #[test]
     fn versions_are_dense_and_ascending() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version as usize, i + 1, "migration {} out of order", m.name);
+            assert_eq!(
+                m.version as usize,
+                i + 1,
+                "migration {} out of order",
+                m.name
+            );
         }
     }
 

@@ -1,6 +1,7 @@
 //! Command bodies. Each takes its parsed arguments and the global options and prints its result.
 
 mod analyze;
+mod athlete;
 mod demo;
 mod import;
 mod ride;

@@ -14,7 +14,11 @@ const TABLE: [u16; 256] = {
         let mut crc = i as u16;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xA001 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xA001
+            } else {
+                crc >> 1
+            };
             bit += 1;
         }
         table[i] = crc;
@@ -25,9 +29,9 @@ const TABLE: [u16; 256] = {
 
 /// CRC-16 of `bytes` as the FIT protocol defines it.
 pub(crate) fn crc16(bytes: &[u8]) -> u16 {
-    bytes
-        .iter()
-        .fold(0u16, |crc, &b| (crc >> 8) ^ TABLE[usize::from((crc as u8) ^ b)])
+    bytes.iter().fold(0u16, |crc, &b| {
+        (crc >> 8) ^ TABLE[usize::from((crc as u8) ^ b)]
+    })
 }
 
 #[cfg(test)]
@@ -59,9 +63,15 @@ mod tests {
 
     #[test]
     fn table_agrees_with_nibble_algorithm() {
-        let data: Vec<u8> = (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..2000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         for len in [0, 1, 2, 13, 14, 255, 2000] {
-            assert_eq!(crc16(&data[..len]), crc16_nibbles(&data[..len]), "length {len}");
+            assert_eq!(
+                crc16(&data[..len]),
+                crc16_nibbles(&data[..len]),
+                "length {len}"
+            );
         }
     }
 

@@ -83,7 +83,10 @@ pub(crate) fn decode_fit(bytes: &[u8], warnings: Vec<String>) -> Result<Activity
 
     let pos = Cell::new(0usize);
     let mut decoder = Decoder::builder().checksum(false).build();
-    let mut stream = decoder.stream(SliceReader { data: bytes, pos: &pos });
+    let mut stream = decoder.stream(SliceReader {
+        data: bytes,
+        pos: &pos,
+    });
     let mut out = Collector::new(warnings);
     let mut frame: Option<FileFrame> = None;
     let mut files = 0usize;
@@ -94,6 +97,7 @@ pub(crate) fn decode_fit(bytes: &[u8], warnings: Vec<String>) -> Result<Activity
         match event {
             Ok(DecoderEvent::FileHeader(header)) => {
                 files += 1;
+                out.start_file();
                 let header_size = usize::from(header.size);
                 let f = FileFrame {
                     index: files,
@@ -128,11 +132,7 @@ pub(crate) fn decode_fit(bytes: &[u8], warnings: Vec<String>) -> Result<Activity
                         out.warn(format!(
                             "The CRC of FIT file {} (bytes {}..{}) is {:#06x} but the data compute \
                              to {:#06x}: the file may be damaged; its values were kept.",
-                            f.index,
-                            f.start,
-                            end,
-                            found,
-                            computed
+                            f.index, f.start, end, found, computed
                         ));
                     }
                 }
@@ -161,12 +161,18 @@ fn check_first_header(bytes: &[u8]) -> Result<(), FitError> {
         return not_fit(0, "the data are empty".to_owned());
     };
     if size != 12 && size != 14 {
-        return not_fit(0, format!("the header size byte is {size}, a FIT header is 12 or 14 bytes"));
+        return not_fit(
+            0,
+            format!("the header size byte is {size}, a FIT header is 12 or 14 bytes"),
+        );
     }
     if bytes.len() < usize::from(size) {
         return not_fit(
             bytes.len() as u64,
-            format!("the data end inside the {size}-byte file header ({} bytes in all)", bytes.len()),
+            format!(
+                "the data end inside the {size}-byte file header ({} bytes in all)",
+                bytes.len()
+            ),
         );
     }
     if &bytes[8..12] != b".FIT" {
@@ -233,7 +239,10 @@ fn handle_error(
                     f.data_end,
                     records
                 ),
-                None => format!("The FIT data end at byte {} inside the file header.", bytes.len()),
+                None => format!(
+                    "The FIT data end at byte {} inside the file header.",
+                    bytes.len()
+                ),
             };
             out.activity.truncated = true;
             out.warn(message);
@@ -242,7 +251,11 @@ fn handle_error(
         DecoderError::NotFITFile => {
             // The first header was validated up front, so this is data after a complete file.
             let trailing = &bytes[event_start..];
-            let what = if trailing.iter().all(|&b| b == 0) { "zero padding" } else { "not a FIT header" };
+            let what = if trailing.iter().all(|&b| b == 0) {
+                "zero padding"
+            } else {
+                "not a FIT header"
+            };
             out.warn(format!(
                 "The {} bytes after the end of the FIT data (from byte {}) are {}; they were ignored.",
                 trailing.len(),
@@ -267,16 +280,42 @@ struct Collector {
     last_time: Option<u32>,
     records_without_time: usize,
     zones_target_ftp: Option<u16>,
+    compressed_distance: Accumulator12,
+}
+
+/// Running total of a 12-bit rolling counter (the `distance` component of
+/// `compressed_speed_distance`, in 1/16 m), as the FIT accumulation rule defines it.
+#[derive(Default)]
+struct Accumulator12 {
+    last: u16,
+    total: u64,
+}
+
+impl Accumulator12 {
+    fn add(&mut self, value: u16) -> u64 {
+        self.total += u64::from(value.wrapping_sub(self.last) & 0x0FFF);
+        self.last = value;
+        self.total
+    }
 }
 
 impl Collector {
     fn new(warnings: Vec<String>) -> Self {
         Collector {
-            activity: Activity { warnings, ..Activity::default() },
+            activity: Activity {
+                warnings,
+                ..Activity::default()
+            },
             last_time: None,
             records_without_time: 0,
             zones_target_ftp: None,
+            compressed_distance: Accumulator12::default(),
         }
+    }
+
+    /// A new FIT file in a chain starts its accumulated fields from zero (as rustyfit does).
+    fn start_file(&mut self) {
+        self.compressed_distance = Accumulator12::default();
     }
 
     fn warn(&mut self, message: String) {
@@ -335,6 +374,7 @@ impl Collector {
         // (expanded copies of the base field went through a float round trip in rustyfit).
         let (mut speed, mut enhanced_speed) = (None, None);
         let (mut altitude, mut enhanced_altitude) = (None, None);
+        let mut compressed = None;
         for f in &m.fields {
             match (f.num, &f.value) {
                 (R::TIMESTAMP, &Value::Uint32(v)) if v != u32::MAX => time = Some(v),
@@ -363,7 +403,23 @@ impl Collector {
                 (R::ENHANCED_ALTITUDE, &Value::Uint32(v)) if v != u32::MAX => {
                     enhanced_altitude = Some((f.is_expanded, f64::from(v) / 5.0 - 500.0));
                 }
+                // rustyfit 0.11 treats every `byte` array as invalid and so never expands this
+                // field (FR70-era devices): 3 bytes, little endian, speed in the low 12 bits
+                // (cm/s), accumulated distance in the high 12 bits (1/16 m).
+                (R::COMPRESSED_SPEED_DISTANCE, Value::ArrayUint8(b))
+                    if b.len() >= 3 && b[..3] != [0xFF; 3] =>
+                {
+                    let packed = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+                    compressed = Some(((packed & 0x0FFF) as u16, (packed >> 12) as u16));
+                }
                 _ => {}
+            }
+        }
+        if let Some((speed_cm_s, distance_16th)) = compressed {
+            let total = self.compressed_distance.add(distance_16th);
+            speed = speed.or(Some(f64::from(speed_cm_s) / 100.0));
+            if r.distance_m.is_none() {
+                r.distance_m = Some(total as f64 / 16.0);
             }
         }
         r.speed_mps = prefer_written(enhanced_speed, speed).map(|v| v as f32);
@@ -393,14 +449,19 @@ impl Collector {
         }
         let kind = match event_type {
             Some(typedef::EventType::START) => TimerEventKind::Start,
-            Some(typedef::EventType::STOP | typedef::EventType::STOP_DISABLE) => TimerEventKind::Stop,
+            Some(typedef::EventType::STOP | typedef::EventType::STOP_DISABLE) => {
+                TimerEventKind::Stop
+            }
             Some(typedef::EventType::STOP_ALL | typedef::EventType::STOP_DISABLE_ALL) => {
                 TimerEventKind::StopAll
             }
             _ => return,
         };
         if let Some(t) = self.last_time {
-            self.activity.timer_events.push(TimerEvent { t: i64::from(t) + FIT_EPOCH_OFFSET, kind });
+            self.activity.timer_events.push(TimerEvent {
+                t: i64::from(t) + FIT_EPOCH_OFFSET,
+                kind,
+            });
         }
     }
 
@@ -503,8 +564,12 @@ fn session(m: &Message) -> Session {
         avg_heart_rate_bpm: opt_u8(s.avg_heart_rate),
         max_heart_rate_bpm: opt_u8(s.max_heart_rate),
         avg_cadence_rpm: opt_u8(s.avg_cadence),
-        avg_speed_mps: s.enhanced_avg_speed_scaled().or_else(|| s.avg_speed_scaled()),
-        max_speed_mps: s.enhanced_max_speed_scaled().or_else(|| s.max_speed_scaled()),
+        avg_speed_mps: s
+            .enhanced_avg_speed_scaled()
+            .or_else(|| s.avg_speed_scaled()),
+        max_speed_mps: s
+            .enhanced_max_speed_scaled()
+            .or_else(|| s.max_speed_scaled()),
         num_laps: (s.num_laps != u16::MAX).then_some(u32::from(s.num_laps)),
     }
 }
@@ -523,7 +588,9 @@ fn lap(m: &Message) -> Lap {
         avg_heart_rate_bpm: opt_u8(l.avg_heart_rate),
         max_heart_rate_bpm: opt_u8(l.max_heart_rate),
         avg_cadence_rpm: opt_u8(l.avg_cadence),
-        avg_speed_mps: l.enhanced_avg_speed_scaled().or_else(|| l.avg_speed_scaled()),
+        avg_speed_mps: l
+            .enhanced_avg_speed_scaled()
+            .or_else(|| l.avg_speed_scaled()),
         total_ascent_m: opt_u16(l.total_ascent),
     }
 }
@@ -549,7 +616,11 @@ fn manufacturer_name(m: typedef::Manufacturer) -> Option<String> {
 }
 
 /// Garmin-family manufacturers number their products in the `garmin_product` table.
-fn product_name(written: &str, manufacturer: typedef::Manufacturer, product: u16) -> Option<String> {
+fn product_name(
+    written: &str,
+    manufacturer: typedef::Manufacturer,
+    product: u16,
+) -> Option<String> {
     non_empty(written).or_else(|| {
         let garmin_family = [
             typedef::Manufacturer::GARMIN,
@@ -570,7 +641,8 @@ fn file_id(m: &Message) -> FileId {
         manufacturer: manufacturer_name(f.manufacturer),
         product: (f.product != u16::MAX).then_some(f.product),
         product_name: product_name(&f.product_name, f.manufacturer, f.product),
-        serial_number: (f.serial_number != 0 && f.serial_number != u32::MAX).then_some(f.serial_number),
+        serial_number: (f.serial_number != 0 && f.serial_number != u32::MAX)
+            .then_some(f.serial_number),
         time_created: timestamp(f.time_created),
     }
 }
@@ -582,7 +654,8 @@ fn device_info(m: &Message) -> DeviceInfo {
         manufacturer: manufacturer_name(d.manufacturer),
         product: (d.product != u16::MAX).then_some(d.product),
         product_name: product_name(&d.product_name, d.manufacturer, d.product),
-        serial_number: (d.serial_number != 0 && d.serial_number != u32::MAX).then_some(d.serial_number),
+        serial_number: (d.serial_number != 0 && d.serial_number != u32::MAX)
+            .then_some(d.serial_number),
         software_version: d.software_version_scaled(),
     }
 }

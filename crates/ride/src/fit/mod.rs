@@ -31,16 +31,25 @@ pub const FIT_EPOCH_OFFSET: i64 = decode::FIT_EPOCH_OFFSET;
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// Any other error, with the file it came from.
     #[error("{path}: {source}")]
-    InFile { path: PathBuf, source: Box<FitError> },
+    InFile {
+        path: PathBuf,
+        source: Box<FitError>,
+    },
     #[error("not FIT data (byte {offset}): {reason}")]
     NotFit { offset: u64, reason: String },
     #[error("corrupt FIT data at byte {offset}: {reason}")]
     Corrupt { offset: u64, reason: String },
     #[error("the gzip stream is unreadable after {decompressed} decompressed bytes: {source}")]
-    Gzip { decompressed: u64, source: std::io::Error },
+    Gzip {
+        decompressed: u64,
+        source: std::io::Error,
+    },
 }
 
 impl FitError {
@@ -56,10 +65,14 @@ impl FitError {
 
 /// Decode a `.fit` or `.fit.gz` file. Errors name the path.
 pub fn decode_file(path: &Path) -> Result<Activity, FitError> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| FitError::Io { path: path.to_owned(), source })?;
-    decode_bytes(&bytes)
-        .map_err(|source| FitError::InFile { path: path.to_owned(), source: Box::new(source) })
+    let bytes = std::fs::read(path).map_err(|source| FitError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    decode_bytes(&bytes).map_err(|source| FitError::InFile {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })
 }
 
 /// Decode FIT data held in memory, gzip-compressed or not.
@@ -90,7 +103,10 @@ fn gunzip(bytes: &[u8]) -> Result<(Vec<u8>, Vec<String>), FitError> {
             Ok(n) => plain.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(source) if plain.is_empty() => {
-                return Err(FitError::Gzip { decompressed: 0, source });
+                return Err(FitError::Gzip {
+                    decompressed: 0,
+                    source,
+                });
             }
             Err(e) => {
                 let warning = format!(
@@ -153,7 +169,11 @@ mod tests {
         bytes[n - 3] ^= 0x01; // last byte of time_created
         let a = decode_bytes(&bytes).unwrap();
         assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
-        assert!(a.warnings[0].contains("CRC of FIT file 1"), "{}", a.warnings[0]);
+        assert!(
+            a.warnings[0].contains("CRC of FIT file 1"),
+            "{}",
+            a.warnings[0]
+        );
     }
 
     #[test]
@@ -196,7 +216,10 @@ mod tests {
 
     #[test]
     fn empty_and_gzip_of_nothing_are_errors() {
-        assert!(matches!(decode_bytes(&[]), Err(FitError::NotFit { offset: 0, .. })));
+        assert!(matches!(
+            decode_bytes(&[]),
+            Err(FitError::NotFit { offset: 0, .. })
+        ));
         let err = decode_bytes(&[0x1f, 0x8b, 0x08]).unwrap_err();
         assert!(matches!(err, FitError::Gzip { .. }), "{err}");
     }
@@ -217,7 +240,11 @@ mod tests {
         let a = decode_bytes(&bytes).unwrap();
         assert!(a.truncated);
         assert_eq!(a.message_count, 1);
-        assert!(a.warnings[0].contains("without the 2-byte CRC"), "{:?}", a.warnings);
+        assert!(
+            a.warnings[0].contains("without the 2-byte CRC"),
+            "{:?}",
+            a.warnings
+        );
     }
 
     #[test]

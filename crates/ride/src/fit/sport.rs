@@ -75,7 +75,11 @@ pub fn map_sport(fit_sport: &str, fit_sub_sport: Option<&str>) -> SportKind {
 }
 
 fn e_bike(environment: Environment) -> SportKind {
-    SportKind { sport: Sport::Ride, environment, e_bike: true }
+    SportKind {
+        sport: Sport::Ride,
+        environment,
+        e_bike: true,
+    }
 }
 
 /// Some devices write `sport = generic` and put the whole information in the sub-sport.
@@ -107,7 +111,11 @@ mod tests {
     #[test]
     fn mapping_table() {
         let ride = |env| SportKind::with_env(Sport::Ride, env);
-        let ebike = |env| SportKind { sport: Sport::Ride, environment: env, e_bike: true };
+        let ebike = |env| SportKind {
+            sport: Sport::Ride,
+            environment: env,
+            e_bike: true,
+        };
         let cases: &[(&str, Option<&str>, SportKind)] = &[
             ("cycling", None, ride(Outdoor)),
             ("cycling", Some("road"), ride(Outdoor)),
@@ -120,36 +128,116 @@ mod tests {
             ("cycling", Some("e_bike_mountain"), ebike(Outdoor)),
             ("e_biking", None, ebike(Outdoor)),
             ("e_biking", Some("e_bike_mountain"), ebike(Outdoor)),
-            ("running", Some("treadmill"), SportKind::with_env(Sport::Run, Indoor)),
-            ("running", Some("indoor_running"), SportKind::with_env(Sport::Run, Indoor)),
-            ("running", Some("trail"), SportKind::with_env(Sport::Run, Outdoor)),
-            ("running", Some("street"), SportKind::with_env(Sport::Run, Outdoor)),
+            (
+                "running",
+                Some("treadmill"),
+                SportKind::with_env(Sport::Run, Indoor),
+            ),
+            (
+                "running",
+                Some("indoor_running"),
+                SportKind::with_env(Sport::Run, Indoor),
+            ),
+            (
+                "running",
+                Some("trail"),
+                SportKind::with_env(Sport::Run, Outdoor),
+            ),
+            (
+                "running",
+                Some("street"),
+                SportKind::with_env(Sport::Run, Outdoor),
+            ),
             ("running", None, SportKind::with_env(Sport::Run, Outdoor)),
-            ("training", Some("strength_training"), SportKind::with_env(Sport::Strength, Indoor)),
-            ("training", Some("generic"), SportKind::with_env(Sport::Strength, Indoor)),
-            ("training", Some("cardio_training"), SportKind::with_env(Sport::Strength, Indoor)),
-            ("training", None, SportKind::with_env(Sport::Strength, Indoor)),
-            ("fitness_equipment", Some("indoor_rowing"), SportKind::with_env(Sport::Rowing, Indoor)),
+            (
+                "training",
+                Some("strength_training"),
+                SportKind::with_env(Sport::Strength, Indoor),
+            ),
+            (
+                "training",
+                Some("generic"),
+                SportKind::with_env(Sport::Strength, Indoor),
+            ),
+            (
+                "training",
+                Some("cardio_training"),
+                SportKind::with_env(Sport::Strength, Indoor),
+            ),
+            (
+                "training",
+                None,
+                SportKind::with_env(Sport::Strength, Indoor),
+            ),
+            (
+                "fitness_equipment",
+                Some("indoor_rowing"),
+                SportKind::with_env(Sport::Rowing, Indoor),
+            ),
             ("fitness_equipment", Some("indoor_cycling"), ride(Indoor)),
-            ("fitness_equipment", Some("treadmill"), SportKind::with_env(Sport::Run, Indoor)),
-            ("fitness_equipment", Some("elliptical"), SportKind::with_env(Sport::Other, Indoor)),
-            ("fitness_equipment", Some("stair_climbing"), SportKind::with_env(Sport::Other, Indoor)),
+            (
+                "fitness_equipment",
+                Some("treadmill"),
+                SportKind::with_env(Sport::Run, Indoor),
+            ),
+            (
+                "fitness_equipment",
+                Some("elliptical"),
+                SportKind::with_env(Sport::Other, Indoor),
+            ),
+            (
+                "fitness_equipment",
+                Some("stair_climbing"),
+                SportKind::with_env(Sport::Other, Indoor),
+            ),
             ("rowing", None, SportKind::with_env(Sport::Rowing, Outdoor)),
-            ("rowing", Some("indoor_rowing"), SportKind::with_env(Sport::Rowing, Indoor)),
-            ("swimming", Some("lap_swimming"), SportKind::with_env(Sport::Swim, Indoor)),
-            ("swimming", Some("open_water"), SportKind::with_env(Sport::Swim, Outdoor)),
+            (
+                "rowing",
+                Some("indoor_rowing"),
+                SportKind::with_env(Sport::Rowing, Indoor),
+            ),
+            (
+                "swimming",
+                Some("lap_swimming"),
+                SportKind::with_env(Sport::Swim, Indoor),
+            ),
+            (
+                "swimming",
+                Some("open_water"),
+                SportKind::with_env(Sport::Swim, Outdoor),
+            ),
             ("walking", None, SportKind::with_env(Sport::Walk, Outdoor)),
-            ("walking", Some("indoor_walking"), SportKind::with_env(Sport::Walk, Indoor)),
+            (
+                "walking",
+                Some("indoor_walking"),
+                SportKind::with_env(Sport::Walk, Indoor),
+            ),
             ("hiking", None, SportKind::with_env(Sport::Hike, Outdoor)),
-            ("cross_country_skiing", Some("skate_skiing"), SportKind::with_env(Sport::Ski, Outdoor)),
-            ("alpine_skiing", Some("resort"), SportKind::with_env(Sport::Ski, Outdoor)),
+            (
+                "cross_country_skiing",
+                Some("skate_skiing"),
+                SportKind::with_env(Sport::Ski, Outdoor),
+            ),
+            (
+                "alpine_skiing",
+                Some("resort"),
+                SportKind::with_env(Sport::Ski, Outdoor),
+            ),
             ("generic", Some("indoor_cycling"), ride(Indoor)),
             ("generic", None, SportKind::with_env(Sport::Other, Outdoor)),
             ("tennis", None, SportKind::with_env(Sport::Other, Outdoor)),
-            ("Sport(250)", None, SportKind::with_env(Sport::Other, Outdoor)),
+            (
+                "Sport(250)",
+                None,
+                SportKind::with_env(Sport::Other, Outdoor),
+            ),
         ];
         for &(sport, sub, expected) in cases {
-            assert_eq!(map_sport(sport, sub), expected, "map_sport({sport:?}, {sub:?})");
+            assert_eq!(
+                map_sport(sport, sub),
+                expected,
+                "map_sport({sport:?}, {sub:?})"
+            );
         }
     }
 

@@ -1,0 +1,329 @@
+//! AWS Bedrock through the official SDK: Converse and ConverseStream.
+//!
+//! Credentials come from the SDK's default chain (env, shared profile incl. SSO and
+//! `credential_process`, role assumption, web identity, container, instance metadata) and
+//! `AWS_BEARER_TOKEN_BEDROCK`; region and profile can be forced by options (the CLI's
+//! `--aws-region` / `--aws-profile`); the endpoint can only be overridden through the SDK's
+//! standard `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` / `AWS_ENDPOINT_URL`.
+//!
+//! Retries are the SDK's own. The only retry added here re-issues a stream that failed with a
+//! throttling or unavailable event *before any output was emitted* — once — because the SDK cannot
+//! retry mid-stream.
+
+pub mod errors;
+pub mod family;
+pub mod normalize;
+pub mod stream;
+pub mod wire;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::config::Region;
+use aws_sdk_bedrockruntime::types as sdk;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::catalog::Catalog;
+use crate::error::LlmError;
+use crate::provider::{EventStream, Provider};
+use crate::types::{Request, StreamEvent};
+use errors::{ErrorContext, from_sdk_error, from_stream_error};
+use family::capabilities_for;
+use stream::{StreamState, events_of_response};
+use wire::{Prepared, prepare};
+
+/// The SDK's retry modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter (the SDK default: 3 attempts).
+    Standard,
+    /// Standard plus a client-side token bucket that slows down under throttling.
+    Adaptive,
+}
+
+/// Retry settings handed to the SDK (nothing is retried on top of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    pub mode: RetryMode,
+    /// Total attempts including the first; `None` keeps the SDK default (3).
+    pub max_attempts: Option<u32>,
+}
+
+/// A Bedrock guardrail. Guardrails work with tool use (they do not evaluate tool blocks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guardrail {
+    pub id: String,
+    /// A version number or `DRAFT`.
+    pub version: String,
+    pub trace: bool,
+}
+
+/// Options the CLI passes (each `None` leaves the SDK's own resolution from env / profile).
+#[derive(Debug, Clone, Default)]
+pub struct BedrockOptions {
+    /// `--aws-region`, over `AWS_REGION` / `AWS_DEFAULT_REGION` / the profile's region.
+    pub region: Option<String>,
+    /// `--aws-profile`, over `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// `None`: `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` / profile settings / standard.
+    pub retry: Option<RetrySettings>,
+    /// Timeout of one whole call (allow for long generations); `None`: no operation timeout.
+    pub operation_timeout: Option<Duration>,
+    pub guardrail: Option<Guardrail>,
+    /// `--latency optimized` (a preview on a few models).
+    pub latency_optimized: bool,
+}
+
+/// The Bedrock provider.
+#[derive(Clone)]
+pub struct BedrockProvider {
+    client: Client,
+    region: String,
+    catalog: Arc<Catalog>,
+    options: BedrockOptions,
+}
+
+impl BedrockProvider {
+    /// Load the AWS configuration the standard way (credential chain, profile, region, endpoint
+    /// env vars) with `options` on top.
+    pub async fn from_env(
+        options: BedrockOptions,
+        catalog: Arc<Catalog>,
+    ) -> Result<Self, LlmError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(retry) = options.retry {
+            let mut rc = match retry.mode {
+                RetryMode::Standard => RetryConfig::standard(),
+                RetryMode::Adaptive => RetryConfig::adaptive(),
+            };
+            if let Some(n) = retry.max_attempts {
+                rc = rc.with_max_attempts(n.max(1));
+            }
+            loader = loader.retry_config(rc);
+        }
+        if let Some(t) = options.operation_timeout {
+            loader = loader.timeout_config(TimeoutConfig::builder().operation_timeout(t).build());
+        }
+        let sdk_config = loader.load().await;
+        Self::from_sdk_config(&sdk_config, options, catalog)
+    }
+
+    /// Build from an already loaded SDK configuration (tests point it at a fake endpoint).
+    /// `Client::new` is used on purpose: only it honours `AWS_BEARER_TOKEN_BEDROCK`.
+    pub fn from_sdk_config(
+        sdk_config: &aws_config::SdkConfig,
+        options: BedrockOptions,
+        catalog: Arc<Catalog>,
+    ) -> Result<Self, LlmError> {
+        let region = sdk_config.region().map(|r| r.to_string()).ok_or_else(|| LlmError::Config {
+            provider: "bedrock".into(),
+            message: "no AWS region configured: pass --aws-region, set AWS_REGION, or set `region` in the AWS profile".into(),
+        })?;
+        Ok(Self {
+            client: Client::new(sdk_config),
+            region,
+            catalog,
+            options,
+        })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The model id that will be sent for what the user typed (aliases → the region's profile).
+    pub fn resolve_model(&self, model: &str) -> String {
+        self.catalog.resolve_bedrock(model, &self.region)
+    }
+
+    /// Prepare the request exactly as it will be sent (normalised history, family adaptations).
+    pub fn prepare(&self, request: &Request) -> Result<Prepared, LlmError> {
+        let model_id = self.resolve_model(&request.model);
+        let (family, caps) = capabilities_for(&self.catalog, &model_id);
+        prepare(request, &model_id, family, &caps)
+    }
+
+    fn guardrail(&self) -> Option<sdk::GuardrailConfiguration> {
+        self.options.guardrail.as_ref().map(|g| {
+            sdk::GuardrailConfiguration::builder()
+                .guardrail_identifier(&g.id)
+                .guardrail_version(&g.version)
+                .trace(if g.trace {
+                    sdk::GuardrailTrace::Enabled
+                } else {
+                    sdk::GuardrailTrace::Disabled
+                })
+                .build()
+        })
+    }
+
+    fn guardrail_stream(&self) -> Option<sdk::GuardrailStreamConfiguration> {
+        self.options.guardrail.as_ref().map(|g| {
+            sdk::GuardrailStreamConfiguration::builder()
+                .guardrail_identifier(&g.id)
+                .guardrail_version(&g.version)
+                .trace(if g.trace {
+                    sdk::GuardrailTrace::Enabled
+                } else {
+                    sdk::GuardrailTrace::Disabled
+                })
+                .build()
+        })
+    }
+
+    fn performance(&self) -> Option<sdk::PerformanceConfiguration> {
+        self.options.latency_optimized.then(|| {
+            sdk::PerformanceConfiguration::builder()
+                .latency(sdk::PerformanceConfigLatency::Optimized)
+                .build()
+        })
+    }
+
+    fn error_context<'a>(&'a self, model: &'a str) -> ErrorContext<'a> {
+        ErrorContext {
+            model,
+            region: &self.region,
+            catalog: &self.catalog,
+        }
+    }
+
+    /// Non-streaming Converse, as events.
+    async fn converse(&self, p: &Prepared) -> Result<Vec<StreamEvent>, LlmError> {
+        let out = self
+            .client
+            .converse()
+            .model_id(&p.model_id)
+            .set_system(p.system.clone())
+            .set_messages(Some(p.messages.clone()))
+            .inference_config(p.inference.clone())
+            .set_tool_config(p.tool_config.clone())
+            .set_output_config(p.output_config.clone())
+            .set_guardrail_config(self.guardrail())
+            .set_performance_config(self.performance())
+            .send()
+            .await
+            .map_err(|e| from_sdk_error(e, &self.error_context(&p.model_id)))?;
+        Ok(events_of_response(&out, &p.model_id))
+    }
+
+    async fn start_stream(
+        &self,
+        p: &Prepared,
+    ) -> Result<aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput, LlmError>
+    {
+        self.client
+            .converse_stream()
+            .model_id(&p.model_id)
+            .set_system(p.system.clone())
+            .set_messages(Some(p.messages.clone()))
+            .inference_config(p.inference.clone())
+            .set_tool_config(p.tool_config.clone())
+            .set_output_config(p.output_config.clone())
+            .set_guardrail_config(self.guardrail_stream())
+            .set_performance_config(self.performance())
+            .send()
+            .await
+            .map_err(|e| from_sdk_error(e, &self.error_context(&p.model_id)))
+    }
+
+    /// Drive one ConverseStream call into `tx`, re-issuing it once if it fails with throttling
+    /// or unavailability before any output was emitted.
+    async fn run_stream(self, p: Prepared, tx: mpsc::Sender<Result<StreamEvent, LlmError>>) {
+        let mut reissued = false;
+        'call: loop {
+            let mut out = match self.start_stream(&p).await {
+                Ok(out) => out,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let mut state = StreamState::default();
+            loop {
+                match out.stream.recv().await {
+                    Ok(Some(event)) => {
+                        for e in state.on_event(event) {
+                            if tx.send(Ok(e)).await.is_err() {
+                                return; // the consumer went away
+                            }
+                        }
+                    }
+                    Ok(None) => {
+                        let last = match state.finish(&p.model_id) {
+                            Some(done) => Ok(done),
+                            None => Err(broken(
+                                &state,
+                                "the stream ended before the model finished (no messageStop event)",
+                            )),
+                        };
+                        let _ = tx.send(last).await;
+                        return;
+                    }
+                    Err(e) => {
+                        let err = from_stream_error(e, &self.error_context(&p.model_id));
+                        let retryable = matches!(
+                            err,
+                            LlmError::RateLimited { .. } | LlmError::Unavailable { .. }
+                        );
+                        if !state.emitted_output && retryable && !reissued {
+                            reissued = true;
+                            continue 'call;
+                        }
+                        let err = if state.emitted_output {
+                            broken(&state, &err.to_string())
+                        } else {
+                            err
+                        };
+                        let _ = tx.send(Err(err)).await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn broken(state: &StreamState, message: &str) -> LlmError {
+    LlmError::StreamBroken {
+        provider: "bedrock".into(),
+        partial_text: state.text.clone(),
+        message: message.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for BedrockProvider {
+    fn name(&self) -> &str {
+        "bedrock"
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, LlmError> {
+        let prepared = self.prepare(request)?;
+        if !prepared.stream {
+            // The family cannot stream tool use: one Converse call, replayed as events.
+            let events = self.converse(&prepared).await?;
+            return Ok(futures::stream::iter(events.into_iter().map(Ok)).boxed());
+        }
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(self.clone().run_stream(prepared, tx));
+        Ok(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .boxed())
+    }
+}

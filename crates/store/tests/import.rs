@@ -1,0 +1,509 @@
+//! The importer against real device files and a real Strava export (read from
+//! `../shared/fixtures`, copied into temporary directories where a layout is needed).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ride::Sport;
+use ride::profile::Profile;
+use store::{ImportSource, Store, StoreError, import};
+
+fn fixtures() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures"
+    ));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: fixtures absent ({})", dir.display());
+        None
+    }
+}
+
+fn fit(fx: &Path, name: &str) -> PathBuf {
+    let p = fx.join("fit").join(name);
+    assert!(p.is_file(), "{}", p.display());
+    p
+}
+
+fn profile() -> Profile {
+    Profile {
+        name: "test".into(),
+        ftp_w: Some(300.0),
+        lthr_bpm: Some(165),
+        max_hr_bpm: Some(190),
+        ..Default::default()
+    }
+}
+
+fn gzip_to(src: &Path, dst: &Path) {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&std::fs::read(src).unwrap()).unwrap();
+    std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+    std::fs::write(dst, enc.finish().unwrap()).unwrap();
+}
+
+fn no_progress(_: store::ImportProgress) {}
+
+const EDGE810: &str = "python-fitparse/Edge810-Vector-2013-08-16-15-35-10.fit";
+const TRAINER: &str = "python-fitparse/sample-activity-indoor-trainer.fit";
+const EDGE1000: &str = "sweatpy/2020-06-01-16-52-40.fit";
+const CORRUPT: &str = "python-fitparse/strava-android-app-201.10-b1218918.fit";
+const NICK: &str = "python-fitparse/nick.fit";
+const FENIX_BIKE: &str = "python-fitparse/garmin-fenix-5-bike.fit";
+
+#[test]
+fn fit_dir_imports_once_dedupes_gz_twins_and_rerun_decodes_nothing() {
+    let Some(fx) = fixtures() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let rides = dir.path().join("rides");
+    std::fs::create_dir_all(rides.join("2020")).unwrap();
+    std::fs::copy(fit(&fx, EDGE810), rides.join("edge810.fit")).unwrap();
+    // The same ride compressed: one activity, not two.
+    gzip_to(&fit(&fx, EDGE810), &rides.join("edge810-copy.FIT.gz"));
+    std::fs::copy(fit(&fx, TRAINER), rides.join("trainer.fit")).unwrap();
+    std::fs::copy(fit(&fx, EDGE1000), rides.join("2020/edge1000.fit")).unwrap();
+    std::fs::write(rides.join("notes.txt"), "not a ride").unwrap();
+
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let last = AtomicUsize::new(0);
+    let progress = |p: store::ImportProgress| {
+        assert!(p.done <= p.total);
+        last.fetch_max(p.done, Ordering::Relaxed);
+    };
+    let src = ImportSource::detect(&rides);
+    assert_eq!(src, ImportSource::FitDir(rides.clone()));
+    let r = import(&mut s, ath, &src, &profile(), &progress).unwrap();
+    assert_eq!(r.imported, 3, "{r:#?}");
+    assert_eq!(r.skipped_unchanged, 1, "the .fit.gz twin");
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    assert_eq!(r.summary_only, 0);
+    assert_eq!(r.decoded_files, 4);
+    assert_eq!(
+        last.load(Ordering::Relaxed),
+        4,
+        "progress reached the total"
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.contains("same ride as")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.decoded_bytes > 148_037 * 2,
+        "decompressed bytes are counted"
+    );
+    assert_eq!(r.utc_check, None, "no CSV, nothing to compare");
+
+    let all = s.summaries(ath, None, None).unwrap();
+    assert_eq!(all.len(), 3);
+    let (row, sum) = all
+        .iter()
+        .find(|(r, _)| r.source_path.starts_with("edge810"))
+        .unwrap();
+    assert_eq!(row.sport.sport, Sport::Ride);
+    assert_eq!(row.local_date.to_string(), "2013-08-16");
+    // Device NP 301 W over a gap-free 1 Hz ride (fixtures/README.md).
+    let np = sum.np_w.unwrap();
+    assert!((np - 301.0).abs() < 3.0, "NP {np}");
+    assert!(sum.power_curve.is_some());
+    let paths: Vec<_> = all.iter().map(|(r, _)| r.source_path.as_str()).collect();
+    assert!(paths.contains(&"2020/edge1000.fit"), "{paths:?}");
+
+    let again = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(again.decoded_files, 0, "{again:#?}");
+    assert_eq!(
+        again.hashed_files, 0,
+        "unchanged size and mtime: not even read"
+    );
+    assert_eq!(again.skipped_unchanged, 4);
+    assert_eq!(again.imported + again.summary_only + again.failed.len(), 0);
+    assert_eq!(s.activity_count(ath).unwrap(), 3);
+
+    // Rewritten with the same bytes (new mtime): hashed again, recognised, not decoded.
+    let trainer = rides.join("trainer.fit");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&trainer)
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let touched = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(
+        (touched.hashed_files, touched.decoded_files),
+        (1, 0),
+        "{touched:#?}"
+    );
+    assert_eq!(touched.skipped_unchanged, 4);
+
+    let runs = s.import_runs(10).unwrap();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[1].id, again.run_id);
+    assert_eq!((runs[1].skipped_unchanged, runs[1].decoded_files), (4, 0));
+    assert_eq!((runs[2].imported, runs[2].decoded_files), (3, 4));
+    assert!(runs[2].finished_at.is_some());
+}
+
+#[test]
+fn corrupt_file_fails_with_its_offset_truncated_file_imports_flagged() {
+    let Some(fx) = fixtures() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for name in [CORRUPT, NICK, FENIX_BIKE] {
+        let file = Path::new(name).file_name().unwrap();
+        std::fs::copy(fit(&fx, name), dir.path().join(file)).unwrap();
+    }
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let src = ImportSource::FitDir(dir.path().to_path_buf());
+    let r = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(r.imported, 2, "{r:#?}");
+    assert_eq!(r.failed.len(), 1, "{:?}", r.failed);
+    let (file, reason) = &r.failed[0];
+    assert_eq!(file, "strava-android-app-201.10-b1218918.fit");
+    assert!(
+        reason.contains("7471"),
+        "the byte offset is named: {reason}"
+    );
+
+    let all = s.summaries(ath, None, None).unwrap();
+    let nick = all
+        .iter()
+        .find(|(r, _)| r.source_path == "nick.fit")
+        .map(|(r, _)| r)
+        .unwrap();
+    assert!(nick.truncated);
+    assert!(!nick.warnings.is_empty());
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with("nick.fit: ")),
+        "{:?}",
+        r.warnings
+    );
+    let fenix = all
+        .iter()
+        .find(|(r, _)| r.source_path == "garmin-fenix-5-bike.fit");
+    assert!(!fenix.unwrap().0.truncated);
+
+    let stored = s.import_warnings(r.run_id).unwrap();
+    assert!(stored.iter().any(|w| w.kind == store::WarningKind::Failed
+        && w.location.as_deref() == Some("strava-android-app-201.10-b1218918.fit")
+        && w.message.contains("7471")));
+
+    // Unchanged corrupt file: still reported, not decoded again.
+    let again = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!((again.decoded_files, again.hashed_files), (0, 0));
+    assert_eq!(again.skipped_unchanged, 2);
+    assert_eq!(again.failed.len(), 1);
+    assert!(again.failed[0].1.contains("7471"), "{:?}", again.failed);
+}
+
+#[test]
+fn joboso_csv_imports_every_row_as_summary_then_skips_them_all() {
+    let Some(fx) = fixtures() else { return };
+    let csv = fx.join("strava/joboso/activities.csv");
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let src = ImportSource::detect(&csv);
+    assert_eq!(src, ImportSource::Csv(csv.clone()));
+    let r = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(r.summary_only, 1845, "{:?}", r.failed);
+    assert_eq!((r.imported, r.skipped_unchanged, r.failed.len()), (0, 0, 0));
+    assert_eq!(r.decoded_files, 0);
+    assert_eq!(s.activity_count(ath).unwrap(), 1845);
+
+    let all = s.summaries(ath, None, None).unwrap();
+    assert!(all.iter().all(|(r, _)| r.summary_only));
+    // First row: "Lunch Ride", Oct 5 2014, Distance 13.61 (km) / 13609.2 (m).
+    let (first, sum) = &all[0];
+    assert_eq!(first.external_id.as_deref(), Some("203707851"));
+    assert_eq!(first.name.as_deref(), Some("Lunch Ride"));
+    assert_eq!(first.source_path, "activities/203707851.gpx");
+    let d = sum.distance_m.unwrap();
+    assert!((d - 13609.2).abs() < 0.5, "distance in metres, got {d}");
+    assert_eq!(first.distance_m, sum.distance_m);
+    let rides = all
+        .iter()
+        .filter(|(r, _)| r.sport.sport == Sport::Ride)
+        .count();
+    assert!(rides >= 900, "{rides} rides");
+
+    let again = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(again.skipped_unchanged, 1845);
+    assert_eq!(
+        (again.summary_only, again.imported, again.updated),
+        (0, 0, 0)
+    );
+    assert_eq!(s.activity_count(ath).unwrap(), 1845);
+}
+
+/// A 103-column header is not needed: the reader tolerates missing columns.
+const HEADER: &str = "Activity ID,Activity Date,Activity Name,Activity Type,\
+Activity Description,Elapsed Time,Distance,Filename,Elapsed Time,Moving Time,Distance";
+
+fn csv_date(t: jiff::Timestamp) -> String {
+    jiff::tz::TimeZone::UTC
+        .to_datetime(t)
+        .strftime("%b %-d, %Y, %-I:%M:%S %p")
+        .to_string()
+}
+
+#[test]
+fn export_links_fit_files_by_filename_checks_utc_and_refreshes_edits() {
+    let Some(fx) = fixtures() else { return };
+    let edge = ride::fit::decode_file(&fit(&fx, EDGE810)).unwrap();
+    let start = edge.start_time().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path();
+    gzip_to(&fit(&fx, EDGE810), &export.join("activities/111.fit.gz"));
+    let write_csv = |name: &str| {
+        let rows = [
+            format!(
+                "111,\"{}\",{name},Ride,\"Hard, \"\"fast\"\"\",4700,50.1,activities/111.fit.gz,4700,4700,50100",
+                csv_date(start)
+            ),
+            "222,\"Oct 5, 2014, 4:15:21 PM\",Lunch Ride,Ride,,3600,13.61,activities/222.gpx,3600,3500,13609.2".to_string(),
+            "333,\"Oct 6, 2014, 4:15:21 PM\",Lost file,Ride,,3600,20.0,activities/333.fit.gz,3600,3500,20000".to_string(),
+        ];
+        std::fs::write(
+            export.join("activities.csv"),
+            format!("{HEADER}\n{}\n", rows.join("\n")),
+        )
+        .unwrap();
+    };
+    write_csv("Vector test");
+
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let src = ImportSource::detect(export);
+    assert_eq!(src, ImportSource::Export(export.to_path_buf()));
+    let r = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(
+        (r.imported, r.summary_only, r.failed.len()),
+        (1, 2, 0),
+        "{r:#?}"
+    );
+    assert_eq!(r.decoded_files, 1);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("row 4") && w.contains("activities/333.fit.gz is missing")),
+        "{:?}",
+        r.warnings
+    );
+    assert_eq!(
+        r.utc_check.as_deref(),
+        Some("Activity Date matches FIT start time (UTC) on 1/1 linked files, median offset 0 s")
+    );
+
+    let all = s.summaries(ath, None, None).unwrap();
+    assert_eq!(
+        all.len(),
+        3,
+        "one activity per CSV row: FIT and CSV are linked, not doubled"
+    );
+    let linked = all
+        .iter()
+        .find(|(r, _)| r.external_id.as_deref() == Some("111"))
+        .unwrap();
+    assert_eq!(linked.0.source_kind, store::SourceKind::Fit);
+    assert_eq!(
+        linked.0.name.as_deref(),
+        Some("Vector test"),
+        "name from the CSV"
+    );
+    assert_eq!(linked.0.description.as_deref(), Some("Hard, \"fast\""));
+    assert!(linked.1.np_w.is_some(), "samples from the FIT file");
+
+    // Unchanged: nothing decoded.
+    let again = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(
+        (again.decoded_files, again.skipped_unchanged, again.updated),
+        (0, 3, 0)
+    );
+    assert_eq!(
+        again.utc_check, r.utc_check,
+        "the check also covers skipped files"
+    );
+
+    // Renamed in Strava: the text is refreshed, the file is not decoded again.
+    write_csv("Renamed ride");
+    let renamed = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(
+        (renamed.decoded_files, renamed.updated),
+        (0, 1),
+        "{renamed:#?}"
+    );
+    let (row, _) = s.activity(ath, linked.0.id).unwrap().unwrap();
+    assert_eq!(row.name.as_deref(), Some("Renamed ride"));
+    assert_eq!(s.activity_count(ath).unwrap(), 3);
+
+    // A bare CSV import afterwards never downgrades the FIT activity to its summary.
+    let csv_only = ImportSource::Csv(export.join("activities.csv"));
+    let r = import(&mut s, ath, &csv_only, &profile(), &no_progress).unwrap();
+    assert_eq!(r.skipped_unchanged, 3, "{r:#?}");
+    let (row, _) = s.activity(ath, linked.0.id).unwrap().unwrap();
+    assert_eq!(row.source_kind, store::SourceKind::Fit);
+}
+
+#[test]
+fn csv_dates_in_local_time_are_flagged() {
+    let Some(fx) = fixtures() else { return };
+    let edge = ride::fit::decode_file(&fit(&fx, EDGE810)).unwrap();
+    // Written two hours ahead of the FIT start, as a local-time export would be.
+    let local = edge.start_time().unwrap() + jiff::SignedDuration::from_hours(2);
+    let dir = tempfile::tempdir().unwrap();
+    gzip_to(&fit(&fx, EDGE810), &dir.path().join("activities/1.fit.gz"));
+    std::fs::write(
+        dir.path().join("activities.csv"),
+        format!(
+            "{HEADER}\n1,\"{}\",Ride,Ride,,4700,50.1,activities/1.fit.gz,4700,4700,50100\n",
+            csv_date(local)
+        ),
+    )
+    .unwrap();
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let src = ImportSource::Export(dir.path().to_path_buf());
+    let r = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(
+        r.utc_check.as_deref(),
+        Some(
+            "Activity Date matches FIT start time (UTC) on 0/1 linked files, median offset -7200 s"
+        )
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("look like local time")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn unusable_sources_are_errors_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    std::fs::write(dir.path().join("readme.txt"), "no rides here").unwrap();
+    let src = ImportSource::detect(dir.path());
+    let err = import(&mut s, ath, &src, &profile(), &no_progress).unwrap_err();
+    assert!(matches!(err, StoreError::NoActivities(_)));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: no activities.csv and no .fit/.fit.gz files found",
+            dir.path().display()
+        )
+    );
+
+    let empty = dir.path().join("activities.csv");
+    std::fs::write(&empty, "").unwrap();
+    let err = import(
+        &mut s,
+        ath,
+        &ImportSource::detect(dir.path()),
+        &profile(),
+        &no_progress,
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Strava(_)), "{err}");
+    assert!(err.to_string().contains("activities.csv"), "{err}");
+    assert!(
+        s.import_runs(5).unwrap().is_empty(),
+        "an unusable source leaves no run behind"
+    );
+
+    let err = import(
+        &mut s,
+        42,
+        &ImportSource::Csv(empty),
+        &profile(),
+        &no_progress,
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::AthleteNotFound(42)));
+}
+
+#[test]
+fn fit_folder_and_csv_imported_separately_make_one_activity() {
+    let Some(fx) = fixtures() else { return };
+    let edge = ride::fit::decode_file(&fit(&fx, EDGE810)).unwrap();
+    let start = edge.start_time().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rides = dir.path().join("device");
+    std::fs::create_dir_all(&rides).unwrap();
+    std::fs::copy(fit(&fx, EDGE810), rides.join("ride.fit")).unwrap();
+    // The Strava CSV alone (no files), 30 s off the device start as uploads can be.
+    let csv = dir.path().join("activities.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "{HEADER}\n9,\"{}\",Club ride,E-Bike Ride,,4700,50.1,,4700,4700,50100\n",
+            csv_date(start + jiff::SignedDuration::from_secs(30))
+        ),
+    )
+    .unwrap();
+
+    // FIT folder first, then the CSV: the row links to the FIT activity.
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    import(
+        &mut s,
+        ath,
+        &ImportSource::FitDir(rides.clone()),
+        &profile(),
+        &no_progress,
+    )
+    .unwrap();
+    let r = import(
+        &mut s,
+        ath,
+        &ImportSource::Csv(csv.clone()),
+        &profile(),
+        &no_progress,
+    )
+    .unwrap();
+    assert_eq!(
+        (r.summary_only, r.skipped_unchanged, r.updated),
+        (0, 1, 1),
+        "{r:#?}"
+    );
+    let all = s.summaries(ath, None, None).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0.name.as_deref(), Some("Club ride"));
+    assert_eq!(all[0].0.external_id.as_deref(), Some("9"));
+    assert!(all[0].0.sport.e_bike, "Strava's type wins");
+
+    // CSV first, then the FIT folder: the summary row is upgraded in place.
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    import(
+        &mut s,
+        ath,
+        &ImportSource::Csv(csv),
+        &profile(),
+        &no_progress,
+    )
+    .unwrap();
+    let before = s.summaries(ath, None, None).unwrap();
+    assert!(before[0].0.summary_only);
+    let r = import(
+        &mut s,
+        ath,
+        &ImportSource::FitDir(rides),
+        &profile(),
+        &no_progress,
+    )
+    .unwrap();
+    assert_eq!((r.imported, r.updated), (1, 1), "{r:#?}");
+    let after = s.summaries(ath, None, None).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].0.id, before[0].0.id, "same activity id");
+    assert!(!after[0].0.summary_only);
+    assert_eq!(after[0].0.name.as_deref(), Some("Club ride"));
+    assert!(after[0].1.np_w.is_some());
+}
