@@ -154,6 +154,66 @@ pub fn time_in_friel_hr_zones(series: &Series, lthr_bpm: f64) -> [f64; 7] {
     time_in(&series.hr, |i| series.hr[i] > 0.0, lthr_bpm, &FRIEL_HR_PCT)
 }
 
+/// Time in zones summed over the activities dated `from..=to`: power zones over activities that
+/// carry them (rides with power and an FTP), HR zones over those with HR and an LTHR.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ZoneTotals {
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    pub activities_with_power_zones: u32,
+    pub power_zones_s: [f64; 7],
+    /// Share of each power zone in the summed power-zone time; `None` with no such time.
+    pub power_zones_pct: Option<[f64; 7]>,
+    /// Intensity distribution on power: easy = Z1–Z2, moderate = Z3, hard = Z4 and above
+    /// (percent of power-zone time).
+    pub easy_moderate_hard_pct: Option<[f64; 3]>,
+    pub activities_with_hr_zones: u32,
+    pub hr_zones_s: [f64; 5],
+    pub hr_zones_pct: Option<[f64; 5]>,
+}
+
+pub fn zone_totals(
+    summaries: &[crate::ActivitySummary],
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> ZoneTotals {
+    let mut power = [0.0; 7];
+    let mut hr = [0.0; 5];
+    let (mut n_power, mut n_hr) = (0, 0);
+    for s in summaries.iter().filter(|s| s.local_date >= from && s.local_date <= to) {
+        if let Some(z) = s.power_zones_s {
+            n_power += 1;
+            power.iter_mut().zip(z).for_each(|(acc, v)| *acc += v);
+        }
+        if let Some(z) = s.hr_zones_s {
+            n_hr += 1;
+            hr.iter_mut().zip(z).for_each(|(acc, v)| *acc += v);
+        }
+    }
+    let power_total: f64 = power.iter().sum();
+    let hr_total: f64 = hr.iter().sum();
+    let pct = |v: f64, total: f64| (v / total * 1000.0).round() / 10.0;
+    let power_zones_pct = (power_total > 0.0).then(|| power.map(|v| pct(v, power_total)));
+    let easy_moderate_hard_pct = (power_total > 0.0).then(|| {
+        [
+            pct(power[0] + power[1], power_total),
+            pct(power[2], power_total),
+            pct(power[3..].iter().sum(), power_total),
+        ]
+    });
+    ZoneTotals {
+        from,
+        to,
+        activities_with_power_zones: n_power,
+        power_zones_s: power,
+        power_zones_pct,
+        easy_moderate_hard_pct,
+        activities_with_hr_zones: n_hr,
+        hr_zones_s: hr,
+        hr_zones_pct: (hr_total > 0.0).then(|| hr.map(|v| pct(v, hr_total))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +281,26 @@ mod tests {
         assert_eq!(t.iter().sum::<f64>(), s.power_seconds() as f64);
         let h = time_in_hr_zones(&s, 170.0);
         assert_eq!(h, [1.0, 1.0, 1.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn zone_totals_sum_only_the_range_and_split_easy_moderate_hard() {
+        use crate::test_util::summary;
+        use jiff::civil::date;
+        let mut a = summary(date(2024, 5, 1), ride::Sport::Ride, 1.0, 50.0);
+        a.power_zones_s = Some([600.0, 1800.0, 600.0, 300.0, 200.0, 60.0, 40.0]);
+        let mut b = summary(date(2024, 5, 2), ride::Sport::Ride, 1.0, 50.0);
+        b.power_zones_s = Some([0.0, 600.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        b.hr_zones_s = Some([100.0, 100.0, 0.0, 0.0, 0.0]);
+        let mut outside = summary(date(2024, 6, 1), ride::Sport::Ride, 1.0, 50.0);
+        outside.power_zones_s = Some([1e6; 7]);
+        let t = zone_totals(&[a, b, outside], date(2024, 5, 1), date(2024, 5, 31));
+        assert_eq!(t.activities_with_power_zones, 2);
+        assert_eq!(t.power_zones_s[1], 2400.0);
+        // 4200 s in all: easy 600 + 2400, moderate 600, hard 300 + 200 + 60 + 40.
+        assert_eq!(t.easy_moderate_hard_pct, Some([71.4, 14.3, 14.3]));
+        assert_eq!(t.hr_zones_pct, Some([50.0, 50.0, 0.0, 0.0, 0.0]));
+        let empty = zone_totals(&[], date(2024, 5, 1), date(2024, 5, 31));
+        assert_eq!(empty.power_zones_pct, None);
     }
 }

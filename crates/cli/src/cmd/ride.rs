@@ -142,7 +142,7 @@ fn print_human(args: &RideArgs, r: &RideJson) {
         _ => "unknown".to_string(),
     };
     let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::NOTHING);
+    table.load_style(comfy_table::presets::NOTHING);
     let rows: Vec<(&str, String)> = vec![
         ("sport", sport),
         ("start", r.start_time.clone().unwrap_or_else(|| "–".into())),
