@@ -14,14 +14,26 @@ pub fn color_stdout() -> bool {
 }
 
 pub fn error_label() -> &'static str {
-    if color_stderr() { "\x1b[1;31merror:\x1b[0m" } else { "error:" }
+    if color_stderr() {
+        "\x1b[1;31merror:\x1b[0m"
+    } else {
+        "error:"
+    }
 }
 
 pub fn warning_label() -> &'static str {
-    if color_stderr() { "\x1b[33mwarning:\x1b[0m" } else { "warning:" }
+    if color_stderr() {
+        "\x1b[33mwarning:\x1b[0m"
+    } else {
+        "warning:"
+    }
 }
 
 /// Bold heading on stdout when colour is allowed.
 pub fn heading(text: &str) -> String {
-    if color_stdout() { format!("\x1b[1m{text}\x1b[0m") } else { text.to_string() }
+    if color_stdout() {
+        format!("\x1b[1m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }

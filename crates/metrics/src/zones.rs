@@ -180,7 +180,10 @@ pub fn zone_totals(
     let mut power = [0.0; 7];
     let mut hr = [0.0; 5];
     let (mut n_power, mut n_hr) = (0, 0);
-    for s in summaries.iter().filter(|s| s.local_date >= from && s.local_date <= to) {
+    for s in summaries
+        .iter()
+        .filter(|s| s.local_date >= from && s.local_date <= to)
+    {
         if let Some(z) = s.power_zones_s {
             n_power += 1;
             power.iter_mut().zip(z).for_each(|(acc, v)| *acc += v);

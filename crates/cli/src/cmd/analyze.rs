@@ -12,7 +12,7 @@ use serde::Serialize;
 use store::Store;
 
 use super::{Global, athlete, print_json};
-use crate::args::{AnalyzeArgs, Analysis};
+use crate::args::{Analysis, AnalyzeArgs};
 use crate::cmd::ride::{MMP_DURATIONS_S, label_duration};
 use crate::term;
 
@@ -39,10 +39,15 @@ pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
         _ => DEFAULT_WINDOW_WEEKS,
     };
     let weeks = args.weeks.unwrap_or(default_weeks);
-    anyhow::ensure!((1..=520).contains(&weeks), "--weeks {weeks}: expected 1 to 520");
+    anyhow::ensure!(
+        (1..=520).contains(&weeks),
+        "--weeks {weeks}: expected 1 to 520"
+    );
     let from = match &args.from {
         Some(text) => parse_date("--from", text)?,
-        None => to.checked_sub((i64::from(weeks) * 7 - 1).days()).context("--weeks too large")?,
+        None => to
+            .checked_sub((i64::from(weeks) * 7 - 1).days())
+            .context("--weeks too large")?,
     };
     anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
 
@@ -57,7 +62,12 @@ pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
             };
             let rides = metrics::period::compare_periods(&all, to, weeks, Some(ride::Sport::Ride));
             let everything = metrics::period::compare_periods(&all, to, weeks, None);
-            let out = PerformanceJson { as_of: to, weeks, rides, all_sports: everything };
+            let out = PerformanceJson {
+                as_of: to,
+                weeks,
+                rides,
+                all_sports: everything,
+            };
             if global.json {
                 return print_json(&out);
             }
@@ -142,7 +152,11 @@ fn summaries(
     from: Option<Date>,
     to: Option<Date>,
 ) -> Result<Vec<ActivitySummary>> {
-    Ok(store.summaries(athlete_id, from, to)?.into_iter().map(|(_, s)| s).collect())
+    Ok(store
+        .summaries(athlete_id, from, to)?
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect())
 }
 
 fn parse_date(flag: &str, text: &str) -> Result<Date> {
@@ -195,16 +209,66 @@ fn print_performance(p: &PerformanceJson) {
     let mut t = table();
     t.set_header(vec!["", "previous", "recent", "change"]);
     let rows: Vec<(&str, Cell, Cell, Cell)> = vec![
-        ("rides", num(f64::from(r.previous.count), 0), num(f64::from(r.recent.count), 0), pct(r.change.count_pct)),
-        ("hours", num(r.previous.hours, 1), num(r.recent.hours, 1), pct(r.change.hours_pct)),
-        ("distance (km)", num(r.previous.distance_km, 0), num(r.recent.distance_km, 0), pct(r.change.distance_pct)),
-        ("elevation (m)", num(r.previous.elevation_m, 0), num(r.recent.elevation_m, 0), Cell::new("")),
-        ("load (TSS)", num(r.previous.load, 0), num(r.recent.load, 0), pct(r.change.load_pct)),
-        ("hours / week", num(r.previous.hours_per_week, 1), num(r.recent.hours_per_week, 1), Cell::new("")),
-        ("km / week", num(r.previous.distance_km_per_week, 0), num(r.recent.distance_km_per_week, 0), Cell::new("")),
-        ("load / week", num(r.previous.load_per_week, 0), num(r.recent.load_per_week, 0), Cell::new("")),
-        ("avg NP (W)", opt(r.previous.avg_np_w, 0, ""), opt(r.recent.avg_np_w, 0, ""), pct(r.change.avg_np_pct)),
-        ("avg HR (bpm)", opt(r.previous.avg_hr_bpm, 0, ""), opt(r.recent.avg_hr_bpm, 0, ""), Cell::new("")),
+        (
+            "rides",
+            num(f64::from(r.previous.count), 0),
+            num(f64::from(r.recent.count), 0),
+            pct(r.change.count_pct),
+        ),
+        (
+            "hours",
+            num(r.previous.hours, 1),
+            num(r.recent.hours, 1),
+            pct(r.change.hours_pct),
+        ),
+        (
+            "distance (km)",
+            num(r.previous.distance_km, 0),
+            num(r.recent.distance_km, 0),
+            pct(r.change.distance_pct),
+        ),
+        (
+            "elevation (m)",
+            num(r.previous.elevation_m, 0),
+            num(r.recent.elevation_m, 0),
+            Cell::new(""),
+        ),
+        (
+            "load (TSS)",
+            num(r.previous.load, 0),
+            num(r.recent.load, 0),
+            pct(r.change.load_pct),
+        ),
+        (
+            "hours / week",
+            num(r.previous.hours_per_week, 1),
+            num(r.recent.hours_per_week, 1),
+            Cell::new(""),
+        ),
+        (
+            "km / week",
+            num(r.previous.distance_km_per_week, 0),
+            num(r.recent.distance_km_per_week, 0),
+            Cell::new(""),
+        ),
+        (
+            "load / week",
+            num(r.previous.load_per_week, 0),
+            num(r.recent.load_per_week, 0),
+            Cell::new(""),
+        ),
+        (
+            "avg NP (W)",
+            opt(r.previous.avg_np_w, 0, ""),
+            opt(r.recent.avg_np_w, 0, ""),
+            pct(r.change.avg_np_pct),
+        ),
+        (
+            "avg HR (bpm)",
+            opt(r.previous.avg_hr_bpm, 0, ""),
+            opt(r.recent.avg_hr_bpm, 0, ""),
+            Cell::new(""),
+        ),
     ];
     for (k, a, b, c) in rows {
         t.add_row(vec![Cell::new(k), a, b, c]);
@@ -213,7 +277,12 @@ fn print_performance(p: &PerformanceJson) {
     let a = &p.all_sports;
     println!(
         "All sports: {} activities, {:.1} h, load {:.0} (previous: {}, {:.1} h, load {:.0})",
-        a.recent.count, a.recent.hours, a.recent.load, a.previous.count, a.previous.hours, a.previous.load
+        a.recent.count,
+        a.recent.hours,
+        a.recent.load,
+        a.previous.count,
+        a.previous.hours,
+        a.previous.load
     );
 }
 
@@ -232,13 +301,26 @@ fn hours(seconds: f64) -> Cell {
 
 fn print_zones(z: &ZonesJson) {
     let t = &z.totals;
-    println!("{}", term::heading(&format!("Time in zones, {} – {}", t.from, t.to)));
-    const POWER_NAMES: [&str; 7] =
-        ["Z1 active recovery", "Z2 endurance", "Z3 tempo", "Z4 threshold", "Z5 VO2max", "Z6 anaerobic", "Z7 neuromuscular"];
+    println!(
+        "{}",
+        term::heading(&format!("Time in zones, {} – {}", t.from, t.to))
+    );
+    const POWER_NAMES: [&str; 7] = [
+        "Z1 active recovery",
+        "Z2 endurance",
+        "Z3 tempo",
+        "Z4 threshold",
+        "Z5 VO2max",
+        "Z6 anaerobic",
+        "Z7 neuromuscular",
+    ];
     let mut table = table();
     table.set_header(vec!["power zone", "watts", "hours", "share"]);
     for (i, name) in POWER_NAMES.iter().enumerate() {
-        let range = z.power_zones.as_ref().map_or_else(String::new, |zs| zone_range(&zs[i], "W"));
+        let range = z
+            .power_zones
+            .as_ref()
+            .map_or_else(String::new, |zs| zone_range(&zs[i], "W"));
         table.add_row(vec![
             Cell::new(*name),
             Cell::new(range),
@@ -247,18 +329,32 @@ fn print_zones(z: &ZonesJson) {
         ]);
     }
     println!("{table}");
-    println!("{} activities with power zones", t.activities_with_power_zones);
+    println!(
+        "{} activities with power zones",
+        t.activities_with_power_zones
+    );
     if let Some([e, m, h]) = t.easy_moderate_hard_pct {
         println!("intensity distribution: easy {e:.0} % / moderate {m:.0} % / hard {h:.0} %");
     }
     if z.ftp_w.is_none() {
-        println!("(no FTP in the profile: zone limits unknown; rides were zoned with their files' FTP)");
+        println!(
+            "(no FTP in the profile: zone limits unknown; rides were zoned with their files' FTP)"
+        );
     }
     let mut table = self::table();
     table.set_header(vec!["HR zone", "bpm", "hours", "share"]);
-    const HR_NAMES: [&str; 5] = ["Z1 recovery", "Z2 aerobic", "Z3 tempo", "Z4 threshold", "Z5 VO2max"];
+    const HR_NAMES: [&str; 5] = [
+        "Z1 recovery",
+        "Z2 aerobic",
+        "Z3 tempo",
+        "Z4 threshold",
+        "Z5 VO2max",
+    ];
     for (i, name) in HR_NAMES.iter().enumerate() {
-        let range = z.hr_zones.as_ref().map_or_else(String::new, |zs| zone_range(&zs[i], "bpm"));
+        let range = z
+            .hr_zones
+            .as_ref()
+            .map_or_else(String::new, |zs| zone_range(&zs[i], "bpm"));
         table.add_row(vec![
             Cell::new(*name),
             Cell::new(range),
@@ -267,7 +363,10 @@ fn print_zones(z: &ZonesJson) {
         ]);
     }
     println!("{table}");
-    println!("{} activities with heart-rate zones", t.activities_with_hr_zones);
+    println!(
+        "{} activities with heart-rate zones",
+        t.activities_with_hr_zones
+    );
     if z.lthr_bpm.is_none() {
         println!("(no lthr_bpm in the profile: heart-rate zones need a threshold heart rate)");
     }
@@ -290,9 +389,19 @@ struct FitnessJson {
 }
 
 fn print_fitness(f: &FitnessJson) {
-    println!("{}", term::heading(&format!("Fitness, fatigue and form, {} – {}", f.from, f.to)));
+    println!(
+        "{}",
+        term::heading(&format!("Fitness, fatigue and form, {} – {}", f.from, f.to))
+    );
     let mut t = table();
-    t.set_header(vec!["week ending", "load (7 d)", "fitness CTL", "fatigue ATL", "form TSB", "ramp /wk"]);
+    t.set_header(vec![
+        "week ending",
+        "load (7 d)",
+        "fitness CTL",
+        "fatigue ATL",
+        "form TSB",
+        "ramp /wk",
+    ]);
     // One row per week (the last day of each 7-day block counted back from `to`), oldest first.
     let n = f.days.len();
     let mut rows = Vec::new();
@@ -360,20 +469,39 @@ struct PowerCurveJson {
 fn print_power_curve(p: &PowerCurveJson) {
     println!(
         "{}",
-        term::heading(&format!("Power-duration curve, {} – {} ({} rides with power)", p.from, p.to, p.rides_with_power))
+        term::heading(&format!(
+            "Power-duration curve, {} – {} ({} rides with power)",
+            p.from, p.to, p.rides_with_power
+        ))
     );
     let mut t = table();
     t.set_header(vec!["duration", "best (W)", "2-p model (W)"]);
-    let mut pairs: Vec<(u32, f64)> = p.best_w.iter().map(|(k, v)| (k.parse().unwrap_or(0), *v)).collect();
+    let mut pairs: Vec<(u32, f64)> = p
+        .best_w
+        .iter()
+        .map(|(k, v)| (k.parse().unwrap_or(0), *v))
+        .collect();
     pairs.sort_by_key(|x| x.0);
     for (d, w) in pairs {
         // P(t) = W′/t + CP, shown over the range it was fitted on.
-        let model = p.cp2.filter(|_| (120..=1200).contains(&d)).map(|f| f.w_prime_j / f64::from(d) + f.cp_w);
-        t.add_row(vec![Cell::new(label_duration(d)), num(w, 0), opt(model, 0, "")]);
+        let model = p
+            .cp2
+            .filter(|_| (120..=1200).contains(&d))
+            .map(|f| f.w_prime_j / f64::from(d) + f.cp_w);
+        t.add_row(vec![
+            Cell::new(label_duration(d)),
+            num(w, 0),
+            opt(model, 0, ""),
+        ]);
     }
     println!("{t}");
     if let Some(f) = p.cp2 {
-        println!("CP (2-parameter, 2–20 min bests): {:.0} W, W′ {:.1} kJ (R² {:.3})", f.cp_w, f.w_prime_j / 1000.0, f.r2);
+        println!(
+            "CP (2-parameter, 2–20 min bests): {:.0} W, W′ {:.1} kJ (R² {:.3})",
+            f.cp_w,
+            f.w_prime_j / 1000.0,
+            f.r2
+        );
     }
     if let Some(f) = p.cp3 {
         println!(
@@ -407,10 +535,21 @@ fn print_power_curve(p: &PowerCurveJson) {
 fn print_cross_training(c: &metrics::cross_training::CrossTraining) {
     println!(
         "{}",
-        term::heading(&format!("Cross-training, {} – {} ({} weeks)", c.start, c.end, c.weeks))
+        term::heading(&format!(
+            "Cross-training, {} – {} ({} weeks)",
+            c.start, c.end, c.weeks
+        ))
     );
     let mut t = table();
-    t.set_header(vec!["category", "sessions", "hours", "h / week", "load", "load / week", "load share"]);
+    t.set_header(vec![
+        "category",
+        "sessions",
+        "hours",
+        "h / week",
+        "load",
+        "load / week",
+        "load share",
+    ]);
     for s in c.categories.iter().filter(|s| s.count > 0) {
         t.add_row(vec![
             Cell::new(format!("{:?}", s.category).to_lowercase()),
@@ -423,5 +562,8 @@ fn print_cross_training(c: &metrics::cross_training::CrossTraining) {
         ]);
     }
     println!("{t}");
-    println!("{} activities, total load {:.0}", c.total_count, c.total_load);
+    println!(
+        "{} activities, total load {:.0}",
+        c.total_count, c.total_load
+    );
 }

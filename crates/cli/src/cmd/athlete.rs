@@ -19,7 +19,9 @@ pub struct AthleteContext {
 
 /// Resolve the athlete and profile; with `profile_path`, the profile is validated and stored.
 pub fn resolve(store: &mut Store, profile_path: Option<&Path>) -> Result<AthleteContext> {
-    let athlete = store.default_athlete().context("opening the athlete record")?;
+    let athlete = store
+        .default_athlete()
+        .context("opening the athlete record")?;
     if let Some(path) = profile_path {
         let profile = Profile::load(path)?;
         for w in &profile.warnings {
@@ -28,13 +30,25 @@ pub fn resolve(store: &mut Store, profile_path: Option<&Path>) -> Result<Athlete
         let athlete = store
             .upsert_athlete(&athlete.name, Some(&profile.to_canonical_value()))
             .context("storing the athlete profile")?;
-        return Ok(AthleteContext { athlete, profile, has_profile: true });
+        return Ok(AthleteContext {
+            athlete,
+            profile,
+            has_profile: true,
+        });
     }
     match &athlete.profile_json {
         Some(json) => {
             let profile = Profile::from_json_str(json, "stored athlete profile")?;
-            Ok(AthleteContext { athlete, profile, has_profile: true })
+            Ok(AthleteContext {
+                athlete,
+                profile,
+                has_profile: true,
+            })
         }
-        None => Ok(AthleteContext { athlete, profile: Profile::default(), has_profile: false }),
+        None => Ok(AthleteContext {
+            athlete,
+            profile: Profile::default(),
+            has_profile: false,
+        }),
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use store::{ImportSource, Store};
 
 use super::{Global, athlete, import, print_json};
-use crate::args::{AnalyzeArgs, Analysis, DemoArgs};
+use crate::args::{Analysis, AnalyzeArgs, DemoArgs};
 use crate::term;
 
 /// The season ends on a fixed date so a seed always gives the same files and figures.
@@ -30,14 +30,23 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     let mut opts = demo::DemoOptions::new(&args.out, DEMO_SEASON_END);
     opts.seed = args.seed;
     if let Some(rides) = args.rides {
-        anyhow::ensure!((1..=20_000).contains(&rides), "--rides {rides}: expected 1 to 20000");
+        anyhow::ensure!(
+            (1..=20_000).contains(&rides),
+            "--rides {rides}: expected 1 to 20000"
+        );
         // More rides than fit a year (10 a week at most) lengthen the season.
         opts.rides = rides;
     }
     if !global.json {
-        eprintln!("synthesising {} rides (seed {}) into {} …", opts.rides, opts.seed, args.out.display());
+        eprintln!(
+            "synthesising {} rides (seed {}) into {} …",
+            opts.rides,
+            opts.seed,
+            args.out.display()
+        );
     }
-    let out = demo::generate(&opts).with_context(|| format!("writing the demo season to {}", args.out.display()))?;
+    let out = demo::generate(&opts)
+        .with_context(|| format!("writing the demo season to {}", args.out.display()))?;
     let mut summary = DemoJson {
         export_dir: out.export_dir.display().to_string(),
         profile: out.profile_path.display().to_string(),
@@ -53,14 +62,23 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         if global.json {
             return print_json(&summary);
         }
-        println!("wrote {} ({} rides, {} runs, {} strength sessions) and {}", summary.export_dir, summary.rides, summary.runs, summary.strength, summary.profile);
+        println!(
+            "wrote {} ({} rides, {} runs, {} strength sessions) and {}",
+            summary.export_dir, summary.rides, summary.runs, summary.strength, summary.profile
+        );
         return Ok(());
     }
 
     let mut store = Store::open(&global.data_dir)?;
     let ctx = athlete::resolve(&mut store, Some(&out.profile_path))?;
     let source = ImportSource::Export(out.export_dir.clone());
-    let report = import::run_import(&mut store, ctx.athlete.id, &source, &ctx.profile, !global.json)?;
+    let report = import::run_import(
+        &mut store,
+        ctx.athlete.id,
+        &source,
+        &ctx.profile,
+        !global.json,
+    )?;
     drop(store);
     if global.json {
         summary.import = Some(import::ImportSummaryJson::from(&report));
@@ -70,16 +88,41 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         "{}",
         term::heading(&format!(
             "Demo season {} – {}: {} rides, {} runs, {} strength sessions ({} samples at 1 Hz)",
-            summary.season_start, summary.season_end, summary.rides, summary.runs, summary.strength, summary.records
+            summary.season_start,
+            summary.season_end,
+            summary.rides,
+            summary.runs,
+            summary.strength,
+            summary.records
         ))
     );
-    println!("export: {}\nprofile: {}\ndatabase: {}\n", summary.export_dir, summary.profile, global.data_dir.display());
+    println!(
+        "export: {}\nprofile: {}\ndatabase: {}\n",
+        summary.export_dir,
+        summary.profile,
+        global.data_dir.display()
+    );
     import::print_report(&report);
-    for what in [Analysis::Performance, Analysis::Fitness, Analysis::PowerCurve, Analysis::Zones, Analysis::CrossTraining] {
+    for what in [
+        Analysis::Performance,
+        Analysis::Fitness,
+        Analysis::PowerCurve,
+        Analysis::Zones,
+        Analysis::CrossTraining,
+    ] {
         println!();
-        let args = AnalyzeArgs { what, weeks: None, from: None, to: None, profile: None };
+        let args = AnalyzeArgs {
+            what,
+            weeks: None,
+            from: None,
+            to: None,
+            profile: None,
+        };
         super::analyze::run(global, args)?;
     }
-    println!("\nNext: `cycling-ai --data-dir {} analyze --help`", global.data_dir.display());
+    println!(
+        "\nNext: `cycling-ai --data-dir {} analyze --help`",
+        global.data_dir.display()
+    );
     Ok(())
 }

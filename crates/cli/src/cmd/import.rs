@@ -47,7 +47,10 @@ impl From<&ImportReport> for ImportSummaryJson {
             failed: r
                 .failed
                 .iter()
-                .map(|(item, reason)| FailedJson { item: item.clone(), reason: reason.clone() })
+                .map(|(item, reason)| FailedJson {
+                    item: item.clone(),
+                    reason: reason.clone(),
+                })
                 .collect(),
             warnings: r.warnings.clone(),
             decoded_files: r.decoded_files,
@@ -73,6 +76,13 @@ pub fn run(global: &Global, args: ImportArgs) -> Result<()> {
     };
     let mut store = Store::open(&global.data_dir)?;
     let ctx = athlete::resolve(&mut store, args.profile.as_deref())?;
+    let report = run_import(
+        &mut store,
+        ctx.athlete.id,
+        &source,
+        &ctx.profile,
+        !global.json,
+    )?;
     if !ctx.has_profile {
         eprintln!(
             "{} no athlete profile: rides are scored with the FTP their file records (if any); \
@@ -80,7 +90,6 @@ pub fn run(global: &Global, args: ImportArgs) -> Result<()> {
             term::warning_label()
         );
     }
-    let report = run_import(&mut store, ctx.athlete.id, &source, &ctx.profile, !global.json)?;
     if global.json {
         return print_json(&ImportSummaryJson::from(&report));
     }
@@ -128,13 +137,16 @@ pub fn run_import(
         }
     };
     let report = store::import::import(store, athlete_id, source, profile, &on_progress)
-        .with_context(|| format!("importing {}", source.path().display()))?;
+        .context("import failed")?;
     bar.finish_and_clear();
     Ok(report)
 }
 
 pub fn print_report(r: &ImportReport) {
-    println!("{}", term::heading(&format!("Imported {}", r.source.path().display())));
+    println!(
+        "{}",
+        term::heading(&format!("Imported {}", r.source.path().display()))
+    );
     println!("  imported (decoded FIT):   {}", r.imported);
     println!("  summary only (CSV row):   {}", r.summary_only);
     println!("  skipped as unchanged:     {}", r.skipped_unchanged);

@@ -19,7 +19,10 @@ pub struct Global {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    let global = Global { data_dir: resolve_data_dir(cli.data_dir)?, json: cli.json };
+    let global = Global {
+        data_dir: resolve_data_dir(cli.data_dir)?,
+        json: cli.json,
+    };
     match cli.command {
         Command::Import(args) => import::run(&global, args),
         Command::Ride(args) => ride::run(&global, args),

@@ -65,7 +65,11 @@ pub fn run(global: &Global, args: RideArgs) -> Result<()> {
     }
     // The FTP used: --ftp, else what the device had configured, else none (and no TSS).
     let ftp_w = args.ftp.or(activity.threshold_power_w.map(f64::from));
-    let thresholds = Thresholds { ftp_w, lthr_bpm: args.lthr, ..Thresholds::default() };
+    let thresholds = Thresholds {
+        ftp_w,
+        lthr_bpm: args.lthr,
+        ..Thresholds::default()
+    };
     let summary = metrics::summarize(&activity, &thresholds, &jiff::tz::TimeZone::UTC);
     let session = activity.sessions.first();
     let out = RideJson {
@@ -93,7 +97,7 @@ pub fn run(global: &Global, args: RideArgs) -> Result<()> {
         work_kj: summary.work_kj,
         power_zones_s: summary.power_zones_s,
         hr_zones_s: summary.hr_zones_s,
-        mmp_w: mmp_ladder(&summary),
+        mmp_w: mmp_ladder(&activity, &summary),
         decoupling_pct: summary.decoupling_pct,
         truncated: activity.truncated,
         warnings: activity.warnings.clone(),
@@ -105,14 +109,19 @@ pub fn run(global: &Global, args: RideArgs) -> Result<()> {
     Ok(())
 }
 
-/// Best efforts at the standard ladder; durations longer than the ride are absent.
-fn mmp_ladder(summary: &ActivitySummary) -> BTreeMap<String, f64> {
+/// Best efforts at the standard ladder: the plain mean-maximal power at exactly each duration
+/// (the device-comparable figure; the stored curve is its non-increasing envelope). Durations
+/// longer than the ride are absent.
+fn mmp_ladder(activity: &ride::Activity, summary: &ActivitySummary) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    if let Some(curve) = &summary.power_curve {
-        for d in MMP_DURATIONS_S {
-            if let Ok(i) = curve.durations_s.binary_search(&d) {
-                out.insert(d.to_string(), round1(f64::from(curve.watts[i])));
-            }
+    if summary.power_curve.is_none() {
+        return out;
+    }
+    let power = metrics::series::Series::from_activity(activity).mmp_power();
+    let bests = metrics::curve::mean_max(&power, &MMP_DURATIONS_S);
+    for (d, best) in MMP_DURATIONS_S.iter().zip(bests) {
+        if let Some(w) = best {
+            out.insert(d.to_string(), round1(w));
         }
     }
     out
@@ -146,15 +155,51 @@ fn print_human(args: &RideArgs, r: &RideJson) {
     let rows: Vec<(&str, String)> = vec![
         ("sport", sport),
         ("start", r.start_time.clone().unwrap_or_else(|| "–".into())),
-        ("elapsed / timer / moving", format!("{} / {} / {}", hms(r.elapsed_s), hms(r.timer_s), hms(r.moving_s))),
-        ("distance", fmt_opt(r.distance_m.map(|m| m / 1000.0), 2, " km")),
+        (
+            "elapsed / timer / moving",
+            format!(
+                "{} / {} / {}",
+                hms(r.elapsed_s),
+                hms(r.timer_s),
+                hms(r.moving_s)
+            ),
+        ),
+        (
+            "distance",
+            fmt_opt(r.distance_m.map(|m| m / 1000.0), 2, " km"),
+        ),
         ("elevation gain", fmt_opt(r.elevation_gain_m, 0, " m")),
         ("records", r.records.to_string()),
-        ("avg / max power", format!("{} / {}", fmt_opt(r.avg_power_w, 0, " W"), fmt_opt(r.max_power_w, 0, " W"))),
-        ("NP / IF / TSS", format!("{} / {} / {}", fmt_opt(r.np_w, 1, " W"), fmt_opt(r.intensity_factor, 3, ""), fmt_opt(r.tss, 1, ""))),
+        (
+            "avg / max power",
+            format!(
+                "{} / {}",
+                fmt_opt(r.avg_power_w, 0, " W"),
+                fmt_opt(r.max_power_w, 0, " W")
+            ),
+        ),
+        (
+            "NP / IF / TSS",
+            format!(
+                "{} / {} / {}",
+                fmt_opt(r.np_w, 1, " W"),
+                fmt_opt(r.intensity_factor, 3, ""),
+                fmt_opt(r.tss, 1, "")
+            ),
+        ),
         ("FTP used", fmt_opt(r.ftp_w, 0, " W")),
-        ("VI / EF", format!("{} / {}", fmt_opt(r.vi, 2, ""), fmt_opt(r.ef, 2, ""))),
-        ("avg / max HR", format!("{} / {}", fmt_opt(r.avg_hr_bpm, 0, " bpm"), fmt_opt(r.max_hr_bpm, 0, " bpm"))),
+        (
+            "VI / EF",
+            format!("{} / {}", fmt_opt(r.vi, 2, ""), fmt_opt(r.ef, 2, "")),
+        ),
+        (
+            "avg / max HR",
+            format!(
+                "{} / {}",
+                fmt_opt(r.avg_hr_bpm, 0, " bpm"),
+                fmt_opt(r.max_hr_bpm, 0, " bpm")
+            ),
+        ),
         ("work", fmt_opt(r.work_kj, 0, " kJ")),
         ("decoupling", fmt_opt(r.decoupling_pct, 1, " %")),
     ];
@@ -163,21 +208,39 @@ fn print_human(args: &RideArgs, r: &RideJson) {
     }
     println!("{table}");
     if let Some(z) = r.power_zones_s {
-        let cells: Vec<String> = z.iter().enumerate().map(|(i, s)| format!("Z{} {}", i + 1, hms(*s))).collect();
+        let cells: Vec<String> = z
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("Z{} {}", i + 1, hms(*s)))
+            .collect();
         println!("power zones: {}", cells.join("  "));
     }
     if let Some(z) = r.hr_zones_s {
-        let cells: Vec<String> = z.iter().enumerate().map(|(i, s)| format!("Z{} {}", i + 1, hms(*s))).collect();
+        let cells: Vec<String> = z
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("Z{} {}", i + 1, hms(*s)))
+            .collect();
         println!("HR zones:    {}", cells.join("  "));
     }
     if !r.mmp_w.is_empty() {
-        let mut pairs: Vec<(u32, f64)> = r.mmp_w.iter().map(|(k, v)| (k.parse().unwrap_or(0), *v)).collect();
+        let mut pairs: Vec<(u32, f64)> = r
+            .mmp_w
+            .iter()
+            .map(|(k, v)| (k.parse().unwrap_or(0), *v))
+            .collect();
         pairs.sort_by_key(|p| p.0);
-        let cells: Vec<String> = pairs.iter().map(|(d, w)| format!("{}: {w:.0} W", label_duration(*d))).collect();
+        let cells: Vec<String> = pairs
+            .iter()
+            .map(|(d, w)| format!("{}: {w:.0} W", label_duration(*d)))
+            .collect();
         println!("best power:  {}", cells.join("  "));
     }
     if r.truncated {
-        eprintln!("{} file is truncated: metrics cover what was recorded before the break", term::warning_label());
+        eprintln!(
+            "{} file is truncated: metrics cover what was recorded before the break",
+            term::warning_label()
+        );
     }
     for w in &r.warnings {
         eprintln!("{} {w}", term::warning_label());
@@ -188,7 +251,7 @@ fn print_human(args: &RideArgs, r: &RideJson) {
 pub fn label_duration(d: u32) -> String {
     if d < 60 {
         format!("{d} s")
-    } else if d < 3600 || d % 3600 != 0 {
+    } else if d < 3600 || !d.is_multiple_of(3600) {
         format!("{} min", d / 60)
     } else {
         format!("{} h", d / 3600)

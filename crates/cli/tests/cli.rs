@@ -1,0 +1,528 @@
+//! The `cycling-ai` binary driven as a process: argument handling, the `ride --json` contract on
+//! real device files, imports, analyses and the one-line errors on bad input.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn fixtures() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: fixtures absent at {}", dir.display());
+        None
+    }
+}
+
+fn bin(data: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("cycling-ai").unwrap();
+    cmd.env_remove("CYCLING_AI_DATA_DIR")
+        .env("NO_COLOR", "1")
+        .arg("--data-dir")
+        .arg(data);
+    cmd
+}
+
+fn json_of(out: &[u8]) -> Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(out)
+        )
+    })
+}
+
+/// The single stderr line of a failed command.
+fn error_line(out: &std::process::Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    lines[0].to_string()
+}
+
+#[test]
+fn version_and_help_on_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    bin(tmp.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    for cmd in [&["import"][..], &["ride"], &["analyze"], &["demo"]] {
+        bin(tmp.path())
+            .args(cmd)
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage:"));
+    }
+}
+
+#[test]
+fn ride_json_contract_on_the_edge810_vector_ride() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let file = fx.join("fit/python-fitparse/Edge810-Vector-2013-08-16-15-35-10.fit");
+    let out = bin(tmp.path())
+        .arg("ride")
+        .arg(&file)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out.stdout);
+    assert_eq!(j["sport"], "cycling");
+    assert_eq!(j["records"], 4700);
+    assert_eq!(j["truncated"], false);
+    // The device wrote NP 301, TSS 118.7 against its threshold power of 315 W.
+    assert_eq!(j["ftp_w"], 315.0);
+    let np = j["np_w"].as_f64().unwrap();
+    assert!((np - 301.0).abs() <= 1.5, "NP {np}");
+    let tss = j["tss"].as_f64().unwrap();
+    assert!((tss - 118.7).abs() / 118.7 <= 0.03, "TSS {tss}");
+    let iff = j["if"].as_f64().unwrap();
+    assert!((iff - np / 315.0).abs() < 1e-9);
+    assert!(
+        (j["timer_s"].as_f64().unwrap() - 4700.0).abs() < 1.0,
+        "{}",
+        j["timer_s"]
+    );
+    assert!(j["start_time"].as_str().unwrap().ends_with('Z'));
+    // Seven power zones summing to the counted riding time; no LTHR → HR zones null.
+    let zones: f64 = j["power_zones_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert_eq!(j["power_zones_s"].as_array().unwrap().len(), 7);
+    assert!((zones - 4700.0).abs() <= 2.0, "zones sum {zones}");
+    assert!(j["hr_zones_s"].is_null());
+    // Best efforts against the regression values (metrics.md §3).
+    let mmp = &j["mmp_w"];
+    for (k, want) in [
+        ("5", 591.2),
+        ("60", 416.6),
+        ("300", 340.6),
+        ("1200", 312.2),
+        ("3600", 288.7),
+    ] {
+        let got = mmp[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("mmp_w[{k}] missing: {mmp}"));
+        assert!((got - want).abs() <= 0.6, "mmp {k}: {got} vs {want}");
+    }
+    assert!(
+        mmp.get("7200").is_none(),
+        "a duration longer than the ride must be absent"
+    );
+}
+
+#[test]
+fn ride_flags_override_the_file_and_add_hr_zones() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let file = fx.join("fit/python-fitparse/sample-activity-indoor-trainer.fit");
+    let out = bin(tmp.path())
+        .args(["ride", "--ftp", "200", "--lthr", "160", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j = json_of(&out.stdout);
+    assert_eq!(j["ftp_w"], 200.0);
+    let np = j["np_w"].as_f64().unwrap();
+    assert!((np - 228.0).abs() <= 1.5);
+    assert!((j["if"].as_f64().unwrap() - np / 200.0).abs() < 1e-9);
+    let hr: f64 = j["hr_zones_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!(hr > 2000.0, "HR zone time {hr}");
+}
+
+#[test]
+fn ride_without_power_has_null_power_figures() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let file = fx.join("fit/sweatpy/4801048867.fit");
+    let out = bin(tmp.path())
+        .args(["ride", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j = json_of(&out.stdout);
+    assert_eq!(j["records"], 5159);
+    assert!(j["np_w"].is_null() && j["tss"].is_null() && j["avg_power_w"].is_null());
+    assert!(j["avg_hr_bpm"].as_f64().unwrap() > 60.0);
+}
+
+#[test]
+fn truncated_file_is_flagged_and_corrupt_file_names_its_offset() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let nick = fx.join("fit/python-fitparse/nick.fit");
+    let out = bin(tmp.path())
+        .args(["ride", "--json"])
+        .arg(&nick)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j = json_of(&out.stdout);
+    assert_eq!(j["records"], 14391);
+    assert_eq!(j["truncated"], true);
+    assert!(!j["warnings"].as_array().unwrap().is_empty());
+
+    let bad = fx.join("fit/python-fitparse/strava-android-app-201.10-b1218918.fit");
+    let out = bin(tmp.path())
+        .args(["ride", "--json"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(
+        line.contains("strava-android-app-201.10-b1218918.fit"),
+        "{line}"
+    );
+    assert!(line.contains("7471"), "{line}");
+}
+
+#[test]
+fn importing_the_fit_fixtures_never_aborts() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin(tmp.path())
+        .args(["--json", "import", "--fit-dir"])
+        .arg(fx.join("fit"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out.stdout);
+    let failed = j["failed"].as_array().unwrap();
+    assert_eq!(
+        failed.len(),
+        1,
+        "only the corrupt Strava-app file fails: {failed:?}"
+    );
+    assert!(failed[0]["reason"].as_str().unwrap().contains("7471"));
+    let fit_files = walk_count(&fx.join("fit"));
+    assert_eq!(j["imported"].as_u64().unwrap() + 1, fit_files as u64);
+    // A second run decodes nothing.
+    let out = bin(tmp.path())
+        .args(["--json", "import", "--fit-dir"])
+        .arg(fx.join("fit"))
+        .output()
+        .unwrap();
+    let j = json_of(&out.stdout);
+    assert_eq!(j["decoded_files"], 0);
+    assert_eq!(j["imported"], 0);
+}
+
+fn walk_count(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            n += walk_count(&p);
+        } else if p.extension().is_some_and(|x| x == "fit") {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn strava_csv_imports_every_activity_once() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = fx.join("strava/joboso/activities.csv");
+    let out = bin(tmp.path())
+        .args(["--json", "import", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out.stdout);
+    assert_eq!(j["summary_only"], 1845);
+    assert_eq!(j["failed"].as_array().unwrap().len(), 0);
+    let out = bin(tmp.path())
+        .args(["--json", "import", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let j = json_of(&out.stdout);
+    assert_eq!(j["skipped_unchanged"], 1845);
+    assert_eq!(j["summary_only"], 0);
+
+    // Analyses run on summary-only history: the export ends in August 2025.
+    let out = bin(tmp.path())
+        .args(["--json", "analyze", "cross-training", "--weeks", "52"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out.stdout);
+    assert!(j["total_count"].as_u64().unwrap() > 50);
+    let out = bin(tmp.path())
+        .args([
+            "--json",
+            "analyze",
+            "performance",
+            "--to",
+            "2025-08-01",
+            "--weeks",
+            "8",
+        ])
+        .output()
+        .unwrap();
+    let j = json_of(&out.stdout);
+    assert_eq!(j["as_of"], "2025-08-01");
+    assert_eq!(j["rides"]["recent"]["weeks"], 8);
+}
+
+#[test]
+fn bad_profile_ftp_is_one_line_naming_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("athlete.json");
+    std::fs::write(&profile, r#"{"name": "A", "FTP": "abc", "weight": "70kg"}"#).unwrap();
+    let csv = tmp.path().join("activities.csv");
+    std::fs::write(
+        &csv,
+        "Activity ID,Activity Date,Activity Type\n1,\"May 13, 2026, 9:54:42 AM\",Ride\n",
+    )
+    .unwrap();
+    let out = bin(&tmp.path().join("data"))
+        .args(["import", "--csv"])
+        .arg(&csv)
+        .arg("--profile")
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(
+        line.contains("athlete.json") && line.contains("\"FTP\"") && line.contains("abc"),
+        "{line}"
+    );
+    assert!(
+        line.contains("50") && line.contains("600"),
+        "names the range: {line}"
+    );
+}
+
+#[test]
+fn short_csv_row_is_reported_by_row_and_the_rest_imports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("activities.csv");
+    std::fs::write(
+        &csv,
+        "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Distance\n\
+         1,\"May 13, 2026, 9:54:42 AM\",Morning Ride,Ride,3600,30.5\n\
+         2\n\
+         3,\"May 14, 2026, 9:54:42 AM\",Evening Run,Run,1800,5.1\n",
+    )
+    .unwrap();
+    let out = bin(&tmp.path().join("data"))
+        .args(["import", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.lines().any(|l| l.contains("row 3")),
+        "the short row is named: {stderr}"
+    );
+    assert!(stdout.contains("summary only (CSV row):   2"), "{stdout}");
+}
+
+#[test]
+fn empty_csv_and_empty_directory_are_one_line_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("empty.csv");
+    std::fs::write(&csv, "").unwrap();
+    let out = bin(&tmp.path().join("data"))
+        .args(["import", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(
+        line.contains("empty.csv") && line.contains("empty"),
+        "{line}"
+    );
+
+    let dir = tmp.path().join("nothing-here");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "no rides").unwrap();
+    let out = bin(&tmp.path().join("data"))
+        .args(["import", "--fit-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(
+        line.contains("nothing-here")
+            && line.contains("no activities.csv and no .fit/.fit.gz files"),
+        "{line}"
+    );
+
+    let out = bin(&tmp.path().join("data"))
+        .args(["ride"])
+        .arg(tmp.path().join("missing.fit"))
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(line.contains("missing.fit"), "{line}");
+}
+
+#[test]
+fn analyze_before_import_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin(tmp.path())
+        .args(["analyze", "fitness"])
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(line.contains("cycling-ai import"), "{line}");
+    let out = bin(tmp.path())
+        .args(["analyze", "zones", "--to", "yesterday"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn demo_season_imports_and_every_analysis_answers_in_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = bin(&data)
+        .args(["--json", "demo", "--rides", "40", "--seed", "7", "--out"])
+        .arg(tmp.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out.stdout);
+    assert_eq!(j["rides"], 40);
+    let fit_files = j["rides"].as_u64().unwrap()
+        + j["runs"].as_u64().unwrap()
+        + j["strength"].as_u64().unwrap();
+    assert_eq!(j["import"]["imported"].as_u64().unwrap(), fit_files);
+    assert_eq!(j["import"]["failed"].as_array().unwrap().len(), 0);
+    assert!(
+        j["import"]["utc_check"]
+            .as_str()
+            .unwrap()
+            .contains("median offset 0 s")
+    );
+
+    // Re-importing the unchanged export decodes nothing.
+    let export = j["export_dir"].as_str().unwrap().to_string();
+    let out = bin(&data)
+        .args(["--json", "import", "--export", &export])
+        .output()
+        .unwrap();
+    let again = json_of(&out.stdout);
+    assert_eq!(again["decoded_files"], 0);
+    assert_eq!(again["skipped_unchanged"].as_u64().unwrap(), fit_files);
+
+    for what in [
+        "performance",
+        "zones",
+        "fitness",
+        "power-curve",
+        "cross-training",
+    ] {
+        let out = bin(&data)
+            .args(["--json", "analyze", what])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("NaN") && !text.contains("inf"),
+            "{what}: {text}"
+        );
+        json_of(&out.stdout);
+    }
+    let out = bin(&data)
+        .args(["--json", "analyze", "fitness"])
+        .output()
+        .unwrap();
+    let f = json_of(&out.stdout);
+    let ctl = f["current"]["ctl"].as_f64().unwrap();
+    assert!(ctl > 5.0, "a season of riding builds fitness: CTL {ctl}");
+    // Form is yesterday's fitness minus yesterday's fatigue.
+    let days = f["days"].as_array().unwrap();
+    let (a, b) = (&days[days.len() - 2], &days[days.len() - 1]);
+    let tsb = a["ctl"].as_f64().unwrap() - a["atl"].as_f64().unwrap();
+    assert!((b["tsb"].as_f64().unwrap() - tsb).abs() < 1e-9);
+
+    let out = bin(&data)
+        .args(["--json", "analyze", "power-curve", "--weeks", "52"])
+        .output()
+        .unwrap();
+    let p = json_of(&out.stdout);
+    let best = p["best_w"].as_object().unwrap();
+    let mut pairs: Vec<(u32, f64)> = best
+        .iter()
+        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
+        .collect();
+    pairs.sort_by_key(|x| x.0);
+    assert!(
+        pairs.windows(2).all(|w| w[0].1 >= w[1].1),
+        "curve non-increasing: {pairs:?}"
+    );
+    assert!(p["cp2"]["cp_w"].as_f64().unwrap() > 150.0);
+}
+
+#[test]
+fn human_output_has_no_colour_codes_with_no_color() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let file = fx.join("fit/fitparse-rs/hrv-activity.fit");
+    let out = bin(tmp.path()).arg("ride").arg(&file).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NP / IF / TSS"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes");
+}
