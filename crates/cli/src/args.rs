@@ -103,7 +103,8 @@ pub enum Analysis {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the synthetic export and profile
+    /// Where to write the synthetic export and profile (and, without --data-dir, the demo's
+    /// own database in DIR/data)
     #[arg(long, value_name = "DIR", default_value = "cycling-ai-demo")]
     pub out: PathBuf,
     /// Random seed: the same seed gives the same season

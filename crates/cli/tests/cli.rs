@@ -526,3 +526,22 @@ fn human_output_has_no_colour_codes_with_no_color() {
     assert!(text.contains("NP / IF / TSS"), "{text}");
     assert!(!text.contains('\u{1b}'), "no ANSI escapes");
 }
+
+#[test]
+fn demo_without_data_dir_keeps_its_database_next_to_the_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("demo");
+    let mut cmd = Command::cargo_bin("cycling-ai").unwrap();
+    cmd.env_remove("CYCLING_AI_DATA_DIR")
+        .env("HOME", tmp.path().join("home"))
+        .env("XDG_DATA_HOME", tmp.path().join("xdg"))
+        .args(["demo", "--rides", "5", "--out"])
+        .arg(&out_dir);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out_dir.join("data/cycling-ai.db").is_file());
+    assert!(!tmp.path().join("xdg/cycling-ai").exists(), "the real data directory is untouched");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Power-duration curve"), "{stdout}");
+    assert!(stdout.contains("Fitness, fatigue and form"), "{stdout}");
+}

@@ -27,6 +27,19 @@ struct DemoJson {
 }
 
 pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
+    // Synthetic rides never land in the real database by accident: without an explicit data
+    // directory the demo keeps its own next to the export.
+    let demo_global;
+    let global = if global.data_dir_explicit {
+        global
+    } else {
+        demo_global = Global {
+            data_dir: args.out.join("data"),
+            data_dir_explicit: true,
+            json: global.json,
+        };
+        &demo_global
+    };
     let mut opts = demo::DemoOptions::new(&args.out, DEMO_SEASON_END);
     opts.seed = args.seed;
     if let Some(rides) = args.rides {

@@ -15,12 +15,17 @@ use crate::args::{Cli, Command};
 /// Options every command sees.
 pub struct Global {
     pub data_dir: PathBuf,
+    /// Whether the data directory came from `--data-dir` / `CYCLING_AI_DATA_DIR` (the demo keeps
+    /// its synthetic rides out of the real database unless told otherwise).
+    pub data_dir_explicit: bool,
     pub json: bool,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    let data_dir_explicit = cli.data_dir.is_some();
     let global = Global {
         data_dir: resolve_data_dir(cli.data_dir)?,
+        data_dir_explicit,
         json: cli.json,
     };
     match cli.command {
