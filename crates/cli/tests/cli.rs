@@ -35,6 +35,26 @@ fn json_of(out: &[u8]) -> Value {
     })
 }
 
+/// Run a command that must succeed and print JSON.
+fn ok_json(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out.stdout)
+}
+
+/// The sum of a JSON array of numbers.
+fn sum(v: &Value) -> f64 {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .sum()
+}
+
 /// The single stderr line of a failed command.
 fn error_line(out: &std::process::Output) -> String {
     assert!(
@@ -72,18 +92,7 @@ fn ride_json_contract_on_the_edge810_vector_ride() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let file = fx.join("fit/python-fitparse/Edge810-Vector-2013-08-16-15-35-10.fit");
-    let out = bin(tmp.path())
-        .arg("ride")
-        .arg(&file)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j = json_of(&out.stdout);
+    let j = ok_json(&mut bin(tmp.path()).arg("ride").arg(&file).arg("--json"));
     assert_eq!(j["sport"], "cycling");
     assert_eq!(j["records"], 4700);
     assert_eq!(j["truncated"], false);
@@ -102,12 +111,7 @@ fn ride_json_contract_on_the_edge810_vector_ride() {
     );
     assert!(j["start_time"].as_str().unwrap().ends_with('Z'));
     // Seven power zones summing to the counted riding time; no LTHR → HR zones null.
-    let zones: f64 = j["power_zones_s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .sum();
+    let zones = sum(&j["power_zones_s"]);
     assert_eq!(j["power_zones_s"].as_array().unwrap().len(), 7);
     assert!((zones - 4700.0).abs() <= 2.0, "zones sum {zones}");
     assert!(j["hr_zones_s"].is_null());
@@ -136,23 +140,16 @@ fn ride_flags_override_the_file_and_add_hr_zones() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let file = fx.join("fit/python-fitparse/sample-activity-indoor-trainer.fit");
-    let out = bin(tmp.path())
-        .args(["ride", "--ftp", "200", "--lthr", "160", "--json"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let j = json_of(&out.stdout);
+    let j = ok_json(
+        &mut bin(tmp.path())
+            .args(["ride", "--ftp", "200", "--lthr", "160", "--json"])
+            .arg(&file),
+    );
     assert_eq!(j["ftp_w"], 200.0);
     let np = j["np_w"].as_f64().unwrap();
     assert!((np - 228.0).abs() <= 1.5);
     assert!((j["if"].as_f64().unwrap() - np / 200.0).abs() < 1e-9);
-    let hr: f64 = j["hr_zones_s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .sum();
+    let hr = sum(&j["hr_zones_s"]);
     assert!(hr > 2000.0, "HR zone time {hr}");
 }
 
@@ -161,13 +158,7 @@ fn ride_without_power_has_null_power_figures() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let file = fx.join("fit/sweatpy/4801048867.fit");
-    let out = bin(tmp.path())
-        .args(["ride", "--json"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let j = json_of(&out.stdout);
+    let j = ok_json(&mut bin(tmp.path()).args(["ride", "--json"]).arg(&file));
     assert_eq!(j["records"], 5159);
     assert!(j["np_w"].is_null() && j["tss"].is_null() && j["avg_power_w"].is_null());
     assert!(j["avg_hr_bpm"].as_f64().unwrap() > 60.0);
@@ -178,13 +169,7 @@ fn truncated_file_is_flagged_and_corrupt_file_names_its_offset() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let nick = fx.join("fit/python-fitparse/nick.fit");
-    let out = bin(tmp.path())
-        .args(["ride", "--json"])
-        .arg(&nick)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let j = json_of(&out.stdout);
+    let j = ok_json(&mut bin(tmp.path()).args(["ride", "--json"]).arg(&nick));
     assert_eq!(j["records"], 14391);
     assert_eq!(j["truncated"], true);
     assert!(!j["warnings"].as_array().unwrap().is_empty());
@@ -207,17 +192,11 @@ fn truncated_file_is_flagged_and_corrupt_file_names_its_offset() {
 fn importing_the_fit_fixtures_never_aborts() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let out = bin(tmp.path())
-        .args(["--json", "import", "--fit-dir"])
-        .arg(fx.join("fit"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let j = ok_json(
+        &mut bin(tmp.path())
+            .args(["--json", "import", "--fit-dir"])
+            .arg(fx.join("fit")),
     );
-    let j = json_of(&out.stdout);
     let failed = j["failed"].as_array().unwrap();
     assert_eq!(
         failed.len(),
@@ -256,17 +235,11 @@ fn strava_csv_imports_every_activity_once() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let csv = fx.join("strava/joboso/activities.csv");
-    let out = bin(tmp.path())
-        .args(["--json", "import", "--csv"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let j = ok_json(
+        &mut bin(tmp.path())
+            .args(["--json", "import", "--csv"])
+            .arg(&csv),
     );
-    let j = json_of(&out.stdout);
     assert_eq!(j["summary_only"], 1845);
     assert_eq!(j["failed"].as_array().unwrap().len(), 0);
     let out = bin(tmp.path())
@@ -279,16 +252,13 @@ fn strava_csv_imports_every_activity_once() {
     assert_eq!(j["summary_only"], 0);
 
     // Analyses run on summary-only history: the export ends in August 2025.
-    let out = bin(tmp.path())
-        .args(["--json", "analyze", "cross-training", "--weeks", "52"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j = json_of(&out.stdout);
+    let j = ok_json(&mut bin(tmp.path()).args([
+        "--json",
+        "analyze",
+        "cross-training",
+        "--weeks",
+        "52",
+    ]));
     assert!(j["total_count"].as_u64().unwrap() > 50);
     let out = bin(tmp.path())
         .args([
@@ -427,17 +397,11 @@ fn analyze_before_import_says_what_to_do() {
 fn demo_season_imports_and_every_analysis_answers_in_json() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let out = bin(&data)
-        .args(["--json", "demo", "--rides", "40", "--seed", "7", "--out"])
-        .arg(tmp.path().join("demo"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let j = ok_json(
+        &mut bin(&data)
+            .args(["--json", "demo", "--rides", "40", "--seed", "7", "--out"])
+            .arg(tmp.path().join("demo")),
     );
-    let j = json_of(&out.stdout);
     assert_eq!(j["rides"], 40);
     let fit_files = j["rides"].as_u64().unwrap()
         + j["runs"].as_u64().unwrap()
@@ -538,9 +502,16 @@ fn demo_without_data_dir_keeps_its_database_next_to_the_export() {
         .args(["demo", "--rides", "5", "--out"])
         .arg(&out_dir);
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out_dir.join("data/cycling-ai.db").is_file());
-    assert!(!tmp.path().join("xdg/cycling-ai").exists(), "the real data directory is untouched");
+    assert!(
+        !tmp.path().join("xdg/cycling-ai").exists(),
+        "the real data directory is untouched"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Power-duration curve"), "{stdout}");
     assert!(stdout.contains("Fitness, fatigue and form"), "{stdout}");

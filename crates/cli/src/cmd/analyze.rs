@@ -314,21 +314,14 @@ fn print_zones(z: &ZonesJson) {
         "Z6 anaerobic",
         "Z7 neuromuscular",
     ];
-    let mut table = table();
-    table.set_header(vec!["power zone", "watts", "hours", "share"]);
-    for (i, name) in POWER_NAMES.iter().enumerate() {
-        let range = z
-            .power_zones
-            .as_ref()
-            .map_or_else(String::new, |zs| zone_range(&zs[i], "W"));
-        table.add_row(vec![
-            Cell::new(*name),
-            Cell::new(range),
-            hours(t.power_zones_s[i]),
-            opt(t.power_zones_pct.map(|p| p[i]), 1, " %"),
-        ]);
-    }
-    println!("{table}");
+    print_zone_table(
+        ["power zone", "watts"],
+        &POWER_NAMES,
+        z.power_zones.as_deref(),
+        "W",
+        &t.power_zones_s,
+        t.power_zones_pct.as_ref().map(|p| &p[..]),
+    );
     println!(
         "{} activities with power zones",
         t.activities_with_power_zones
@@ -341,8 +334,6 @@ fn print_zones(z: &ZonesJson) {
             "(no FTP in the profile: zone limits unknown; rides were zoned with their files' FTP)"
         );
     }
-    let mut table = self::table();
-    table.set_header(vec!["HR zone", "bpm", "hours", "share"]);
     const HR_NAMES: [&str; 5] = [
         "Z1 recovery",
         "Z2 aerobic",
@@ -350,19 +341,14 @@ fn print_zones(z: &ZonesJson) {
         "Z4 threshold",
         "Z5 VO2max",
     ];
-    for (i, name) in HR_NAMES.iter().enumerate() {
-        let range = z
-            .hr_zones
-            .as_ref()
-            .map_or_else(String::new, |zs| zone_range(&zs[i], "bpm"));
-        table.add_row(vec![
-            Cell::new(*name),
-            Cell::new(range),
-            hours(t.hr_zones_s[i]),
-            opt(t.hr_zones_pct.map(|p| p[i]), 1, " %"),
-        ]);
-    }
-    println!("{table}");
+    print_zone_table(
+        ["HR zone", "bpm"],
+        &HR_NAMES,
+        z.hr_zones.as_deref(),
+        "bpm",
+        &t.hr_zones_s,
+        t.hr_zones_pct.as_ref().map(|p| &p[..]),
+    );
     println!(
         "{} activities with heart-rate zones",
         t.activities_with_hr_zones
@@ -370,6 +356,29 @@ fn print_zones(z: &ZonesJson) {
     if z.lthr_bpm.is_none() {
         println!("(no lthr_bpm in the profile: heart-rate zones need a threshold heart rate)");
     }
+}
+
+/// One zone table: name, limits (when the threshold is known), hours and share per zone.
+fn print_zone_table(
+    header: [&str; 2],
+    names: &[&str],
+    zones: Option<&[metrics::zones::Zone]>,
+    unit: &str,
+    seconds: &[f64],
+    pct: Option<&[f64]>,
+) {
+    let mut table = table();
+    table.set_header(vec![header[0], header[1], "hours", "share"]);
+    for (i, name) in names.iter().enumerate() {
+        let range = zones.map_or_else(String::new, |zs| zone_range(&zs[i], unit));
+        table.add_row(vec![
+            Cell::new(*name),
+            Cell::new(range),
+            hours(seconds[i]),
+            opt(pct.map(|p| p[i]), 1, " %"),
+        ]);
+    }
+    println!("{table}");
 }
 
 fn zone_range(z: &metrics::zones::Zone, unit: &str) -> String {
