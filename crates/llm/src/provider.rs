@@ -6,6 +6,7 @@ use std::pin::Pin;
 use futures::{Stream, StreamExt};
 
 use crate::error::LlmError;
+use crate::http::AttemptCounter;
 use crate::types::{
     MalformedToolCall, Request, Response, StopReason, StreamEvent, ToolCall, Usage,
 };
@@ -26,6 +27,16 @@ pub trait Provider: Send + Sync {
     /// A non-streaming call: the fold of [`Provider::stream`].
     async fn complete(&self, request: &Request) -> Result<Response, LlmError> {
         collect(self.stream(request).await?).await
+    }
+
+    /// Like [`Provider::stream`], plus a counter of the HTTP attempts the call takes (retries
+    /// included; read it after the stream has ended). `None` when the provider cannot count
+    /// them (Bedrock: the SDK retries internally). The interaction log records this.
+    async fn stream_counted(
+        &self,
+        request: &Request,
+    ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
+        (self.stream(request).await, None)
     }
 }
 
