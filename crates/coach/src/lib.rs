@@ -1,0 +1,12 @@
+//! The coach: everything between the numbers and the words.
+//!
+//! - [`bundle`]: the analysis bundle — every figure the report and the model see, computed from
+//!   the store by `metrics` (the model never computes numbers);
+//! - [`narrative`]: the performance-analysis narrative (written by a model or by the rule-based
+//!   coach in [`offline`]);
+//! - [`plan`]: the training plan (overview, weeks, workouts with steps), its rules and planned
+//!   TSS; [`library`]: our workout library (data), filled into weeks deterministically.
+
+pub mod bundle;
+pub mod narrative;
+pub mod plan;

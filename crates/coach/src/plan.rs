@@ -1,0 +1,189 @@
+//! The training plan: an overview (phases, per-day workout types, target hours) that the rules
+//! check, and weeks filled with concrete workouts whose steps keep interval sets as sets.
+
+use jiff::civil::{Date, Weekday};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Base,
+    Build,
+    Recovery,
+    Peak,
+    Taper,
+}
+
+/// What a day holds. `Rest` stands alone; at most three hard days ([`WorkoutType::is_hard`]) a
+/// week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkoutType {
+    Rest,
+    Recovery,
+    Endurance,
+    LongRide,
+    Tempo,
+    SweetSpot,
+    Threshold,
+    Vo2max,
+    Anaerobic,
+    Sprint,
+    Strength,
+}
+
+impl WorkoutType {
+    pub fn is_hard(self) -> bool {
+        matches!(
+            self,
+            WorkoutType::SweetSpot
+                | WorkoutType::Threshold
+                | WorkoutType::Vo2max
+                | WorkoutType::Anaerobic
+                | WorkoutType::Sprint
+        )
+    }
+}
+
+/// One day of the overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayPlan {
+    #[serde(with = "weekday_name")]
+    pub weekday: Weekday,
+    pub workout_type: WorkoutType,
+    /// Planned duration in hours (0 on rest days).
+    pub hours: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeekOverview {
+    /// 1-based.
+    pub week: u32,
+    pub phase: Phase,
+    pub focus: String,
+    /// Monday first, all seven days.
+    pub days: Vec<DayPlan>,
+    pub target_hours: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanOverview {
+    pub weeks: Vec<WeekOverview>,
+    pub coaching_notes: String,
+    pub monitoring: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Warmup,
+    Work,
+    Recovery,
+    Cooldown,
+    Steady,
+}
+
+/// A workout step. Power as % of FTP. Interval sets stay sets (`Repeat`), never flattened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Step {
+    Steady {
+        kind: StepKind,
+        duration_s: u32,
+        power_low_pct: f64,
+        power_high_pct: f64,
+    },
+    /// A linear ramp (warm-ups, cool-downs): planned TSS integrates it.
+    Ramp {
+        kind: StepKind,
+        duration_s: u32,
+        from_pct: f64,
+        to_pct: f64,
+    },
+    Repeat {
+        times: u32,
+        steps: Vec<Step>,
+    },
+}
+
+/// A concrete workout (from the library or written by a model).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workout {
+    pub id: String,
+    pub name: String,
+    pub workout_type: WorkoutType,
+    pub description: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedWorkout {
+    pub date: Date,
+    #[serde(with = "weekday_name")]
+    pub weekday: Weekday,
+    pub workout: Workout,
+    pub duration_s: u32,
+    /// Planned TSS against the plan's FTP (NP-of-the-plan definition).
+    pub tss: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanWeek {
+    pub week: u32,
+    pub start_date: Date,
+    pub phase: Phase,
+    pub focus: String,
+    pub workouts: Vec<PlannedWorkout>,
+    pub planned_hours: f64,
+    pub planned_tss: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingPlan {
+    /// A Monday.
+    pub start_date: Date,
+    pub ftp_w: f64,
+    pub event_date: Option<Date>,
+    pub goal: Option<String>,
+    pub seed: u64,
+    pub overview: PlanOverview,
+    pub weeks: Vec<PlanWeek>,
+}
+
+/// Weekdays as lower-case English names ("monday"), the profile's spelling.
+pub mod weekday_name {
+    use jiff::civil::Weekday;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub const ALL: [(Weekday, &str); 7] = [
+        (Weekday::Monday, "monday"),
+        (Weekday::Tuesday, "tuesday"),
+        (Weekday::Wednesday, "wednesday"),
+        (Weekday::Thursday, "thursday"),
+        (Weekday::Friday, "friday"),
+        (Weekday::Saturday, "saturday"),
+        (Weekday::Sunday, "sunday"),
+    ];
+
+    pub fn name(d: Weekday) -> &'static str {
+        ALL.iter()
+            .find(|(w, _)| *w == d)
+            .map(|(_, n)| *n)
+            .unwrap_or("monday")
+    }
+
+    pub fn parse(s: &str) -> Option<Weekday> {
+        let s = s.trim().to_ascii_lowercase();
+        ALL.iter().find(|(_, n)| *n == s).map(|(w, _)| *w)
+    }
+
+    pub fn serialize<S: Serializer>(d: &Weekday, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(name(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Weekday, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text)
+            .ok_or_else(|| D::Error::custom(format!("{text:?} is not a weekday (monday … sunday)")))
+    }
+}
