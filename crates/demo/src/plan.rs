@@ -38,6 +38,13 @@ pub enum Workout {
     Threshold,
     Vo2max,
     Sprints,
+    /// Anaerobic-capacity repeats: 30 s – 2 min well above VO2max power.
+    Anaerobic,
+    /// A fast group ride: endurance pace punctuated by surges, a hard sustained section and a
+    /// sprint at the end.
+    GroupRide,
+    /// A race-pace hour (time trial or hill climb), ridden fresh at the end of a recovery week.
+    Event,
     FtpTest,
 }
 
@@ -49,12 +56,15 @@ pub enum SegKind {
     Interval,
     /// Easy spinning between efforts.
     Rest,
-    /// All-out, seconds long.
-    Sprint,
+    /// All-out from the start: power follows the athlete's capacity model
+    /// ([`crate::Athlete::all_out_w`]) scaled by `frac` (how hard the rider goes, ≤ 1).
+    AllOut,
 }
 
 /// One part of a workout: `dur_s` seconds of moving time at `frac` × the athlete's true FTP
-/// (for runs: × threshold running speed; for strength: work/rest blocks).
+/// (for runs: × threshold running speed; for strength: work/rest blocks; for
+/// [`SegKind::AllOut`]: × the capacity model). Interval targets above what the athlete can hold
+/// for the segment's length are capped by the simulation at the capacity model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     pub dur_s: u32,
@@ -322,18 +332,27 @@ fn plan_ride_slots(
     let rotation_a = [Workout::SweetSpot, Workout::Threshold, Workout::Vo2max];
     let rotation_b = [
         Workout::Sprints,
+        Workout::Anaerobic,
         Workout::Vo2max,
         Workout::Threshold,
+        Workout::Anaerobic,
         Workout::SweetSpot,
     ];
+    // Every other build block's middle weekend is a group ride instead of a solo long ride.
+    let weekend = if week % 8 == 5 || week % 8 == 2 {
+        Workout::GroupRide
+    } else {
+        Workout::Long
+    };
     let mut slots = if recovery {
         vec![
             (
                 5,
+                // Alternately a test and a race: both ridden fresh, after the easy days.
                 if recovery_weeks_seen % 2 == 1 {
                     Workout::FtpTest
                 } else {
-                    Workout::Endurance
+                    Workout::Event
                 },
             ),
             (1, Workout::Endurance),
@@ -345,9 +364,9 @@ fn plan_ride_slots(
         ]
     } else {
         vec![
-            (5, Workout::Long),
+            (5, weekend),
             (1, rotation_a[(week / 4 + week) % 3]),
-            (3, rotation_b[(week / 4 + 2 * week) % 4]),
+            (3, rotation_b[(week / 4 + week) % 6]),
             (6, Workout::Endurance),
             (2, Workout::Endurance),
             (4, Workout::Recovery),
@@ -373,7 +392,7 @@ fn plan_ride_slots(
 
 fn ride_kind(date: Date, w: Workout, rng: &mut Rng) -> Kind {
     let structured = !matches!(w, Workout::Endurance | Workout::Long | Workout::Recovery);
-    if w == Workout::Long {
+    if matches!(w, Workout::Long | Workout::GroupRide | Workout::Event) {
         return Kind::OutdoorRide;
     }
     let p_indoor = match (is_winter(date), structured) {
@@ -438,40 +457,87 @@ fn build_segments(kind: Kind, w: Option<Workout>, load: f64, rng: &mut Rng) -> V
         }
         _ => {
             let w = w.unwrap_or(Workout::Endurance);
+            let outdoor = kind == Kind::OutdoorRide;
             let wu = seg(10.0 + rng.range(0.0, 5.0), 0.55, Steady);
             let cd = seg(8.0 + rng.range(0.0, 4.0), 0.5, Steady);
             let mut v = vec![wu];
             match w {
                 Workout::Recovery => v.push(seg(rng.range(25.0, 45.0), 0.5, Steady)),
-                Workout::Endurance => v.push(seg(
-                    rng.range(60.0, 120.0) * load,
-                    rng.range(0.63, 0.7),
-                    Steady,
-                )),
+                Workout::Endurance => {
+                    let minutes = rng.range(60.0, 120.0) * load;
+                    let frac = rng.range(0.63, 0.7);
+                    // Outdoors a rider rarely stays in zone 2: a climb pushed a bit, a sprint
+                    // for a town sign.
+                    let mut efforts = Vec::new();
+                    if outdoor && rng.chance(0.5) {
+                        efforts.push(seg(rng.range(5.0, 12.0), rng.range(0.82, 0.95), Interval));
+                    }
+                    if outdoor && rng.chance(0.35) {
+                        for _ in 0..rng.int(1, 3) {
+                            efforts.push(all_out(rng.int(6, 12), rng.range(0.85, 0.97)));
+                        }
+                    }
+                    steady_with_efforts(&mut v, minutes, frac, efforts);
+                }
                 Workout::Long => {
                     let hours = (3.0 + 2.0 * rng.f64() * load / 1.2).clamp(3.0, 5.0);
-                    v.push(seg(hours * 60.0 - 20.0, rng.range(0.62, 0.68), Steady));
+                    let frac = rng.range(0.62, 0.68);
+                    // Girona's climbs: a few sustained efforts, the odd one near threshold.
+                    let mut efforts: Vec<Segment> = (0..rng.int(2, 4))
+                        .map(|_| seg(rng.range(6.0, 20.0), rng.range(0.85, 1.02), Interval))
+                        .collect();
+                    if rng.chance(0.4) {
+                        efforts.push(all_out(rng.int(8, 15), rng.range(0.88, 0.98)));
+                    }
+                    steady_with_efforts(&mut v, hours * 60.0 - 20.0, frac, efforts);
+                }
+                Workout::GroupRide => group_ride(&mut v, load, rng),
+                Workout::Event => {
+                    // Mostly maximal: targets above the hour capacity are capped by the
+                    // simulation, so the result is the athlete's hour power of the day.
+                    v.push(seg(10.0, 0.7, Steady));
+                    v.push(all_out(10, 0.6));
+                    v.push(seg(5.0, 0.6, Steady));
+                    v.push(seg(rng.range(52.0, 64.0), 1.05, Interval));
                 }
                 Workout::SweetSpot => {
-                    let (reps, len) = *rng.pick(&[(3u32, 15.0), (2, 20.0), (4, 12.0)]);
+                    let (reps, len) =
+                        *rng.pick(&[(3u32, 15.0), (2, 20.0), (4, 12.0), (2, 30.0), (3, 20.0)]);
                     intervals(&mut v, reps, len, rng.range(0.88, 0.93), 5.0);
                 }
                 Workout::Threshold => {
-                    let (reps, len) = *rng.pick(&[(4u32, 8.0), (3, 10.0), (2, 15.0)]);
-                    intervals(&mut v, reps, len, rng.range(0.98, 1.02), len / 2.0);
+                    let (reps, len) = *rng.pick(&[(4u32, 8.0), (3, 10.0), (2, 15.0), (2, 20.0)]);
+                    intervals(&mut v, reps, len, rng.range(0.97, 1.02), len / 2.0);
                 }
                 Workout::Vo2max => {
-                    let (reps, len) = *rng.pick(&[(5u32, 4.0), (6, 3.0), (4, 5.0)]);
-                    intervals(&mut v, reps, len, rng.range(1.12, 1.2), len);
+                    let (reps, len) = *rng.pick(&[(5u32, 4.0), (6, 3.0), (4, 5.0), (5, 5.0)]);
+                    intervals(&mut v, reps, len, rng.range(1.1, 1.2), len);
+                }
+                Workout::Anaerobic => {
+                    // (reps, seconds, × FTP): 30 s, 1 min and 2 min repeats, 4–5 min easy
+                    // between so each one is near-maximal.
+                    let (reps, secs, lo, hi) = *rng.pick(&[
+                        (8u32, 30u32, 1.9, 2.2),
+                        (6, 60, 1.6, 1.8),
+                        (5, 120, 1.3, 1.45),
+                    ]);
+                    let frac = rng.range(lo, hi);
+                    v.push(seg(10.0, 0.65, Steady));
+                    for i in 0..reps {
+                        v.push(Segment {
+                            dur_s: secs,
+                            frac,
+                            kind: Interval,
+                        });
+                        if i + 1 < reps {
+                            v.push(seg(if secs > 60 { 5.0 } else { 4.0 }, 0.5, Rest));
+                        }
+                    }
                 }
                 Workout::Sprints => {
                     v.push(seg(20.0, 0.65, Steady));
                     for _ in 0..8 {
-                        v.push(Segment {
-                            dur_s: 15,
-                            frac: rng.range(2.2, 2.6),
-                            kind: Sprint,
-                        });
+                        v.push(all_out(rng.int(8, 15), rng.range(0.88, 1.0)));
                         v.push(Segment {
                             dur_s: 285,
                             frac: 0.55,
@@ -492,6 +558,69 @@ fn build_segments(kind: Kind, w: Option<Workout>, load: f64, rng: &mut Rng) -> V
     }
 }
 
+fn all_out(secs: u64, frac: f64) -> Segment {
+    Segment {
+        dur_s: secs as u32,
+        frac,
+        kind: SegKind::AllOut,
+    }
+}
+
+/// `minutes` of riding at `frac` with `efforts` spread evenly through it (their time counts
+/// towards the total, so the ride's length does not change).
+fn steady_with_efforts(v: &mut Vec<Segment>, minutes: f64, frac: f64, efforts: Vec<Segment>) {
+    let effort_s: u32 = efforts.iter().map(|e| e.dur_s).sum();
+    let total_s = (minutes * 60.0).round() as u32;
+    let steady_s = total_s.saturating_sub(effort_s).max(60);
+    let pieces = efforts.len() as u32 + 1;
+    for e in efforts {
+        v.push(Segment {
+            dur_s: steady_s / pieces,
+            frac,
+            kind: SegKind::Steady,
+        });
+        v.push(e);
+    }
+    v.push(Segment {
+        dur_s: steady_s - steady_s / pieces * (pieces - 1),
+        frac,
+        kind: SegKind::Steady,
+    });
+}
+
+/// A group ride: rolling out steady, then surges (attacks, short climbs), one sustained hard
+/// section on the main climb, and a sprint for the town sign at the end.
+fn group_ride(v: &mut Vec<Segment>, load: f64, rng: &mut Rng) {
+    use SegKind::*;
+    let frac = rng.range(0.68, 0.75);
+    v.push(seg(rng.range(25.0, 40.0), frac, Steady));
+    for _ in 0..rng.int(3, 5) {
+        if rng.chance(0.5) {
+            v.push(all_out(rng.int(20, 70), rng.range(0.88, 0.97)));
+        } else {
+            v.push(Segment {
+                dur_s: rng.int(90, 300) as u32,
+                frac: rng.range(1.2, 1.45),
+                kind: Interval,
+            });
+        }
+        v.push(seg(rng.range(8.0, 15.0), frac, Steady));
+    }
+    if rng.chance(0.5) {
+        // The main climb raced flat out: capped at the athlete's capacity for its length.
+        v.push(seg(rng.range(8.0, 15.0), 1.2, Interval));
+    } else {
+        v.push(seg(
+            rng.range(20.0, 40.0) * load.min(1.1),
+            rng.range(0.88, 0.95),
+            Interval,
+        ));
+    }
+    v.push(seg(rng.range(20.0, 40.0), frac, Steady));
+    v.push(all_out(rng.int(10, 15), rng.range(0.9, 1.0)));
+    v.push(seg(rng.range(15.0, 30.0), 0.6, Steady));
+}
+
 fn intervals(v: &mut Vec<Segment>, reps: u32, len_min: f64, frac: f64, rest_min: f64) {
     for i in 0..reps {
         v.push(seg(len_min, frac, SegKind::Interval));
@@ -509,7 +638,15 @@ fn planned_tss(kind: Kind, segments: &[Segment]) -> f64 {
         Kind::Strength => hours * 30.0,
         _ => segments
             .iter()
-            .map(|s| f64::from(s.dur_s) / 3600.0 * s.frac.min(1.5).powi(2) * 100.0)
+            .map(|s| {
+                // All-out efforts are far above FTP whatever their `frac`; 1.5 is the cap.
+                let x = if s.kind == SegKind::AllOut {
+                    1.5
+                } else {
+                    s.frac.min(1.5)
+                };
+                f64::from(s.dur_s) / 3600.0 * x * x * 100.0
+            })
             .sum(),
     }
 }
@@ -566,7 +703,28 @@ fn naming(
             let (r, l) = interval_desc();
             format!("VO2max {r}x{l}")
         }
-        (_, Some(Workout::Sprints)) => "Sprints 8x15s".to_owned(),
+        (_, Some(Workout::Sprints)) => "Sprints 8x10s".to_owned(),
+        (_, Some(Workout::Anaerobic)) => {
+            let reps = segs.iter().filter(|s| s.kind == SegKind::Interval).count();
+            match segs.iter().find(|s| s.kind == SegKind::Interval) {
+                Some(s) if s.dur_s < 60 => format!("Anaerobic {reps}x{}s", s.dur_s),
+                Some(s) => format!("Anaerobic {reps}x{}min", s.dur_s / 60),
+                None => "Anaerobic repeats".to_owned(),
+            }
+        }
+        (_, Some(Workout::GroupRide)) => (*rng.pick(&[
+            "Group ride",
+            "Club ride, fast finish",
+            "Saturday bunch ride",
+        ]))
+        .to_owned(),
+        (_, Some(Workout::Event)) => (*rng.pick(&[
+            "Club 40 km TT",
+            "Rocacorba hill climb (race)",
+            "Hill climb TT",
+            "Time trial, Girona circuit",
+        ]))
+        .to_owned(),
         (_, Some(Workout::FtpTest)) => "FTP test 20 min".to_owned(),
         (_, Some(Workout::Long)) if rng.chance(0.3) => "Long ride, Girona loop".to_owned(),
         _ => format!("{tod} Ride"),

@@ -216,6 +216,9 @@ pub fn simulate(p: &Planned, a: &Athlete) -> Simulated {
     for s in &p.segments {
         let lap_first = records.len();
         let lap_start_t = start + elapsed_off + i64::from(k);
+        // Nobody holds more than their power-duration capacity for the interval's length:
+        // over-ambitious targets become maximal efforts.
+        let seg_cap = a.capacity_w(p.ftp_true_w, f64::from(s.dur_s));
         for j in 0..s.dur_s {
             if let Some(&&(at, pause)) = stop_iter.peek()
                 && at == k
@@ -314,14 +317,14 @@ pub fn simulate(p: &Planned, a: &Athlete) -> Simulated {
                             } else {
                                 1.0
                             };
-                            (s.frac * ftp * mult * p.performance, 0.5)
+                            ((s.frac * ftp).min(seg_cap) * mult * p.performance, 0.5)
                         }
-                        SegKind::Sprint => {
+                        SegKind::AllOut => {
                             coasting = false;
-                            // Peak in the first seconds, then fading.
-                            let fade = (1.0 - 0.025 * f64::from(j)).max(0.6);
-                            let ramp = if j < 2 { 0.7 } else { 1.0 };
-                            (s.frac * ftp * fade * ramp, 0.6)
+                            // The first pedal strokes from a rolling start build up to the peak.
+                            let jump = if j == 0 { 0.85 } else { 1.0 };
+                            let w = a.all_out_w(ftp, f64::from(j) + 0.5);
+                            (s.frac * w * jump * p.performance, 0.6)
                         }
                     };
                     ar = 0.92 * ar + 0.035 * noise_scale * rng.normal();
@@ -330,10 +333,16 @@ pub fn simulate(p: &Planned, a: &Athlete) -> Simulated {
                     } else {
                         target * (1.0 + ar + 0.03 * noise_scale * rng.normal())
                     };
-                    let watts = watts.clamp(0.0, 1800.0).round();
+                    // Noise must not lift an all-out effort above what the legs can do.
+                    let ceiling = if s.kind == SegKind::AllOut {
+                        1.02 * a.all_out_w(ftp, f64::from(j) + 0.5)
+                    } else {
+                        1800.0
+                    };
+                    let watts = watts.clamp(0.0, ceiling).round();
                     let cadence = if watts == 0.0 {
                         0.0
-                    } else if s.kind == SegKind::Sprint {
+                    } else if s.kind == SegKind::AllOut && j < 20 {
                         108.0 + 3.0 * rng.normal()
                     } else {
                         (84.0 + 12.0 * (watts / ftp - 0.7) - 25.0 * grade.max(0.0)

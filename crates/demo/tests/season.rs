@@ -399,3 +399,38 @@ fn recovery_weeks_are_lighter_and_long_rides_drift() {
         "Pw:HR decoupling {drifts:?}"
     );
 }
+
+#[test]
+fn season_power_curve_has_a_trained_riders_shape() {
+    let (_, out) = season();
+    let curves: Vec<metrics::PowerCurve> = out
+        .fit_files
+        .iter()
+        .map(|path| ride::fit::decode_file(path).unwrap())
+        .filter(|act| act.sport().is_ride())
+        .map(|act| {
+            let s = metrics::series::Series::from_activity(&act);
+            metrics::curve::power_curve(&s.mmp_power(), s.len())
+        })
+        .collect();
+    let refs: Vec<&metrics::PowerCurve> = curves.iter().collect();
+    let best = metrics::curve::best_curve(&refs);
+    let ftp = out.true_ftp_end_w;
+    let ratio = |d: u32| best.at_least(d).unwrap() / ftp;
+    let shape: Vec<String> = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 3600]
+        .iter()
+        .map(|&d| format!("{d} s {:.0} W ({:.2})", ratio(d) * ftp, ratio(d)))
+        .collect();
+    println!("season best curve: {}", shape.join(", "));
+    // A trained rider's profile: sprint ≥ 3 × FTP, anaerobic and VO2max ranges well above it,
+    // 20 min just above (FTP tests), the hour at or a little below.
+    assert!(ratio(5) >= 3.0, "{shape:?}");
+    assert!(ratio(1) <= 4.3, "{shape:?}");
+    assert!((1.5..=1.9).contains(&ratio(60)), "{shape:?}");
+    assert!((1.12..=1.25).contains(&ratio(300)), "{shape:?}");
+    assert!((1.02..=1.08).contains(&ratio(1200)), "{shape:?}");
+    assert!((0.93..=1.0).contains(&ratio(3600)), "{shape:?}");
+    // The curve falls steeply through the anaerobic range, not in a single step.
+    assert!(ratio(30) > 1.9 && ratio(30) < 2.5, "{shape:?}");
+    assert!(ratio(120) > 1.3 && ratio(120) < 1.5, "{shape:?}");
+}

@@ -3,9 +3,9 @@
 //! HTTPS + SSE, the model catalog with prices, and (feature `testing`) a fake
 //! Bedrock server speaking the real wire format. Knows nothing about cycling.
 
+pub mod anthropic;
 pub mod bedrock;
 pub mod catalog;
-pub mod anthropic;
 pub mod error;
 pub mod http;
 pub mod log;

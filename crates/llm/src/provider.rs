@@ -30,8 +30,8 @@ pub trait Provider: Send + Sync {
     }
 
     /// Like [`Provider::stream`], plus a counter of the HTTP attempts the call takes (retries
-    /// included; read it after the stream has ended). `None` when the provider cannot count
-    /// them (Bedrock: the SDK retries internally). The interaction log records this.
+    /// and stream re-issues included; read it after the stream has ended). The default, for
+    /// providers that cannot count, gives `None`. The interaction log records this.
     async fn stream_counted(
         &self,
         request: &Request,

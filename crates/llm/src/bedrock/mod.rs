@@ -23,13 +23,16 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_bedrockruntime::Client;
-use aws_sdk_bedrockruntime::config::Region;
+use aws_sdk_bedrockruntime::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_bedrockruntime::config::{ConfigBag, Intercept, Region, RuntimeComponents};
+use aws_sdk_bedrockruntime::error::BoxError;
 use aws_sdk_bedrockruntime::types as sdk;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
 use crate::error::LlmError;
+use crate::http::AttemptCounter;
 use crate::provider::{EventStream, Provider};
 use crate::types::{Request, StreamEvent};
 use errors::{ErrorContext, from_sdk_error, from_stream_error};
@@ -203,7 +206,11 @@ impl BedrockProvider {
     }
 
     /// Non-streaming Converse, as events.
-    async fn converse(&self, p: &Prepared) -> Result<Vec<StreamEvent>, LlmError> {
+    async fn converse(
+        &self,
+        p: &Prepared,
+        attempts: &AttemptCounter,
+    ) -> Result<Vec<StreamEvent>, LlmError> {
         let out = self
             .client
             .converse()
@@ -215,6 +222,8 @@ impl BedrockProvider {
             .set_output_config(p.output_config.clone())
             .set_guardrail_config(self.guardrail())
             .set_performance_config(self.performance())
+            .customize()
+            .interceptor(CountAttempts(attempts.clone()))
             .send()
             .await
             .map_err(|e| from_sdk_error(e, &self.error_context(&p.model_id)))?;
@@ -224,6 +233,7 @@ impl BedrockProvider {
     async fn start_stream(
         &self,
         p: &Prepared,
+        attempts: &AttemptCounter,
     ) -> Result<aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput, LlmError>
     {
         self.client
@@ -236,6 +246,8 @@ impl BedrockProvider {
             .set_output_config(p.output_config.clone())
             .set_guardrail_config(self.guardrail_stream())
             .set_performance_config(self.performance())
+            .customize()
+            .interceptor(CountAttempts(attempts.clone()))
             .send()
             .await
             .map_err(|e| from_sdk_error(e, &self.error_context(&p.model_id)))
@@ -243,10 +255,15 @@ impl BedrockProvider {
 
     /// Drive one ConverseStream call into `tx`, re-issuing it once if it fails with throttling
     /// or unavailability before any output was emitted.
-    async fn run_stream(self, p: Prepared, tx: mpsc::Sender<Result<StreamEvent, LlmError>>) {
+    async fn run_stream(
+        self,
+        p: Prepared,
+        attempts: AttemptCounter,
+        tx: mpsc::Sender<Result<StreamEvent, LlmError>>,
+    ) {
         let mut reissued = false;
         'call: loop {
-            let mut out = match self.start_stream(&p).await {
+            let mut out = match self.start_stream(&p, &attempts).await {
                 Ok(out) => out,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
@@ -298,6 +315,26 @@ impl BedrockProvider {
     }
 }
 
+/// Counts the SDK's attempts (its hook runs once before each one, retries included).
+#[derive(Debug)]
+struct CountAttempts(AttemptCounter);
+
+impl Intercept for CountAttempts {
+    fn name(&self) -> &'static str {
+        "CountAttempts"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.bump();
+        Ok(())
+    }
+}
+
 fn broken(state: &StreamState, message: &str) -> LlmError {
     LlmError::StreamBroken {
         provider: "bedrock".into(),
@@ -313,17 +350,34 @@ impl Provider for BedrockProvider {
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, LlmError> {
-        let prepared = self.prepare(request)?;
+        self.stream_counted(request).await.0
+    }
+
+    /// Attempts are counted by an SDK interceptor (every SDK retry, plus the one re-issue of a
+    /// stream throttled before output), so the log shows what the SDK really did.
+    async fn stream_counted(
+        &self,
+        request: &Request,
+    ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
+        let attempts = AttemptCounter::new();
+        let prepared = match self.prepare(request) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), Some(attempts)),
+        };
         if !prepared.stream {
             // The family cannot stream tool use: one Converse call, replayed as events.
-            let events = self.converse(&prepared).await?;
-            return Ok(futures::stream::iter(events.into_iter().map(Ok)).boxed());
+            let result = self
+                .converse(&prepared, &attempts)
+                .await
+                .map(|events| futures::stream::iter(events.into_iter().map(Ok)).boxed());
+            return (result, Some(attempts));
         }
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(self.clone().run_stream(prepared, tx));
-        Ok(futures::stream::unfold(rx, |mut rx| async move {
+        tokio::spawn(self.clone().run_stream(prepared, attempts.clone(), tx));
+        let stream = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         })
-        .boxed())
+        .boxed();
+        (Ok(stream), Some(attempts))
     }
 }

@@ -26,6 +26,8 @@ pub struct SseParser {
     id: Option<String>,
     /// Total bytes consumed (for error messages naming the offset).
     offset: u64,
+    /// Bytes of a leading byte-order mark seen so far.
+    bom_len: usize,
 }
 
 impl SseParser {
@@ -49,6 +51,10 @@ impl SseParser {
         let mut out = Vec::new();
         for &b in chunk {
             self.offset += 1;
+            // A UTF-8 byte-order mark at the very start of the stream is not part of the data.
+            if self.offset <= 3 && self.bom_candidate(b) {
+                continue;
+            }
             if self.pending_cr {
                 self.pending_cr = false;
                 if b == b'\n' {
@@ -65,6 +71,23 @@ impl SseParser {
             }
         }
         out
+    }
+
+    /// Whether `b` continues a BOM that started at offset 1 (bytes are held in `bom` until
+    /// the mark is complete or disproved; a disproved prefix is returned to the line).
+    fn bom_candidate(&mut self, b: u8) -> bool {
+        const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+        let at = (self.offset - 1) as usize;
+        if self.bom_len == at && BOM[at] == b {
+            self.bom_len += 1;
+            return true;
+        }
+        if self.bom_len > 0 && self.bom_len < 3 {
+            // Not a BOM after all: those bytes were data.
+            self.line.extend_from_slice(&BOM[..self.bom_len]);
+            self.bom_len = 3;
+        }
+        false
     }
 
     fn end_line(&mut self, out: &mut Vec<SseEvent>) {
@@ -154,7 +177,8 @@ mod tests {
 
     #[test]
     fn a_frame_split_across_chunks_at_every_byte() {
-        let frame = "event: content_block_delta\r\ndata: {\"text\":\"héllo\"}\r\n\r\ndata: [DONE]\r\n\r\n";
+        let frame =
+            "event: content_block_delta\r\ndata: {\"text\":\"héllo\"}\r\n\r\ndata: [DONE]\r\n\r\n";
         let mut p = SseParser::new();
         let mut got = Vec::new();
         for b in frame.as_bytes() {
@@ -178,6 +202,18 @@ mod tests {
         assert!(p.push(b"1}\n").is_empty());
         assert!(p.has_partial_event());
         assert_eq!(p.push(b"\n"), vec![ev(None, "{\"half\": 1}")]);
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_even_when_split() {
+        let mut p = SseParser::new();
+        assert!(p.push(b"\xEF").is_empty());
+        assert_eq!(p.push(b"\xBB\xBFdata: x\n\n"), vec![ev(None, "x")]);
+        // Only at the start of the stream.
+        assert_eq!(
+            p.push("data: \u{FEFF}y\n\n".as_bytes()),
+            vec![ev(None, "\u{FEFF}y")]
+        );
     }
 
     #[test]
