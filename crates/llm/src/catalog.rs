@@ -13,6 +13,10 @@ const BUILTIN: &str = include_str!("../data/models.json");
 /// Geographic and global inference-profile prefixes (bedrock.md §7).
 pub const PROFILE_PREFIXES: [&str; 8] = ["global", "us", "eu", "apac", "jp", "au", "ca", "us-gov"];
 
+/// Providers that run models on the user's own machine: every model they serve costs $0 per
+/// token, listed in the catalog or not (a local model is never "price unknown").
+pub const LOCAL_PROVIDERS: [&str; 1] = ["ollama"];
+
 /// Prices in USD per million tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -353,6 +357,17 @@ impl Catalog {
             reason,
         };
         let Some((entry, prefix)) = self.price_entry(provider, model_used) else {
+            if LOCAL_PROVIDERS.contains(&provider) {
+                return Cost::Known {
+                    usd: 0.0,
+                    input_usd: 0.0,
+                    output_usd: 0.0,
+                    cache_read_usd: 0.0,
+                    cache_write_usd: 0.0,
+                    priced_as: format!("{provider} (local inference, no per-token price)"),
+                    prices_checked: self.prices_checked.clone(),
+                };
+            }
             return unknown(format!("`{model_used}` is not in the {provider} catalog"));
         };
         let Some(p) = &entry.prices else {
@@ -645,6 +660,36 @@ mod tests {
         ));
         let shown = c.cost("bedrock", "x.y", &u).to_string();
         assert!(shown.starts_with("price unknown"), "{shown}");
+    }
+
+    #[test]
+    fn gemini_is_priced_and_local_models_cost_nothing_even_when_unlisted() {
+        let c = Catalog::builtin();
+        let u = usage(1_000_000, 100_000, 1_000_000, 0);
+        // 0.30 + 0.1 × 2.50 + 0.03 (cache read = 10 % of input)
+        let flash = c.cost("gemini", "gemini-2.5-flash", &u).usd().unwrap();
+        assert!((flash - 0.58).abs() < 1e-9, "{flash}");
+        for model in ["llama3.1:8b", "llama3.1", "some-model-i-pulled:q4_K_M"] {
+            match c.cost("ollama", model, &u) {
+                Cost::Known { usd, priced_as, .. } => {
+                    assert_eq!(usd, 0.0, "{model}");
+                    assert!(!priced_as.is_empty());
+                }
+                other => panic!("{model}: {other}"),
+            }
+        }
+        for m in c.models.iter().filter(|m| m.provider == "ollama") {
+            let p = m
+                .prices
+                .as_ref()
+                .expect("ollama entries are priced explicitly");
+            assert_eq!((p.input, p.output), (0.0, 0.0), "{}", m.id);
+            assert!(
+                m.context_window.is_some(),
+                "{} needs a context window for num_ctx",
+                m.id
+            );
+        }
     }
 
     #[test]

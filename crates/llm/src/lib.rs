@@ -1,14 +1,17 @@
 //! The LLM provider layer of cycling-ai: one streaming [`Provider`] trait, the AWS Bedrock
-//! provider on the official SDK, the Anthropic Messages and OpenAI Chat Completions providers over
-//! HTTPS + SSE, the model catalog with prices, and (feature `testing`) a fake
-//! Bedrock server speaking the real wire format. Knows nothing about cycling.
+//! provider on the official SDK, the Anthropic Messages, OpenAI Chat Completions and Gemini
+//! providers over HTTPS + SSE, Ollama over NDJSON, the model catalog with prices, the interaction
+//! log, and (feature `testing`) fakes of every service speaking its real wire format. Knows
+//! nothing about cycling.
 
 pub mod anthropic;
 pub mod bedrock;
 pub mod catalog;
 pub mod error;
+pub mod gemini;
 pub mod http;
 pub mod log;
+pub mod ollama;
 pub mod openai;
 pub mod provider;
 #[cfg(feature = "testing")]

@@ -211,8 +211,8 @@ pub async fn complete_logged(
 }
 
 /// Remove secrets from a log line: known values, AWS access key ids (`AKIA…`/`ASIA…` + 16
-/// upper-case alphanumerics), `AWS4-HMAC-SHA256 …` / `Bearer …` authorization values and
-/// `sk-…` API keys.
+/// upper-case alphanumerics), `AWS4-HMAC-SHA256 …` / `Bearer …` authorization values,
+/// `sk-…` API keys and Google `AIza…` keys.
 pub fn scrub(line: &str, secrets: &[String]) -> String {
     let mut out = line.to_string();
     for s in secrets {
@@ -251,6 +251,15 @@ pub fn scrub(line: &str, secrets: &[String]) -> String {
                 continue;
             }
         }
+        // Google API keys: `AIza` + 35 URL-safe characters.
+        if rest.starts_with("AIza") {
+            let len = chars[i..].iter().take_while(|c| token_char(**c)).count();
+            if len >= 39 {
+                result.push_str(REDACTED);
+                i += len;
+                continue;
+            }
+        }
         // Authorization values: everything up to the end of the JSON string.
         for scheme in ["AWS4-HMAC-SHA256 ", "Bearer "] {
             if rest.starts_with(scheme) {
@@ -273,9 +282,10 @@ mod tests {
 
     #[test]
     fn scrub_removes_keys_and_auth_values() {
-        let line = r#"{"a":"key AKIAFAKEFAKEFAKE7777 x","h":"Bearer abc.def-ghi","k":"sk-ant-api03-abcdefghijklmnopqrstuvwxyz","s":"my/secret\"value","ok":"AKIA is fine"}"#;
+        let line = r#"{"g":"AIzaSyFAKEfakeFAKEfake0123456789DoNotLog","a":"key AKIAFAKEFAKEFAKE7777 x","h":"Bearer abc.def-ghi","k":"sk-ant-api03-abcdefghijklmnopqrstuvwxyz","s":"my/secret\"value","ok":"AKIA is fine"}"#;
         let out = scrub(line, &["my/secret\"value".to_string()]);
         assert!(!out.contains("AKIAFAKEFAKEFAKE7777"), "{out}");
+        assert!(!out.contains("AIzaSy"), "{out}");
         assert!(!out.contains("abc.def-ghi"), "{out}");
         assert!(!out.contains("sk-ant-api03"), "{out}");
         assert!(!out.contains("my/secret"), "{out}");

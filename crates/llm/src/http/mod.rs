@@ -7,6 +7,7 @@
 //! that arrives before the first output. Once output was emitted, a failure is a
 //! [`LlmError::StreamBroken`] carrying the partial text, never a silent re-issue.
 
+pub mod ndjson;
 pub mod sse;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tokio::sync::mpsc;
 use crate::error::LlmError;
 use crate::provider::EventStream;
 use crate::types::StreamEvent;
+use ndjson::NdjsonParser;
 use sse::{SseEvent, SseParser};
 
 /// Bounded retries with exponential backoff.
@@ -208,6 +210,12 @@ pub async fn send_with_retries(
             }
             Err(e) => (transport_error(provider, &e), None),
         };
+        // Some services put the delay in the error body rather than a header (Gemini's
+        // `RetryInfo.retryDelay`); the provider's mapping has read it into the error.
+        let server_delay = server_delay.or(match &err {
+            LlmError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        });
         if !retryable(&err) || attempt >= policy.max_attempts.max(1) {
             return Err(err);
         }
@@ -218,7 +226,70 @@ pub async fn send_with_retries(
     }
 }
 
-/// A provider's SSE decoder: turns wire events into [`StreamEvent`]s.
+/// How a streamed body is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-Sent Events (`text/event-stream`).
+    Sse,
+    /// One JSON document per line (`application/x-ndjson`, Ollama). Each line is handed to the
+    /// decoder as an [`SseEvent`] without a name whose `data` is the line.
+    Ndjson,
+}
+
+impl Framing {
+    fn description(self) -> &'static str {
+        match self {
+            Framing::Sse => "an event stream",
+            Framing::Ndjson => "a JSON-lines stream",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Framing::Sse => "text/event-stream",
+            Framing::Ndjson => "application/x-ndjson",
+        }
+    }
+}
+
+/// The body parser of one attempt.
+enum BodyParser {
+    Sse(SseParser),
+    Ndjson(NdjsonParser),
+}
+
+impl BodyParser {
+    fn new(framing: Framing) -> Self {
+        match framing {
+            Framing::Sse => Self::Sse(SseParser::new()),
+            Framing::Ndjson => Self::Ndjson(NdjsonParser::new()),
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
+        match self {
+            Self::Sse(p) => p.push(chunk),
+            Self::Ndjson(p) => p.push(chunk),
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        match self {
+            Self::Sse(p) => p.offset(),
+            Self::Ndjson(p) => p.offset(),
+        }
+    }
+
+    fn has_partial_event(&self) -> bool {
+        match self {
+            Self::Sse(p) => p.has_partial_event(),
+            Self::Ndjson(p) => p.has_partial_line(),
+        }
+    }
+}
+
+/// A provider's stream decoder: turns wire events (SSE events, or NDJSON lines wrapped as
+/// events) into [`StreamEvent`]s.
 pub trait SseDecoder: Send + 'static {
     /// Handle one SSE event. An `Err` ends the stream (e.g. an `error` event).
     fn on_event(&mut self, event: &SseEvent) -> Result<Vec<StreamEvent>, LlmError>;
@@ -249,12 +320,55 @@ pub async fn start_sse_stream<D: SseDecoder>(
     classify: Arc<dyn Fn(HttpFailure) -> LlmError + Send + Sync>,
     new_decoder: Arc<dyn Fn() -> D + Send + Sync>,
 ) -> Result<EventStream, LlmError> {
+    start_stream(
+        Framing::Sse,
+        provider,
+        policy,
+        attempts,
+        make,
+        classify,
+        new_decoder,
+    )
+    .await
+}
+
+/// [`start_sse_stream`] for a newline-delimited JSON body (Ollama): the same retry rules, each
+/// line handed to the decoder as one event.
+pub async fn start_ndjson_stream<D: SseDecoder>(
+    provider: &'static str,
+    policy: RetryPolicy,
+    attempts: AttemptCounter,
+    make: Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
+    classify: Arc<dyn Fn(HttpFailure) -> LlmError + Send + Sync>,
+    new_decoder: Arc<dyn Fn() -> D + Send + Sync>,
+) -> Result<EventStream, LlmError> {
+    start_stream(
+        Framing::Ndjson,
+        provider,
+        policy,
+        attempts,
+        make,
+        classify,
+        new_decoder,
+    )
+    .await
+}
+
+async fn start_stream<D: SseDecoder>(
+    framing: Framing,
+    provider: &'static str,
+    policy: RetryPolicy,
+    attempts: AttemptCounter,
+    make: Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
+    classify: Arc<dyn Fn(HttpFailure) -> LlmError + Send + Sync>,
+    new_decoder: Arc<dyn Fn() -> D + Send + Sync>,
+) -> Result<EventStream, LlmError> {
     let first = send_with_retries(provider, &policy, &attempts, &*make, &*classify).await?;
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         let mut response = first;
         loop {
-            match drive(provider, response, new_decoder(), &tx).await {
+            match drive(framing, provider, response, new_decoder(), &tx).await {
                 Drive::Done => return,
                 Drive::Retry(err) => {
                     if attempts.get() >= policy.max_attempts.max(1) {
@@ -287,6 +401,7 @@ enum Drive {
 }
 
 async fn drive<D: SseDecoder>(
+    framing: Framing,
     provider: &str,
     response: reqwest::Response,
     mut decoder: D,
@@ -300,13 +415,15 @@ async fn drive<D: SseDecoder>(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    if !content_type.is_empty() && !content_type.starts_with("text/event-stream") {
+    if !content_type.is_empty() && !content_type.starts_with(framing.content_type()) {
         let body = response.text().await.unwrap_or_default();
         let _ = tx
             .send(Err(LlmError::Model {
                 provider: provider.to_string(),
                 message: format!(
-                    "expected an event stream (text/event-stream) but the server sent {content_type}: {}",
+                    "expected {} ({}) but the server sent {content_type}: {}",
+                    framing.description(),
+                    framing.content_type(),
                     body.chars().take(300).collect::<String>()
                 ),
             }))
@@ -314,7 +431,7 @@ async fn drive<D: SseDecoder>(
         return Drive::Done;
     }
     let mut body = response.bytes_stream();
-    let mut parser = SseParser::new();
+    let mut parser = BodyParser::new(framing);
     let mut partial = String::new();
     let mut output = false;
     // Fail the stream: re-issue when nothing was shown and the error is transient.

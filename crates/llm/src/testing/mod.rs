@@ -1,10 +1,12 @@
 //! Test support (feature `testing`): loopback fakes of the providers that speak the real wire
 //! format and enforce the services' rules — Bedrock (JSON + event-stream frames, driven by the
-//! real SDK client), Anthropic and OpenAI (SSE) — so every provider can be tested offline.
+//! real SDK client), Anthropic, OpenAI and Gemini (SSE), Ollama (NDJSON) — so every provider can be tested offline.
 
 pub mod eventstream;
 pub mod fake_anthropic;
 pub mod fake_bedrock;
+pub mod fake_gemini;
+pub mod fake_ollama;
 pub mod fake_openai;
 pub mod sse_fake;
 

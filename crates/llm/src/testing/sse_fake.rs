@@ -50,6 +50,15 @@ pub trait Wire: Send + Sync + 'static {
     /// The SSE frames (each a complete `event:`/`data:` block ending in a blank line) that
     /// stream `reply` as an answer to `request`.
     fn frames(&self, reply: &ModelReply, request: &Value) -> Vec<String>;
+    /// Like [`Wire::frames`], for formats that need more of the request than its body (Gemini
+    /// names the model in the path).
+    fn frames_for(&self, reply: &ModelReply, request: &RecordedHttp) -> Vec<String> {
+        self.frames(reply, &request.body)
+    }
+    /// The `content-type` of a streamed answer.
+    fn content_type(&self) -> &'static str {
+        "text/event-stream; charset=utf-8"
+    }
 }
 
 /// What the fake answers to the next request that passes the rules.
@@ -225,11 +234,25 @@ async fn handle<W: Wire>(
             body,
             headers,
         } => write_error(sock, status, &body, &headers).await,
-        SseReply::Model(m) => write_stream(sock, &wire.frames(&m, &recorded.body), None).await,
-        SseReply::CutAfter(m, n) => {
-            write_stream(sock, &wire.frames(&m, &recorded.body), Some(n)).await
+        SseReply::Model(m) => {
+            write_stream(
+                sock,
+                wire.content_type(),
+                &wire.frames_for(&m, &recorded),
+                None,
+            )
+            .await
         }
-        SseReply::Raw(frames) => write_stream(sock, &frames, None).await,
+        SseReply::CutAfter(m, n) => {
+            write_stream(
+                sock,
+                wire.content_type(),
+                &wire.frames_for(&m, &recorded),
+                Some(n),
+            )
+            .await
+        }
+        SseReply::Raw(frames) => write_stream(sock, wire.content_type(), &frames, None).await,
     }
 }
 
@@ -241,11 +264,18 @@ async fn write_chunk(sock: &mut TcpStream, bytes: &[u8]) -> bool {
         && sock.write_all(b"\r\n").await.is_ok()
 }
 
-/// Stream frames as a chunked `text/event-stream` body, one chunk per frame, flushed
+/// Stream frames as a chunked body (`text/event-stream` or the wire's own type), one chunk per frame, flushed
 /// separately so the client sees a real stream. `cut_after`: stop after that many frames with
 /// half of the next one and a closed connection.
-async fn write_stream(sock: &mut TcpStream, frames: &[String], cut_after: Option<usize>) -> bool {
-    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+async fn write_stream(
+    sock: &mut TcpStream,
+    content_type: &str,
+    frames: &[String],
+    cut_after: Option<usize>,
+) -> bool {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
     if sock.write_all(head.as_bytes()).await.is_err() {
         return false;
     }
