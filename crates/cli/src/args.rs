@@ -36,8 +36,13 @@ pub enum Command {
     Ride(RideArgs),
     /// Analyses over the imported history
     Analyze(AnalyzeArgs),
-    /// Synthesise a season of rides, import it and analyse it (no network, no model)
+    /// The full report: analysis, a periodised training plan, HTML report and workout files
+    Generate(GenerateArgs),
+    /// Synthesise a season of rides and produce the full report from it (no network, no model)
     Demo(DemoArgs),
+    /// Model providers: the catalog of models, capabilities and prices
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
 }
 
 #[derive(Debug, Args)]
@@ -116,4 +121,78 @@ pub struct DemoArgs {
     /// Only write the export and profile; do not import or analyse them
     #[arg(long)]
     pub no_import: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// A Strava bulk export folder to import first
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["csv", "fit_dir"])]
+    pub export: Option<PathBuf>,
+    /// A Strava activities.csv to import first (summaries only)
+    #[arg(long, value_name = "FILE", conflicts_with = "fit_dir")]
+    pub csv: Option<PathBuf>,
+    /// A folder of .fit / .fit.gz files to import first
+    #[arg(long, value_name = "DIR")]
+    pub fit_dir: Option<PathBuf>,
+    /// Athlete profile JSON [default: the profile stored by an earlier import]
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Model provider: offline (the rule-based coach, no network) is the default
+    #[arg(long, default_value = "offline", value_name = "NAME")]
+    pub provider: String,
+    /// Model id or alias (provider-specific)
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+    /// Months of history in the recent analysis period (compared with as many before it)
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=24))]
+    pub period_months: u32,
+    /// Length of the training plan in weeks [default: the profile's, else 12]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=24))]
+    pub training_plan_weeks: Option<u32>,
+    /// The goal the plan works towards [default: the profile's goals]
+    #[arg(long, value_name = "TEXT")]
+    pub goal: Option<String>,
+    /// Date of the target event (YYYY-MM-DD): the plan tapers into it
+    #[arg(long, value_name = "DATE")]
+    pub event_date: Option<String>,
+    /// First day of the plan (YYYY-MM-DD, moved to its Monday) [default: the Monday after the
+    /// last activity]
+    #[arg(long, value_name = "DATE")]
+    pub plan_start: Option<String>,
+    /// Where to write the report
+    #[arg(
+        long,
+        visible_alias = "out",
+        value_name = "DIR",
+        default_value = "reports"
+    )]
+    pub output_dir: PathBuf,
+    /// Who writes each week's workouts: the built-in library or the model
+    #[arg(long, value_enum, default_value = "library")]
+    pub workout_source: WorkoutSource,
+    /// Seed for the workout choice (the same seed gives the same plan)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Continue after the last phase that finished (checkpoints in OUTPUT_DIR/checkpoints)
+    #[arg(long)]
+    pub resume: bool,
+    /// Analysis and report only, no training plan
+    #[arg(long)]
+    pub skip_training_plan: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WorkoutSource {
+    Library,
+    Llm,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// Every known model: provider, id and aliases, context window, capabilities, prices
+    List {
+        /// Only this provider (bedrock, anthropic, openai, gemini, ollama)
+        #[arg(long, value_name = "NAME")]
+        provider: Option<String>,
+    },
 }

@@ -8,5 +8,13 @@
 //!   TSS; [`library`]: our workout library (data), filled into weeks deterministically.
 
 pub mod bundle;
+pub mod error;
+pub mod library;
 pub mod narrative;
+pub mod offline;
 pub mod plan;
+pub mod planned_tss;
+pub mod planner;
+pub mod rules;
+
+pub use error::CoachError;

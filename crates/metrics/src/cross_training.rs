@@ -78,7 +78,10 @@ pub fn cross_training(summaries: &[ActivitySummary], as_of: Date, weeks: u32) ->
         .iter()
         .filter(|s| s.local_date >= start && s.local_date <= as_of)
         .collect();
-    let total_load: f64 = sel.iter().map(|s| s.load.unwrap_or(0.0)).sum();
+    let total_load: f64 = sel
+        .iter()
+        .map(|s| s.load.unwrap_or(0.0))
+        .fold(0.0, |a, b| a + b);
     let total_count = sel.len() as u32;
     let w = f64::from(weeks);
     let categories = Category::ALL
@@ -88,8 +91,14 @@ pub fn cross_training(summaries: &[ActivitySummary], as_of: Date, weeks: u32) ->
                 .iter()
                 .filter(|s| category(s.sport.sport) == c)
                 .collect();
-            let hours: f64 = items.iter().map(|s| s.duration_s() / 3600.0).sum();
-            let load: f64 = items.iter().map(|s| s.load.unwrap_or(0.0)).sum();
+            let hours: f64 = items
+                .iter()
+                .map(|s| s.duration_s() / 3600.0)
+                .fold(0.0, |a, b| a + b);
+            let load: f64 = items
+                .iter()
+                .map(|s| s.load.unwrap_or(0.0))
+                .fold(0.0, |a, b| a + b);
             let count = items.len() as u32;
             CategoryStats {
                 category: c,

@@ -23,6 +23,8 @@ pub fn ratio(num: f64, den: f64) -> Option<f64> {
 
 /// Percentage change from `previous` to `recent`; `None` when `previous` is zero (no baseline)
 /// or either side is non-finite.
+/// Note: totals in this crate fold from `0.0` rather than `Iterator::sum`, whose empty `f64` sum is
+/// `-0.0` and would print as "-0" in reports.
 pub fn pct_change(recent: f64, previous: f64) -> Option<f64> {
     ratio((recent - previous) * 100.0, previous)
 }

@@ -55,12 +55,18 @@ fn totals(items: &[&ActivitySummary], start: Date, end: Date, weeks: u32) -> Per
         .iter()
         .filter(|s| s.local_date >= start && s.local_date <= end)
         .collect();
-    let hours: f64 = sel.iter().map(|s| s.duration_s() / 3600.0).sum();
+    let hours: f64 = sel
+        .iter()
+        .map(|s| s.duration_s() / 3600.0)
+        .fold(0.0, |a, b| a + b);
     let distance_km: f64 = sel
         .iter()
         .map(|s| s.distance_m.unwrap_or(0.0) / 1000.0)
-        .sum();
-    let load: f64 = sel.iter().map(|s| s.load.unwrap_or(0.0)).sum();
+        .fold(0.0, |a, b| a + b);
+    let load: f64 = sel
+        .iter()
+        .map(|s| s.load.unwrap_or(0.0))
+        .fold(0.0, |a, b| a + b);
     let nps: Vec<f64> = sel
         .iter()
         .filter(|s| !s.power_estimated)
@@ -76,7 +82,10 @@ fn totals(items: &[&ActivitySummary], start: Date, end: Date, weeks: u32) -> Per
         count,
         hours,
         distance_km,
-        elevation_m: sel.iter().map(|s| s.elevation_gain_m.unwrap_or(0.0)).sum(),
+        elevation_m: sel
+            .iter()
+            .map(|s| s.elevation_gain_m.unwrap_or(0.0))
+            .fold(0.0, |a, b| a + b),
         load,
         hours_per_week: finite(hours / w).unwrap_or(0.0),
         distance_km_per_week: finite(distance_km / w).unwrap_or(0.0),

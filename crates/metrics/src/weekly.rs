@@ -85,9 +85,12 @@ pub fn weekly(summaries: &[ActivitySummary], from: Option<Date>, as_of: Date) ->
                 iso_year: iso.year(),
                 iso_week: iso.week(),
                 count: by_sport.iter().map(|s| s.count).sum(),
-                hours: by_sport.iter().map(|s| s.hours).sum(),
-                distance_km: by_sport.iter().map(|s| s.distance_km).sum(),
-                load: by_sport.iter().map(|s| s.load).sum(),
+                hours: by_sport.iter().map(|s| s.hours).fold(0.0, |a, b| a + b),
+                distance_km: by_sport
+                    .iter()
+                    .map(|s| s.distance_km)
+                    .fold(0.0, |a, b| a + b),
+                load: by_sport.iter().map(|s| s.load).fold(0.0, |a, b| a + b),
                 by_sport,
             }
         })

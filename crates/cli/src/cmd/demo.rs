@@ -6,8 +6,8 @@ use jiff::civil::date;
 use serde::Serialize;
 use store::{ImportSource, Store};
 
-use super::{Global, athlete, import, print_json};
-use crate::args::{Analysis, AnalyzeArgs, DemoArgs};
+use super::{Global, athlete, generate, import, print_json};
+use crate::args::{DemoArgs, GenerateArgs, WorkoutSource};
 use crate::term;
 
 /// The season ends on a fixed date so a seed always gives the same files and figures.
@@ -24,6 +24,7 @@ struct DemoJson {
     season_start: String,
     season_end: String,
     import: Option<import::ImportSummaryJson>,
+    report: Option<String>,
 }
 
 pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
@@ -70,6 +71,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         season_start: out.start_date.to_string(),
         season_end: out.end_date.to_string(),
         import: None,
+        report: None,
     };
     if args.no_import {
         if global.json {
@@ -93,48 +95,58 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         !global.json,
     )?;
     drop(store);
+    if !global.json {
+        println!(
+            "{}",
+            term::heading(&format!(
+                "Demo season {} – {}: {} rides, {} runs, {} strength sessions ({} samples at 1 Hz)",
+                summary.season_start,
+                summary.season_end,
+                summary.rides,
+                summary.runs,
+                summary.strength,
+                summary.records
+            ))
+        );
+        println!(
+            "export: {}\nprofile: {}\ndatabase: {}\n",
+            summary.export_dir,
+            summary.profile,
+            global.data_dir.display()
+        );
+        import::print_report(&report);
+        println!();
+    }
+    summary.import = Some(import::ImportSummaryJson::from(&report));
+
+    // The main job: the whole report, offline, with the rule-based coach.
+    let gen_args = GenerateArgs {
+        export: None,
+        csv: None,
+        fit_dir: None,
+        profile: None,
+        provider: generate::OFFLINE.to_string(),
+        model: None,
+        period_months: 3,
+        training_plan_weeks: None,
+        goal: None,
+        event_date: None,
+        plan_start: None,
+        output_dir: args.out.join("report"),
+        workout_source: WorkoutSource::Library,
+        seed: args.seed,
+        resume: false,
+        skip_training_plan: false,
+    };
+    let generated = generate::generate(global, &gen_args)?;
+    summary.report = Some(generated.index.display().to_string());
     if global.json {
-        summary.import = Some(import::ImportSummaryJson::from(&report));
         return print_json(&summary);
     }
+    generate::print_summary(&generated.phases);
+    println!("\nReport: {}", generated.index.display());
     println!(
-        "{}",
-        term::heading(&format!(
-            "Demo season {} – {}: {} rides, {} runs, {} strength sessions ({} samples at 1 Hz)",
-            summary.season_start,
-            summary.season_end,
-            summary.rides,
-            summary.runs,
-            summary.strength,
-            summary.records
-        ))
-    );
-    println!(
-        "export: {}\nprofile: {}\ndatabase: {}\n",
-        summary.export_dir,
-        summary.profile,
-        global.data_dir.display()
-    );
-    import::print_report(&report);
-    for what in [
-        Analysis::Performance,
-        Analysis::Fitness,
-        Analysis::PowerCurve,
-        Analysis::Zones,
-        Analysis::CrossTraining,
-    ] {
-        println!();
-        let args = AnalyzeArgs {
-            what,
-            weeks: None,
-            from: None,
-            to: None,
-            profile: None,
-        };
-        super::analyze::run(global, args)?;
-    }
-    println!(
-        "\nNext: `cycling-ai --data-dir {} analyze --help`",
+        "Explore the numbers: cycling-ai --data-dir {} analyze performance|zones|fitness|power-curve|cross-training",
         global.data_dir.display()
     );
     Ok(())

@@ -3,7 +3,9 @@
 mod analyze;
 mod athlete;
 mod demo;
+mod generate;
 mod import;
+mod providers;
 mod ride;
 
 use std::path::PathBuf;
@@ -32,7 +34,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(&global, args),
         Command::Ride(args) => ride::run(&global, args),
         Command::Analyze(args) => analyze::run(&global, args),
+        Command::Generate(args) => generate::run(&global, args),
         Command::Demo(args) => demo::run(&global, args),
+        Command::Providers(cmd) => providers::run(&global, cmd),
     }
 }
 

@@ -1,0 +1,580 @@
+//! `cycling-ai generate`: the 4-phase report pipeline.
+//!
+//! 1. data preparation (no model): import, profile, the analysis bundle;
+//! 2. performance analysis: the narrative (rule-based coach offline; a model otherwise);
+//! 3. training plan: overview → rule check → weeks filled from the workout library;
+//! 4. report: index.html, report_data.json, report.md, plan.json, workouts/.
+//!
+//! Each phase writes a checkpoint in `OUT/checkpoints/` atomically; `--resume` continues after the
+//! last finished phase with the same inputs, so an interrupted run loses no finished phase.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use coach::bundle::AnalysisBundle;
+use coach::narrative::Narrative;
+use coach::plan::TrainingPlan;
+use jiff::ToSpan;
+use jiff::civil::{Date, Weekday};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use store::{ImportSource, Store};
+
+use super::{Global, athlete, import, print_json};
+use crate::args::{GenerateArgs, WorkoutSource};
+use crate::term;
+
+/// The provider that needs no network and no key: the rule-based coach.
+pub const OFFLINE: &str = "offline";
+
+/// What a run was asked to do: a resumed run must match it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct RunKey {
+    profile: String,
+    provider: String,
+    model: Option<String>,
+    period_weeks: u32,
+    plan_weeks: Option<u32>,
+    goal: Option<String>,
+    event_date: Option<Date>,
+    plan_start: Option<Date>,
+    seed: u64,
+    skip_training_plan: bool,
+    /// Activities and the last date in the store when the run started.
+    activities: u64,
+    as_of: Date,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PhaseStats {
+    pub phase: String,
+    pub seconds: f64,
+    pub model_calls: u32,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_tokens: u64,
+    pub cost_usd: Option<f64>,
+    /// Finished in an earlier run (`--resume`).
+    pub resumed: bool,
+}
+
+#[derive(Serialize)]
+struct GenerateJson<'a> {
+    report: String,
+    output_dir: String,
+    provider: &'a str,
+    phases: &'a [PhaseStats],
+    files: Vec<String>,
+}
+
+pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
+    let report = generate(global, &args)?;
+    if global.json {
+        let files = list_files(&args.output_dir);
+        return print_json(&GenerateJson {
+            report: report.index.display().to_string(),
+            output_dir: args.output_dir.display().to_string(),
+            provider: &args.provider,
+            phases: &report.phases,
+            files,
+        });
+    }
+    print_summary(&report.phases);
+    println!("\nReport: {}", report.index.display());
+    Ok(())
+}
+
+pub struct Generated {
+    pub index: PathBuf,
+    pub phases: Vec<PhaseStats>,
+}
+
+pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
+    if args.provider != OFFLINE {
+        bail!(
+            "--provider {}: generate runs with the rule-based coach (--provider offline) in this \
+             build; model providers are wired into generate by the provider-layer work (see \
+             `cycling-ai --help`)",
+            args.provider
+        );
+    }
+    if args.workout_source == WorkoutSource::Llm {
+        bail!(
+            "--workout-source llm needs a model provider; use --workout-source library with --provider offline"
+        );
+    }
+    let event_date = args
+        .event_date
+        .as_deref()
+        .map(|t| parse_date("--event-date", t))
+        .transpose()?;
+    let plan_start = args
+        .plan_start
+        .as_deref()
+        .map(|t| parse_date("--plan-start", t))
+        .transpose()?;
+    std::fs::create_dir_all(&args.output_dir).with_context(|| {
+        format!(
+            "creating the output directory {}",
+            args.output_dir.display()
+        )
+    })?;
+    let checkpoints = Checkpoints::new(&args.output_dir)?;
+    let progress = Progress::new(!global.json);
+    let mut phases = Vec::new();
+
+    // Phase 1: data preparation.
+    progress.start(1, "data preparation");
+    let t = Instant::now();
+    let mut store = Store::open(&global.data_dir)?;
+    let ctx = athlete::resolve(&mut store, args.profile.as_deref())?;
+    if let Some(source) = import_source(args) {
+        let report = import::run_import(&mut store, ctx.athlete.id, &source, &ctx.profile, false)?;
+        progress.note(&format!(
+            "imported {} (+{} summary only, {} unchanged, {} failed)",
+            report.imported,
+            report.summary_only,
+            report.skipped_unchanged,
+            report.failed.len()
+        ));
+    }
+    if !ctx.has_profile {
+        bail!(
+            "no athlete profile: pass --profile FILE (the report needs FTP, availability and goals)"
+        );
+    }
+    let period_weeks = (f64::from(args.period_months) * 52.0 / 12.0).round() as u32;
+    let as_of = store
+        .latest_activity_date(ctx.athlete.id)?
+        .context("no activities in the database: pass --export, --csv or --fit-dir")?;
+    let key = RunKey {
+        profile: ctx.profile.to_canonical_json(),
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+        period_weeks,
+        plan_weeks: args.training_plan_weeks,
+        goal: args.goal.clone(),
+        event_date,
+        plan_start,
+        seed: args.seed,
+        skip_training_plan: args.skip_training_plan,
+        activities: store.activity_count(ctx.athlete.id)?,
+        as_of,
+    };
+    checkpoints.begin(&key, args.resume)?;
+    let bundle: AnalysisBundle = match checkpoints.load(PHASE_DATA)? {
+        Some(b) => {
+            phases.push(resumed("data preparation"));
+            b
+        }
+        None => {
+            let b = coach::bundle::build_bundle(
+                &store,
+                ctx.athlete.id,
+                &ctx.profile,
+                Some(as_of),
+                period_weeks,
+            )?;
+            checkpoints.save(PHASE_DATA, &b)?;
+            phases.push(offline_phase("data preparation", t));
+            b
+        }
+    };
+    drop(store);
+    progress.done(&phases[0]);
+
+    // Phase 2: performance analysis.
+    progress.start(2, "performance analysis");
+    let t = Instant::now();
+    let narrative: Narrative = match checkpoints.load(PHASE_ANALYSIS)? {
+        Some(n) => {
+            phases.push(resumed("performance analysis"));
+            n
+        }
+        None => {
+            let n = coach::offline::narrative(&bundle);
+            checkpoints.save(PHASE_ANALYSIS, &n)?;
+            phases.push(offline_phase("performance analysis", t));
+            n
+        }
+    };
+    progress.done(&phases[1]);
+
+    // Phase 3: training plan.
+    let plan: Option<TrainingPlan> = if args.skip_training_plan {
+        phases.push(PhaseStats {
+            phase: "training plan (skipped)".into(),
+            ..PhaseStats::default()
+        });
+        None
+    } else {
+        progress.start(3, "training plan");
+        let t = Instant::now();
+        let plan = match checkpoints.load(PHASE_PLAN)? {
+            Some(p) => {
+                phases.push(resumed("training plan"));
+                p
+            }
+            None => {
+                let p = plan::build(&ctx.profile, &bundle, args, event_date, plan_start)?;
+                checkpoints.save(PHASE_PLAN, &p)?;
+                phases.push(offline_phase("training plan", t));
+                p
+            }
+        };
+        progress.done(&phases[2]);
+        Some(plan)
+    };
+
+    // Phase 4: report (always re-rendered: cheap, and it shows the costs of this run).
+    progress.start(4, "report");
+    let t = Instant::now();
+    let mut run_phases = phases.clone();
+    run_phases.push(PhaseStats {
+        phase: "report".into(),
+        ..PhaseStats::default()
+    });
+    let run = report::RunInfo {
+        generated_at: jiff::Timestamp::now(),
+        provider: "offline (rule-based coach, no model used)".to_string(),
+        model: None,
+        phases: run_phases.iter().map(to_cost).collect(),
+        notes: vec![
+            "No language model was configured: the narrative and the plan come from the rule-based coach; every number comes from your data."
+                .to_string(),
+        ],
+    };
+    let files = report::write_report(
+        &args.output_dir,
+        &report::ReportInput {
+            bundle: &bundle,
+            narrative: &narrative,
+            plan: plan.as_ref(),
+            run: &run,
+        },
+    )?;
+    phases.push(offline_phase("report", t));
+    progress.done(&phases[3]);
+    checkpoints.finish()?;
+    Ok(Generated {
+        index: files.index_html,
+        phases,
+    })
+}
+
+fn to_cost(p: &PhaseStats) -> report::PhaseCost {
+    report::PhaseCost {
+        phase: p.phase.clone(),
+        seconds: p.seconds,
+        model_calls: p.model_calls,
+        input_tokens: p.input_tokens,
+        output_tokens: p.output_tokens,
+        cached_tokens: p.cached_tokens,
+        cost_usd: p.cost_usd,
+    }
+}
+
+fn offline_phase(name: &str, started: Instant) -> PhaseStats {
+    PhaseStats {
+        phase: name.to_string(),
+        seconds: started.elapsed().as_secs_f64(),
+        cost_usd: Some(0.0),
+        ..PhaseStats::default()
+    }
+}
+
+fn resumed(name: &str) -> PhaseStats {
+    PhaseStats {
+        phase: name.to_string(),
+        resumed: true,
+        ..PhaseStats::default()
+    }
+}
+
+fn import_source(args: &GenerateArgs) -> Option<ImportSource> {
+    if let Some(d) = &args.export {
+        Some(ImportSource::Export(d.clone()))
+    } else if let Some(f) = &args.csv {
+        Some(ImportSource::Csv(f.clone()))
+    } else {
+        args.fit_dir
+            .as_ref()
+            .map(|d| ImportSource::FitDir(d.clone()))
+    }
+}
+
+fn parse_date(flag: &str, text: &str) -> Result<Date> {
+    text.parse::<Date>()
+        .with_context(|| format!("{flag} {text:?}: expected a date like 2026-06-30"))
+}
+
+/// The Monday on or after `d`.
+pub fn next_monday(d: Date) -> Date {
+    let mut d = d;
+    while d.weekday() != Weekday::Monday {
+        d = d.checked_add(1.day()).unwrap_or(d);
+    }
+    d
+}
+
+mod plan {
+    //! Phase 3 with the rule-based coach: overview → rules → weeks from the library.
+    use super::*;
+
+    pub fn build(
+        profile: &ride::profile::Profile,
+        bundle: &AnalysisBundle,
+        args: &GenerateArgs,
+        event_date: Option<Date>,
+        plan_start: Option<Date>,
+    ) -> Result<TrainingPlan> {
+        let ftp_w = profile
+            .ftp_on(bundle.as_of)
+            .context("the profile has no FTP (ftp_w): the plan's power targets need one")?;
+        let availability = profile.training_availability.as_ref();
+        let hours_per_week = availability.and_then(|a| a.hours_per_week).context(
+            "the profile has no training_availability.hours_per_week: the plan needs a weekly budget",
+        )?;
+        let available_days: Vec<Weekday> = availability
+            .map(|a| a.week_days.clone())
+            .filter(|d| !d.is_empty())
+            .context(
+                "the profile has no training_availability.week_days: the plan needs training days",
+            )?;
+        let weeks = args
+            .training_plan_weeks
+            .or(profile.training_plan_weeks)
+            .unwrap_or(12);
+        let start_date = next_monday(
+            plan_start.unwrap_or_else(|| bundle.as_of.checked_add(1.day()).unwrap_or(bundle.as_of)),
+        );
+        let event_date = event_date.or(profile.event_date);
+        let goal = args
+            .goal
+            .clone()
+            .or_else(|| (!profile.goals.is_empty()).then(|| profile.goals.join("; ")));
+        let constraints = coach::rules::PlanConstraints {
+            weeks,
+            available_days,
+            hours_per_week,
+            event_date,
+            start_date,
+        };
+        let trains_strength = bundle
+            .cross_training
+            .categories
+            .iter()
+            .any(|c| c.category == metrics::cross_training::Category::Strength && c.count > 0);
+        let input = coach::planner::PlannerInput {
+            constraints: constraints.clone(),
+            goal: goal.clone(),
+            ctl: bundle.fitness_now.map(|d| d.ctl),
+            ftp_w,
+            trains_strength,
+            start_phase: None,
+        };
+        let overview = coach::planner::offline_overview(&input);
+        // The rule-based planner is built to satisfy the rules; check anyway, as for a model's plan.
+        let violations = coach::rules::check_overview(&overview, &constraints);
+        if !violations.is_empty() {
+            let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+            bail!(
+                "the plan overview breaks the plan rules: {}",
+                list.join("; ")
+            );
+        }
+        let fill = coach::planner::FillInput {
+            start_date,
+            ftp_w,
+            seed: args.seed,
+            event_date,
+            goal,
+        };
+        Ok(coach::planner::fill_plan(&overview, &fill))
+    }
+}
+
+const PHASE_DATA: &str = "1-data";
+const PHASE_ANALYSIS: &str = "2-analysis";
+const PHASE_PLAN: &str = "3-plan";
+
+/// Phase checkpoints: `OUT/checkpoints/<phase>.json`, written atomically (temp file + rename),
+/// plus `run.json` naming the inputs they were made from.
+struct Checkpoints {
+    dir: PathBuf,
+}
+
+impl Checkpoints {
+    fn new(out: &Path) -> Result<Checkpoints> {
+        let dir = out.join("checkpoints");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Checkpoints { dir })
+    }
+
+    /// Start a run: with `resume`, the stored inputs must match; without, old checkpoints go.
+    fn begin(&self, key: &RunKey, resume: bool) -> Result<()> {
+        let path = self.dir.join("run.json");
+        if resume {
+            match read_json::<RunKey>(&path)? {
+                Some(stored) if &stored == key => return Ok(()),
+                Some(_) => bail!(
+                    "--resume: the checkpoints in {} were made with other inputs (profile, flags or \
+                     data changed); run without --resume to start over",
+                    self.dir.display()
+                ),
+                None => {}
+            }
+        }
+        for phase in [PHASE_DATA, PHASE_ANALYSIS, PHASE_PLAN] {
+            let p = self.dir.join(format!("{phase}.json"));
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+        write_json_atomic(&path, key)
+    }
+
+    fn load<T: DeserializeOwned>(&self, phase: &str) -> Result<Option<T>> {
+        read_json(&self.dir.join(format!("{phase}.json")))
+    }
+
+    fn save<T: Serialize>(&self, phase: &str, value: &T) -> Result<()> {
+        write_json_atomic(&self.dir.join(format!("{phase}.json")), value)
+    }
+
+    fn finish(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map(Some).with_context(|| {
+            format!(
+                "{}: not a valid checkpoint; run without --resume",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Write via a temporary file in the same directory and rename: a crash leaves the old file or
+/// the new one, never half of one.
+fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let text = serde_json::to_string_pretty(value).context("serialising a checkpoint")?;
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn list_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "checkpoints") {
+                    stack.push(p);
+                }
+            } else {
+                out.push(p.strip_prefix(dir).unwrap_or(&p).display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Live per-phase progress on stderr.
+struct Progress {
+    show: bool,
+}
+
+impl Progress {
+    fn new(show: bool) -> Progress {
+        Progress { show }
+    }
+    fn start(&self, n: u32, name: &str) {
+        if self.show {
+            eprintln!("[{n}/4] {name} …");
+        }
+    }
+    fn note(&self, text: &str) {
+        if self.show {
+            eprintln!("      {text}");
+        }
+    }
+    fn done(&self, p: &PhaseStats) {
+        if self.show {
+            if p.resumed {
+                eprintln!("      done in an earlier run (resumed)");
+            } else {
+                eprintln!("      done in {:.2} s", p.seconds);
+            }
+        }
+    }
+}
+
+pub fn print_summary(phases: &[PhaseStats]) {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.set_header(vec![
+        "phase",
+        "time",
+        "model calls",
+        "input tok",
+        "output tok",
+        "cached tok",
+        "cost",
+    ]);
+    let mut total = PhaseStats {
+        phase: "total".into(),
+        cost_usd: Some(0.0),
+        ..PhaseStats::default()
+    };
+    for p in phases {
+        t.add_row(vec![
+            p.phase.clone(),
+            if p.resumed {
+                "resumed".into()
+            } else {
+                format!("{:.2} s", p.seconds)
+            },
+            p.model_calls.to_string(),
+            p.input_tokens.to_string(),
+            p.output_tokens.to_string(),
+            p.cached_tokens.to_string(),
+            p.cost_usd
+                .map_or_else(|| "price unknown".into(), |c| format!("${c:.4}")),
+        ]);
+        total.seconds += p.seconds;
+        total.model_calls += p.model_calls;
+        total.input_tokens += p.input_tokens;
+        total.output_tokens += p.output_tokens;
+        total.cached_tokens += p.cached_tokens;
+        total.cost_usd = total.cost_usd.zip(p.cost_usd).map(|(a, b)| a + b);
+    }
+    t.add_row(vec![
+        "total".to_string(),
+        format!("{:.2} s", total.seconds),
+        total.model_calls.to_string(),
+        total.input_tokens.to_string(),
+        total.output_tokens.to_string(),
+        total.cached_tokens.to_string(),
+        total
+            .cost_usd
+            .map_or_else(|| "price unknown".into(), |c| format!("${c:.4}")),
+    ]);
+    println!(
+        "{}",
+        term::heading("Generated with the rule-based coach (no model configured)")
+    );
+    println!("{t}");
+}

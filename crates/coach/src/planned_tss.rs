@@ -1,0 +1,151 @@
+//! Planned load of a structured workout: duration, NP of the plan and TSS.
+//!
+//! NP_plan = (Σ ∫ p(t)⁴ dt / T)^¼ over the workout's segments, with ramps integrated exactly
+//! (not at their midpoint) and interval sets expanded `times` over — never flattened to
+//! "sets × (work + recovery) at work power", which is how the original overstated a 2 × 10 s sprint
+//! set six-fold. TSS = hours · (NP_plan / FTP)² · 100. Powers are % of FTP, so the TSS does not
+//! depend on the FTP itself; a steady step's target is the middle of its range (that is the
+//! power the rider is asked to hold, not an approximation of a changing one).
+
+use crate::plan::Step;
+
+/// The workout as constant/linear segments `(seconds, start %FTP, end %FTP)`, repeats expanded.
+pub fn segments(steps: &[Step]) -> Vec<(f64, f64, f64)> {
+    let mut out = Vec::new();
+    push_segments(steps, &mut out);
+    out
+}
+
+fn push_segments(steps: &[Step], out: &mut Vec<(f64, f64, f64)>) {
+    for step in steps {
+        match step {
+            Step::Steady {
+                duration_s,
+                power_low_pct,
+                power_high_pct,
+                ..
+            } => {
+                let p = (power_low_pct + power_high_pct) / 2.0;
+                out.push((f64::from(*duration_s), p, p));
+            }
+            Step::Ramp {
+                duration_s,
+                from_pct,
+                to_pct,
+                ..
+            } => out.push((f64::from(*duration_s), *from_pct, *to_pct)),
+            Step::Repeat { times, steps } => {
+                for _ in 0..*times {
+                    push_segments(steps, out);
+                }
+            }
+        }
+    }
+}
+
+/// Total duration in seconds, repeats expanded (saturating, so absurd model output cannot
+/// overflow).
+pub fn duration_s(steps: &[Step]) -> u32 {
+    steps
+        .iter()
+        .fold(0u32, |acc, s| acc.saturating_add(step_duration_s(s)))
+}
+
+/// Duration of one step, repeats expanded.
+pub fn step_duration_s(step: &Step) -> u32 {
+    match step {
+        Step::Steady { duration_s, .. } | Step::Ramp { duration_s, .. } => *duration_s,
+        Step::Repeat { times, steps } => times.saturating_mul(duration_s(steps)),
+    }
+}
+
+/// NP of the plan in % of FTP; `None` for an empty workout (no duration).
+pub fn planned_np_pct(steps: &[Step]) -> Option<f64> {
+    metrics::power::planned_np(&segments(steps))
+}
+
+/// Planned TSS; 0 for an empty workout or one without power (a gym session), never NaN.
+pub fn planned_tss(steps: &[Step]) -> f64 {
+    // Powers are %FTP, so "FTP" is 100 here: TSS is scale-free in FTP.
+    metrics::power::planned_tss(&segments(steps), 100.0).unwrap_or(0.0)
+}
+
+/// Intensity factor of the plan (NP_plan / FTP), 0 for an empty workout.
+pub fn planned_if(steps: &[Step]) -> f64 {
+    planned_np_pct(steps).map_or(0.0, |np| np / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::StepKind;
+
+    fn steady(kind: StepKind, s: u32, lo: f64, hi: f64) -> Step {
+        Step::Steady {
+            kind,
+            duration_s: s,
+            power_low_pct: lo,
+            power_high_pct: hi,
+        }
+    }
+
+    #[test]
+    fn one_hour_at_ftp_is_100_tss() {
+        let w = [steady(StepKind::Steady, 3600, 100.0, 100.0)];
+        assert!((planned_tss(&w) - 100.0).abs() < 1e-9);
+        assert_eq!(duration_s(&w), 3600);
+        // A range centred on FTP is the same target.
+        let w = [steady(StepKind::Work, 3600, 95.0, 105.0)];
+        assert!((planned_tss(&w) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ramps_are_integrated_not_taken_at_the_midpoint() {
+        // 10 min ramp 50 → 100 %: ∫p⁴ = t·(a⁴+a³b+a²b²+ab³+b⁴)/5 with a = 0.5, b = 1.
+        let w = [Step::Ramp {
+            kind: StepKind::Warmup,
+            duration_s: 600,
+            from_pct: 50.0,
+            to_pct: 100.0,
+        }];
+        let mean4: f64 = (0.0625 + 0.125 + 0.25 + 0.5 + 1.0) / 5.0;
+        let expected = 600.0 / 3600.0 * mean4.sqrt() * 100.0;
+        assert!((planned_tss(&w) - expected).abs() < 1e-9);
+        // The midpoint (75 %) would give 9.375; the integral is higher (p⁴ is convex).
+        let midpoint = 600.0 / 3600.0 * 0.75f64.powi(2) * 100.0;
+        assert!(planned_tss(&w) > midpoint + 0.5, "{}", planned_tss(&w));
+    }
+
+    #[test]
+    fn sprint_set_is_expanded_not_flattened_at_work_power() {
+        // The original's defect case: 2 × (10 s @ 250–300 % + 3 min @ 50–60 %).
+        let set = [Step::Repeat {
+            times: 2,
+            steps: vec![
+                steady(StepKind::Work, 10, 250.0, 300.0),
+                steady(StepKind::Recovery, 180, 50.0, 60.0),
+            ],
+        }];
+        assert_eq!(duration_s(&set), 380);
+        // By hand: Σ t·p⁴ = 2·(10·2.75⁴ + 180·0.55⁴) = 1176.77…; / 380 s = 3.0968;
+        // NP = 132.66 %; TSS = 380/3600 · 1.3266² · 100 = 18.58.
+        let np = planned_np_pct(&set).unwrap();
+        assert!((np - 132.66).abs() < 0.01, "{np}");
+        let tss = planned_tss(&set);
+        assert!((tss - 18.576).abs() < 0.01, "{tss}");
+        // The flattened reading (6.34 min at 250–300 %) gives 120.4 in the original (at the
+        // high end); even at the 275 % midpoint it would be about 80 — either way not ours.
+        let flattened = [steady(StepKind::Work, 380, 250.0, 300.0)];
+        assert!(planned_tss(&flattened) > 75.0);
+        assert!((tss - 120.4).abs() > 50.0);
+    }
+
+    #[test]
+    fn empty_and_zero_power_workouts_have_zero_tss() {
+        assert_eq!(planned_tss(&[]), 0.0);
+        assert_eq!(planned_np_pct(&[]), None);
+        let gym = [steady(StepKind::Work, 2700, 0.0, 0.0)];
+        assert_eq!(planned_tss(&gym), 0.0);
+        assert_eq!(duration_s(&gym), 2700);
+    }
+}
