@@ -92,7 +92,7 @@ fn ride_json_contract_on_the_edge810_vector_ride() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let file = fx.join("fit/python-fitparse/Edge810-Vector-2013-08-16-15-35-10.fit");
-    let j = ok_json(&mut bin(tmp.path()).arg("ride").arg(&file).arg("--json"));
+    let j = ok_json(bin(tmp.path()).arg("ride").arg(&file).arg("--json"));
     assert_eq!(j["sport"], "cycling");
     assert_eq!(j["records"], 4700);
     assert_eq!(j["truncated"], false);
@@ -141,7 +141,7 @@ fn ride_flags_override_the_file_and_add_hr_zones() {
     let tmp = tempfile::tempdir().unwrap();
     let file = fx.join("fit/python-fitparse/sample-activity-indoor-trainer.fit");
     let j = ok_json(
-        &mut bin(tmp.path())
+        bin(tmp.path())
             .args(["ride", "--ftp", "200", "--lthr", "160", "--json"])
             .arg(&file),
     );
@@ -158,7 +158,7 @@ fn ride_without_power_has_null_power_figures() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let file = fx.join("fit/sweatpy/4801048867.fit");
-    let j = ok_json(&mut bin(tmp.path()).args(["ride", "--json"]).arg(&file));
+    let j = ok_json(bin(tmp.path()).args(["ride", "--json"]).arg(&file));
     assert_eq!(j["records"], 5159);
     assert!(j["np_w"].is_null() && j["tss"].is_null() && j["avg_power_w"].is_null());
     assert!(j["avg_hr_bpm"].as_f64().unwrap() > 60.0);
@@ -169,7 +169,7 @@ fn truncated_file_is_flagged_and_corrupt_file_names_its_offset() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let nick = fx.join("fit/python-fitparse/nick.fit");
-    let j = ok_json(&mut bin(tmp.path()).args(["ride", "--json"]).arg(&nick));
+    let j = ok_json(bin(tmp.path()).args(["ride", "--json"]).arg(&nick));
     assert_eq!(j["records"], 14391);
     assert_eq!(j["truncated"], true);
     assert!(!j["warnings"].as_array().unwrap().is_empty());
@@ -193,7 +193,7 @@ fn importing_the_fit_fixtures_never_aborts() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let j = ok_json(
-        &mut bin(tmp.path())
+        bin(tmp.path())
             .args(["--json", "import", "--fit-dir"])
             .arg(fx.join("fit")),
     );
@@ -236,7 +236,7 @@ fn strava_csv_imports_every_activity_once() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = fx.join("strava/joboso/activities.csv");
     let j = ok_json(
-        &mut bin(tmp.path())
+        bin(tmp.path())
             .args(["--json", "import", "--csv"])
             .arg(&csv),
     );
@@ -252,13 +252,7 @@ fn strava_csv_imports_every_activity_once() {
     assert_eq!(j["summary_only"], 0);
 
     // Analyses run on summary-only history: the export ends in August 2025.
-    let j = ok_json(&mut bin(tmp.path()).args([
-        "--json",
-        "analyze",
-        "cross-training",
-        "--weeks",
-        "52",
-    ]));
+    let j = ok_json(bin(tmp.path()).args(["--json", "analyze", "cross-training", "--weeks", "52"]));
     assert!(j["total_count"].as_u64().unwrap() > 50);
     let out = bin(tmp.path())
         .args([
@@ -398,7 +392,7 @@ fn demo_season_imports_and_every_analysis_answers_in_json() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let j = ok_json(
-        &mut bin(&data)
+        bin(&data)
             .args(["--json", "demo", "--rides", "40", "--seed", "7", "--out"])
             .arg(tmp.path().join("demo")),
     );
