@@ -507,6 +507,174 @@ fn demo_without_data_dir_keeps_its_database_next_to_the_export() {
         "the real data directory is untouched"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Power-duration curve"), "{stdout}");
-    assert!(stdout.contains("Fitness, fatigue and form"), "{stdout}");
+    let index = out_dir.join("report/index.html");
+    assert!(
+        stdout.contains(&format!("Report: {}", index.display())),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(
+        html.contains("Training plan") && html.contains("<svg"),
+        "a full report"
+    );
+}
+
+/// A small Strava CSV (summaries only) and a profile, for pipeline tests that need no FIT files.
+/// The longest ride (a notable ride the report names) carries a script tag as its name.
+fn csv_athlete(dir: &Path) -> (PathBuf, PathBuf) {
+    let csv = dir.join("activities.csv");
+    let mut text = String::from(
+        "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Moving Time,Distance,Distance\n",
+    );
+    for i in 0..40u32 {
+        let name = if i == 39 {
+            "<script>alert(1)</script>"
+        } else {
+            "Morning Ride"
+        };
+        text.push_str(&format!(
+            "{},\"Sep {}, 2026, 8:00:00 AM\",\"{name}\",Ride,{},{},{},{}\n",
+            1000 + i,
+            1 + i % 28,
+            3600 + i * 60,
+            3500 + i * 60,
+            30.0 + f64::from(i),
+            30_000.0 + 1000.0 * f64::from(i)
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let profile = dir.join("athlete.json");
+    std::fs::write(
+        &profile,
+        r#"{"name": "Test Rider", "ftp_w": 250, "weight_kg": 70, "lthr_bpm": 165,
+            "training_availability": {"hours_per_week": 7, "week_days": ["tuesday", "thursday", "saturday", "sunday"]},
+            "goals": ["Ride a strong autumn century"]}"#,
+    )
+    .unwrap();
+    (csv, profile)
+}
+
+#[test]
+fn generate_escapes_user_text_and_resumes_only_with_the_same_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, profile) = csv_athlete(tmp.path());
+    let data = tmp.path().join("data");
+    let out = tmp.path().join("report");
+    let j = ok_json(
+        bin(&data)
+            .args(["--json", "generate", "--csv"])
+            .arg(&csv)
+            .arg("--profile")
+            .arg(&profile)
+            .arg("--output-dir")
+            .arg(&out),
+    );
+    let phases = j["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 4);
+    assert!(
+        phases
+            .iter()
+            .all(|p| p["model_calls"] == 0 && p["cost_usd"] == 0.0)
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        !html.contains("<script>alert(1)</script>"),
+        "user text must be escaped"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "and still shown"
+    );
+    for f in ["report_data.json", "report.md", "plan.json"] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["weeks"].as_array().unwrap().len(), 12);
+    let fits = std::fs::read_dir(out.join("workouts"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "fit")
+        })
+        .count();
+    assert!(fits > 12, "a workout file per planned ride: {fits}");
+
+    // Resuming the same run reuses every finished phase.
+    let j = ok_json(
+        bin(&data)
+            .args(["--json", "generate", "--resume", "--output-dir"])
+            .arg(&out),
+    );
+    let resumed: Vec<bool> = j["phases"].as_array().unwrap()[..3]
+        .iter()
+        .map(|p| p["resumed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(resumed, vec![true, true, true]);
+    // Resuming with other inputs is refused rather than mixing two runs.
+    let o = bin(&data)
+        .args(["generate", "--resume", "--seed", "9", "--output-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let line = error_line(&o);
+    assert!(
+        line.contains("--resume") && line.contains("other inputs"),
+        "{line}"
+    );
+}
+
+#[test]
+fn generate_without_a_plan_and_with_an_unwired_provider() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, profile) = csv_athlete(tmp.path());
+    let data = tmp.path().join("data");
+    let out = tmp.path().join("report");
+    ok_json(
+        bin(&data)
+            .args(["--json", "generate", "--skip-training-plan", "--csv"])
+            .arg(&csv)
+            .arg("--profile")
+            .arg(&profile)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert!(out.join("index.html").is_file());
+    assert!(!out.join("plan.json").exists());
+    let o = bin(&data)
+        .args(["generate", "--provider", "bedrock", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let line = error_line(&o);
+    assert!(line.contains("--provider bedrock"), "{line}");
+}
+
+#[test]
+fn providers_list_prices_every_priced_model_with_its_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let j = ok_json(bin(tmp.path()).args(["--json", "providers", "list"]));
+    let models = j["models"].as_array().unwrap();
+    assert!(models.len() >= 15);
+    assert!(j["prices_checked"].as_str().unwrap().starts_with("20"));
+    for id in [
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "amazon.nova-pro-v1:0",
+        "meta.llama3-3-70b-instruct-v1:0",
+    ] {
+        let m = models
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("{id} listed"));
+        assert!(m["prices"]["input"].as_f64().unwrap() > 0.0, "{id} priced");
+        assert!(!m["prices"]["checked"].as_str().unwrap().is_empty());
+    }
+    let o = bin(tmp.path())
+        .args(["providers", "list", "--provider", "nope"])
+        .output()
+        .unwrap();
+    assert!(error_line(&o).contains("bedrock, anthropic"));
 }

@@ -120,7 +120,9 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
         )
     })?;
     let checkpoints = Checkpoints::new(&args.output_dir)?;
-    let progress = Progress::new(!global.json);
+    // Live progress is for people: on a terminal only, like the import progress bar.
+    let progress =
+        Progress::new(!global.json && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let mut phases = Vec::new();
 
     // Phase 1: data preparation.
