@@ -1,6 +1,6 @@
 //! The whole report written to a temporary directory from a hand-built bundle, narrative and
 //! plan, then read back: HTML structure and safety, JSON round trip, FIT workouts through an
-//! independent decoder (`fitparser`), `.zwo` through an independent XML parser (`roxmltree`).
+//! independent decoder (`fitparser`) and our own (`ride::fit::decode_workout_file`), `.zwo` through an independent XML parser (`roxmltree`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -887,6 +887,55 @@ fn fit_workouts_decode_to_the_plans_steps() {
             })
             .collect();
         assert_eq!(got, want, "{}", path.display());
+
+        // Our own decoder: same steps as the plan and as fitparser, % FTP read as % FTP.
+        let ours = ride::fit::decode_workout_file(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            ours.warnings.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            ours.warnings
+        );
+        assert!(!ours.truncated);
+        assert_eq!(ours.name.as_deref(), Some(pw.workout.name.as_str()));
+        assert_eq!(ours.sport.as_deref(), Some("cycling"));
+        assert_eq!(
+            ours.num_valid_steps.map(usize::from),
+            Some(want.len()),
+            "{}",
+            path.display()
+        );
+        let pct = |t: Option<ride::PowerTarget>| match t {
+            Some(ride::PowerTarget::PercentFtp(p)) => p,
+            other => panic!("{}: expected a % FTP target, got {other:?}", path.display()),
+        };
+        let ours_got: Vec<Expect> = ours
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                assert_eq!(s.message_index, Some(i as u16), "{}", path.display());
+                match s.duration_type.as_deref() {
+                    Some("time") => {
+                        assert_eq!(s.target_type.as_deref(), Some("power"));
+                        Expect::Step(
+                            s.duration_s.expect("timed step has a duration"),
+                            pct(s.power_low),
+                            pct(s.power_high),
+                        )
+                    }
+                    Some("repeat_until_steps_cmplt") => Expect::Repeat(
+                        f64::from(s.repeat_from_step.expect("repeat names its first step")),
+                        f64::from(s.repeat_count.expect("repeat has a count")),
+                    ),
+                    other => panic!("{}: unexpected duration type {other:?}", path.display()),
+                }
+            })
+            .collect();
+        assert_eq!(ours_got, want, "{}", path.display());
+        assert_eq!(ours_got, got, "{}", path.display());
+
         let total: f64 = got
             .iter()
             .map(|e| if let Expect::Step(d, ..) = e { *d } else { 0.0 })

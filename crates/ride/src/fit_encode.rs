@@ -1004,11 +1004,10 @@ fn flatten(steps: &[WorkoutStep], out: &mut Vec<FlatStep>) -> Result<(), FitEnco
                         if low > high {
                             return Err(bad(format!("power range {low}–{high} W has low > high")));
                         }
-                        (
-                            TARGET_POWER,
-                            Some(u32::from(low) + 1000),
-                            Some(u32::from(high) + 1000),
-                        )
+                        // W + 1000 per the spec, except 0 W: 1000 would read back as 1000 % FTP,
+                        // so it is written as 0 % FTP, the same power.
+                        let raw = |w: u16| if w == 0 { 0 } else { u32::from(w) + 1000 };
+                        (TARGET_POWER, Some(raw(low)), Some(raw(high)))
                     }
                 };
                 out.push(FlatStep {

@@ -260,3 +260,81 @@ impl Activity {
             .or_else(|| self.file_id.as_ref().and_then(|f| f.time_created))
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Structured workouts (FIT workout files)
+
+/// A power target bound of a workout step. FIT stores both kinds in one integer: 0–1000 is
+/// percent of FTP, above 1000 is watts + 1000 (`custom_target_power_low/high`, and the
+/// `power_*` duration values).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "unit", content = "value")]
+pub enum PowerTarget {
+    PercentFtp(f64),
+    Watts(f64),
+}
+
+impl PowerTarget {
+    /// Decode the FIT integer encoding; `None` for the invalid value.
+    pub fn from_fit(raw: u32) -> Option<PowerTarget> {
+        match raw {
+            u32::MAX => None,
+            0..=1000 => Some(PowerTarget::PercentFtp(f64::from(raw))),
+            w => Some(PowerTarget::Watts(f64::from(w - 1000))),
+        }
+    }
+
+    /// Watts for an athlete with the given FTP.
+    pub fn watts(self, ftp_w: f64) -> f64 {
+        match self {
+            PowerTarget::PercentFtp(pct) => pct / 100.0 * ftp_w,
+            PowerTarget::Watts(w) => w,
+        }
+    }
+}
+
+/// One `workout_step` message, with the sub-fields the FIT profile selects by duration and
+/// target type already resolved.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FitWorkoutStep {
+    /// The step's `message_index` (what repeat steps point back to); `None` when not written.
+    pub message_index: Option<u16>,
+    pub name: Option<String>,
+    /// FIT `wkt_step_duration` name: "time", "open", "repeat_until_steps_cmplt", …
+    /// (`WktStepDuration(n)` for a value the profile does not name).
+    pub duration_type: Option<String>,
+    /// Seconds, for the `time` and `repetition_time` duration types (written in ms).
+    pub duration_s: Option<f64>,
+    /// The first step of the block a `repeat_until_*` step repeats.
+    pub repeat_from_step: Option<u16>,
+    /// How many times a `repeat_until_steps_cmplt` block runs.
+    pub repeat_count: Option<u32>,
+    /// FIT `wkt_step_target` name: "power", "heart_rate", "open", …
+    pub target_type: Option<String>,
+    /// Lower bound of a custom `power` target.
+    pub power_low: Option<PowerTarget>,
+    /// Upper bound of a custom `power` target.
+    pub power_high: Option<PowerTarget>,
+    /// Raw `custom_target_value_low/high` whatever the target type (heart rate, cadence, …).
+    pub custom_target_low: Option<u32>,
+    pub custom_target_high: Option<u32>,
+    /// FIT `intensity` name: "active", "rest", "warmup", "cooldown", "recovery", "interval".
+    pub intensity: Option<String>,
+}
+
+/// A decoded FIT workout file: the `workout` message and its steps in file order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FitWorkout {
+    pub file_id: Option<FileId>,
+    pub name: Option<String>,
+    /// FIT sport / sub-sport names ("cycling", "indoor_cycling", …).
+    pub sport: Option<String>,
+    pub sub_sport: Option<String>,
+    /// `num_valid_steps` as written in the `workout` message.
+    pub num_valid_steps: Option<u16>,
+    pub steps: Vec<FitWorkoutStep>,
+    /// The file ended before its declared size / CRC: `steps` hold what was read before the break.
+    pub truncated: bool,
+    /// Non-fatal problems (CRC mismatch, truncation, step count mismatch), each a full sentence.
+    pub warnings: Vec<String>,
+}

@@ -79,6 +79,27 @@ struct FileFrame {
 /// Decode FIT bytes (already gunzipped). `warnings` carries problems found before decoding
 /// (e.g. a cut gzip stream).
 pub(crate) fn decode_fit(bytes: &[u8], warnings: Vec<String>) -> Result<Activity, FitError> {
+    let mut out = Collector::new(warnings);
+    decode_stream(bytes, &mut out)?;
+    Ok(out.finish())
+}
+
+/// What the framing loop hands the decoded messages to: the activity collector here, the
+/// workout collector in `workout.rs`. Both get the same offsets, CRC checks and truncation rules.
+pub(crate) trait Sink {
+    /// A new FIT file of a chain starts.
+    fn start_file(&mut self);
+    fn message(&mut self, m: &Message);
+    fn warn(&mut self, message: String);
+    /// Data messages seen so far (all kinds).
+    fn message_count(&self) -> usize;
+    fn mark_truncated(&mut self);
+    /// What was kept before a break, for the truncation warning, e.g. "the 12 records".
+    fn kept(&self) -> String;
+}
+
+/// Frame, check and stream every message of (possibly chained) FIT data into `out`.
+pub(crate) fn decode_stream<S: Sink>(bytes: &[u8], out: &mut S) -> Result<(), FitError> {
     check_first_header(bytes)?;
 
     let pos = Cell::new(0usize);
@@ -87,7 +108,6 @@ pub(crate) fn decode_fit(bytes: &[u8], warnings: Vec<String>) -> Result<Activity
         data: bytes,
         pos: &pos,
     });
-    let mut out = Collector::new(warnings);
     let mut frame: Option<FileFrame> = None;
     let mut files = 0usize;
 
@@ -138,19 +158,19 @@ pub(crate) fn decode_fit(bytes: &[u8], warnings: Vec<String>) -> Result<Activity
                 }
             }
             Err(err) => {
-                handle_error(err, bytes, event_start, pos.get(), frame, &mut out)?;
+                handle_error(err, bytes, event_start, pos.get(), frame, out)?;
                 break;
             }
         }
     }
 
-    if out.activity.message_count == 0 {
+    if out.message_count() == 0 {
         return Err(FitError::Corrupt {
             offset: bytes.len() as u64,
             reason: "the FIT data contain no data message".to_owned(),
         });
     }
-    Ok(out.finish())
+    Ok(())
 }
 
 /// Reject non-FIT input with a precise reason before streaming (rustyfit only says "not a FIT
@@ -207,7 +227,7 @@ fn handle_error(
     event_start: usize,
     pos: usize,
     frame: Option<FileFrame>,
-    out: &mut Collector,
+    out: &mut impl Sink,
 ) -> Result<(), FitError> {
     match err {
         DecoderError::MissingMessageDefinition { local_mesg_num } => Err(FitError::Corrupt {
@@ -216,7 +236,7 @@ fn handle_error(
             reason: format!("local message {local_mesg_num} not defined"),
         }),
         DecoderError::UnexpectedEof => {
-            let records = out.activity.records.len();
+            let kept = out.kept();
             let message = match frame {
                 // Inside a chained file's header: the previous files are complete.
                 Some(f) if event_start > f.data_end => format!(
@@ -233,18 +253,18 @@ fn handle_error(
                 ),
                 Some(f) => format!(
                     "The FIT data end at byte {} although FIT file {} declares data up to byte {}: \
-                     kept the {} records read before the break.",
+                     kept {} read before the break.",
                     bytes.len(),
                     f.index,
                     f.data_end,
-                    records
+                    kept
                 ),
                 None => format!(
                     "The FIT data end at byte {} inside the file header.",
                     bytes.len()
                 ),
             };
-            out.activity.truncated = true;
+            out.mark_truncated();
             out.warn(message);
             Ok(())
         }
@@ -269,6 +289,32 @@ fn handle_error(
             reason: format!("checksum {found:#06x} does not match the computed {calculated:#06x}"),
         }),
         DecoderError::Io { err } => match err {},
+    }
+}
+
+impl Sink for Collector {
+    fn start_file(&mut self) {
+        Collector::start_file(self);
+    }
+
+    fn message(&mut self, m: &Message) {
+        Collector::message(self, m);
+    }
+
+    fn warn(&mut self, message: String) {
+        Collector::warn(self, message);
+    }
+
+    fn message_count(&self) -> usize {
+        self.activity.message_count
+    }
+
+    fn mark_truncated(&mut self) {
+        self.activity.truncated = true;
+    }
+
+    fn kept(&self) -> String {
+        format!("the {} records", self.activity.records.len())
     }
 }
 
@@ -531,7 +577,10 @@ fn opt_u32(v: u32) -> Option<f64> {
 
 /// A FIT enum's profile name, `None` for the invalid value 0xFF. Unknown values keep rustyfit's
 /// `Type(n)` spelling so nothing is silently dropped.
-fn sport_names(sport: typedef::Sport, sub: typedef::SubSport) -> (Option<String>, Option<String>) {
+pub(super) fn sport_names(
+    sport: typedef::Sport,
+    sub: typedef::SubSport,
+) -> (Option<String>, Option<String>) {
     let sport = (sport.0 != u8::MAX).then(|| sport.to_string());
     let sub = (sub.0 != u8::MAX).then(|| sub.to_string());
     (sport, sub)
@@ -606,7 +655,7 @@ fn sport_setting(m: &Message) -> SportSetting {
     }
 }
 
-fn non_empty(s: &str) -> Option<String> {
+pub(super) fn non_empty(s: &str) -> Option<String> {
     let s = s.trim_end_matches('\0').trim();
     (!s.is_empty()).then(|| s.to_owned())
 }
@@ -634,7 +683,7 @@ fn product_name(
     })
 }
 
-fn file_id(m: &Message) -> FileId {
+pub(super) fn file_id(m: &Message) -> FileId {
     let f = mesgdef::FileId::from(m);
     FileId {
         file_type: (f.r#type.0 != u8::MAX).then(|| f.r#type.to_string()),

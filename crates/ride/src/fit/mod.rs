@@ -10,17 +10,20 @@
 //! - CRCs are checked here, not by rustyfit (its check is wrong for 14-byte headers with a zero
 //!   header CRC); a mismatch is a warning, because the values are usually still good;
 //! - gzip is recognised by its magic bytes, whatever the file is called.
+//!
+//! Workout files (`decode_workout_file`) go through the same framing with the same rules.
 
 mod crc;
 mod decode;
 mod sport;
+mod workout;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
-use crate::model::Activity;
+use crate::model::{Activity, FitWorkout};
 
 pub use sport::map_sport;
 
@@ -82,6 +85,29 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Activity, FitError> {
         decode::decode_fit(&plain, warnings)
     } else {
         decode::decode_fit(bytes, Vec::new())
+    }
+}
+
+/// Decode a `.fit` or `.fit.gz` workout file (`workout` + `workout_step` messages). Errors name
+/// the path; data holding no workout message at all are an error.
+pub fn decode_workout_file(path: &Path) -> Result<FitWorkout, FitError> {
+    let bytes = std::fs::read(path).map_err(|source| FitError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    decode_workout_bytes(&bytes).map_err(|source| FitError::InFile {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+/// Decode a FIT workout held in memory, gzip-compressed or not.
+pub fn decode_workout_bytes(bytes: &[u8]) -> Result<FitWorkout, FitError> {
+    if is_gzip(bytes) {
+        let (plain, warnings) = gunzip(bytes)?;
+        workout::decode_workout(&plain, warnings)
+    } else {
+        workout::decode_workout(bytes, Vec::new())
     }
 }
 
