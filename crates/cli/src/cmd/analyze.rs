@@ -75,15 +75,15 @@ pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
         }
         Analysis::Zones => {
             let all = summaries(&store, athlete_id, Some(from), Some(to))?;
-            let totals = metrics::zones::zone_totals(&all, from, to);
             let ftp_w = ctx.profile.ftp_on(to);
             let lthr = ctx.profile.lthr_bpm.map(f64::from);
+            let section = coach::bundle::zone_section(&all, from, to, ftp_w, lthr);
             let out = ZonesJson {
-                totals,
+                totals: section.zones,
                 ftp_w,
                 lthr_bpm: lthr,
-                power_zones: ftp_w.map(metrics::zones::power_zones),
-                hr_zones: lthr.map(metrics::zones::hr_zones_coggan),
+                power_zones: section.power_zones,
+                hr_zones: section.hr_zones,
             };
             if global.json {
                 return print_json(&out);
@@ -91,18 +91,18 @@ pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
             print_zones(&out);
         }
         Analysis::Fitness => {
-            // CTL needs months of history to settle: compute from the first activity, show the range.
+            // CTL needs months of history to settle: computed from the first activity, shown
+            // over the range.
             let all = summaries(&store, athlete_id, None, Some(to))?;
-            let days = metrics::pmc::pmc_from_summaries(&all, to, metrics::pmc::PmcSeed::default());
-            let shown: Vec<_> = days.into_iter().filter(|d| d.date >= from).collect();
+            let section = coach::bundle::fitness_section(&all, from, to);
             let out = FitnessJson {
                 convention: "CTL/ATL: exponentially weighted daily load, time constants 42 d / 7 d, \
                              alpha = 1 - exp(-1/tau); TSB of a day = previous day's CTL - ATL; \
                              load = TSS from power, else hrTSS, else duration x sport rate",
                 from,
                 to,
-                current: shown.last().copied(),
-                days: shown,
+                current: section.days.last().copied(),
+                days: section.days,
             };
             if global.json {
                 return print_json(&out);
@@ -110,23 +110,28 @@ pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
             print_fitness(&out);
         }
         Analysis::PowerCurve => {
-            let curves = store.power_curves(athlete_id, Some(from), Some(to))?;
-            let refs: Vec<&metrics::PowerCurve> = curves.iter().map(|c| &c.curve).collect();
-            let best = metrics::curve::best_curve(&refs);
+            let all = summaries(&store, athlete_id, Some(from), Some(to))?;
             let profile_ftp = ctx.profile.ftp_on(to);
+            let section = coach::bundle::power_section(&all, from, to, profile_ftp);
+            let best_w = section
+                .power_curve
+                .as_ref()
+                .map_or_else(Default::default, |best| {
+                    MMP_DURATIONS_S
+                        .iter()
+                        .filter_map(|d| best.at(*d).map(|w| (d.to_string(), round1(w))))
+                        .collect()
+                });
             let out = PowerCurveJson {
                 from,
                 to,
-                rides_with_power: curves.len(),
-                best_w: MMP_DURATIONS_S
-                    .iter()
-                    .filter_map(|d| best.at(*d).map(|w| (d.to_string(), round1(w))))
-                    .collect(),
-                cp2: metrics::cp::fit_cp2_curve(&best),
-                cp3: metrics::cp::fit_cp3_curve(&best),
-                eftp: metrics::cp::estimate_ftp(&best),
+                rides_with_power: section.rides_with_power,
+                best_w,
+                cp2: section.cp2,
+                cp3: section.cp3,
+                eftp: section.eftp,
                 profile_ftp_w: profile_ftp,
-                stale_ftp: profile_ftp.and_then(|f| metrics::cp::stale_ftp(f, &best)),
+                stale_ftp: section.stale_ftp,
             };
             if global.json {
                 return print_json(&out);
