@@ -257,7 +257,6 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     )?;
     phases.push(offline_phase("report", t));
     progress.done(&phases[3]);
-    checkpoints.finish()?;
     Ok(Generated {
         index: files.index_html,
         phases,
@@ -442,10 +441,6 @@ impl Checkpoints {
 
     fn save<T: Serialize>(&self, phase: &str, value: &T) -> Result<()> {
         write_json_atomic(&self.dir.join(format!("{phase}.json")), value)
-    }
-
-    fn finish(&self) -> Result<()> {
-        Ok(())
     }
 }
 
