@@ -43,6 +43,34 @@ pub enum Command {
     /// Model providers: the catalog of models, capabilities and prices
     #[command(subcommand)]
     Providers(ProvidersCommand),
+    /// Summary of the model calls in the interaction log: calls, tokens, cost, errors
+    Logs(LogsArgs),
+    /// The configuration file: effective settings and a commented example
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Also list the last N calls, one per line
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The effective settings and where each came from (flag / env / file / default)
+    Show,
+    /// Write a commented example configuration file
+    Init {
+        /// Where to write it [default: the platform config file, e.g.
+        /// ~/.config/cycling-ai/config.yaml]
+        #[arg(long, value_name = "FILE")]
+        path: Option<PathBuf>,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -195,4 +223,22 @@ pub enum ProvidersCommand {
         #[arg(long, value_name = "NAME")]
         provider: Option<String>,
     },
+    /// Check a provider: credentials found, one minimal call, a diagnosis on failure
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// bedrock, anthropic, openai, gemini or ollama [default: the configured default provider]
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Model id or alias [default: the provider's model in the config file]
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+    /// AWS region for Bedrock (over AWS_REGION and the config file)
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// AWS profile for Bedrock (over AWS_PROFILE and the config file)
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod cmd;
+mod config;
 mod term;
 
 use std::process::ExitCode;
@@ -10,6 +11,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools when the reader goes away (`cycling-ai … | head`): end quietly
+    // on SIGPIPE instead of panicking in `println!`.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any other thread exists; restores the default handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = args::Cli::parse();
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -678,3 +678,414 @@ fn providers_list_prices_every_priced_model_with_its_date() {
         .unwrap();
     assert!(error_line(&o).contains("bedrock, anthropic"));
 }
+
+// ---- configuration, interaction log and provider checks (issue 3) ----
+
+/// A command isolated from the developer's own settings: its own HOME / config dir / working
+/// directory, and none of the provider variables of the calling environment.
+fn isolated(tmp: &Path) -> Command {
+    let mut cmd = bin(&tmp.join("data"));
+    let home = tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    cmd.current_dir(tmp)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("AWS_CONFIG_FILE", home.join("aws-config-absent"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("aws-credentials-absent"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for var in [
+        "CYCLING_AI_CONFIG",
+        "CYCLING_AI_PROVIDER",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GEMINI_BASE_URL",
+        "OLLAMA_HOST",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn config_init_writes_once_and_show_names_every_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("conf/c.yaml");
+    isolated(tmp.path())
+        .args(["config", "init", "--path"])
+        .arg(&file)
+        .assert()
+        .success();
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains("default_provider: bedrock"), "{written}");
+    // A second init refuses to overwrite.
+    let out = isolated(tmp.path())
+        .args(["config", "init", "--path"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(error_line(&out).contains("--force"));
+    isolated(tmp.path())
+        .args(["config", "init", "--force", "--path"])
+        .arg(&file)
+        .assert()
+        .success();
+
+    let secret = "sk-ant-api03-THIS-MUST-NOT-BE-PRINTED-000000";
+    let v = ok_json(
+        isolated(tmp.path())
+            .env("CYCLING_AI_CONFIG", &file)
+            .env("AWS_REGION", "eu-west-1")
+            .env("ANTHROPIC_API_KEY", secret)
+            .args(["--json", "config", "show"]),
+    );
+    assert_eq!(v["config_file"], file.to_str().unwrap());
+    assert_eq!(v["default_provider"]["value"], "bedrock");
+    assert_eq!(v["default_provider"]["source"]["kind"], "file");
+    let bedrock = &v["providers"]["bedrock"]["settings"];
+    // Environment beats the file's us-east-1.
+    assert_eq!(bedrock["region"]["value"], "eu-west-1");
+    assert_eq!(bedrock["region"]["source"]["var"], "AWS_REGION");
+    assert_eq!(bedrock["model"]["value"], "claude-sonnet-4.5");
+    assert_eq!(bedrock["max_tokens"]["value"], 4096);
+    let anthropic = &v["providers"]["anthropic"];
+    assert_eq!(
+        anthropic["settings"]["base_url"]["source"]["kind"],
+        "default"
+    );
+    assert_eq!(anthropic["credentials"]["ANTHROPIC_API_KEY"], true);
+    assert_eq!(
+        v["providers"]["openai"]["credentials"]["OPENAI_API_KEY"],
+        false
+    );
+
+    // The human form says the same, and neither form prints the key.
+    let out = isolated(tmp.path())
+        .env("CYCLING_AI_CONFIG", &file)
+        .env("ANTHROPIC_API_KEY", secret)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains(secret) && !text.contains("PRINTED"),
+        "{text}"
+    );
+    assert!(text.contains("ANTHROPIC_API_KEY is set"), "{text}");
+    assert!(text.contains(&format!("file {}", file.display())), "{text}");
+}
+
+#[test]
+fn config_errors_name_the_key_and_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    // ./.cycling-ai.yaml is found without CYCLING_AI_CONFIG.
+    let local = tmp.path().join(".cycling-ai.yaml");
+    std::fs::write(&local, "providers:\n  openai:\n    temperature: 3\n").unwrap();
+    let out = isolated(tmp.path())
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let line = error_line(&out);
+    assert!(line.contains("providers.openai.temperature"), "{line}");
+    assert!(line.contains(".cycling-ai.yaml"), "{line}");
+
+    std::fs::write(&local, "providers:\n  bedrock:\n    regin: eu-west-1\n").unwrap();
+    let out = isolated(tmp.path())
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(error_line(&out).contains("regin"));
+
+    let out = isolated(tmp.path())
+        .env("CYCLING_AI_CONFIG", tmp.path().join("nope.yaml"))
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(error_line(&out).contains("nope.yaml"));
+}
+
+#[test]
+fn logs_sum_calls_per_model_and_warn_on_a_cut_last_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let line = |time: &str,
+                provider: &str,
+                model: &str,
+                input: u64,
+                output: u64,
+                cost: Option<f64>| {
+        serde_json::json!({
+            "time": time, "provider": provider, "model_requested": model, "model_used": model,
+            "usage": {"input": input, "output": output, "cache_read": 0, "cache_write": 0},
+            "cost": match cost {
+                Some(usd) => serde_json::json!({"status": "known", "usd": usd}),
+                None => serde_json::json!({"status": "unknown", "model": model, "reason": "not in the catalog"}),
+            },
+            "latency_ms": 120, "attempts": 1, "error": null,
+        })
+        .to_string()
+    };
+    let failed = serde_json::json!({
+        "time": "2026-01-01T00:00:04Z", "provider": "bedrock", "model_requested": "nova-micro",
+        "model_used": null, "usage": null, "cost": null, "error": {"kind": "rate_limited", "message": "x"},
+    });
+    let text = [
+        line(
+            "2026-01-01T00:00:01Z",
+            "bedrock",
+            "nova-micro",
+            1000,
+            200,
+            Some(0.01),
+        ),
+        line(
+            "2026-01-01T00:00:02Z",
+            "bedrock",
+            "nova-micro",
+            3000,
+            100,
+            Some(0.02),
+        ),
+        line("2026-01-01T00:00:03Z", "ollama", "mystery:7b", 50, 5, None),
+        failed.to_string(),
+    ]
+    .join("\n")
+        + "\n{\"time\":\"2026-01-01T00:00:05Z\",\"provi";
+    std::fs::write(data.join("interactions.jsonl"), text).unwrap();
+
+    let out = isolated(tmp.path())
+        .args(["--json", "logs", "--last", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 5: truncated last line"), "{err}");
+    let v = json_of(&out.stdout);
+    assert_eq!(v["calls"], 4);
+    assert_eq!(v["skipped_lines"], serde_json::json!([5]));
+    assert!((v["cost_usd"].as_f64().unwrap() - 0.03).abs() < 1e-9);
+    assert_eq!(v["unpriced_calls"], 1);
+    let bedrock = &v["by_model"][0];
+    assert_eq!(bedrock["model"], "nova-micro");
+    assert_eq!(bedrock["calls"], 3);
+    assert_eq!(bedrock["errors"], 1);
+    assert_eq!(bedrock["input_tokens"], 4000);
+    assert_eq!(bedrock["output_tokens"], 300);
+    assert_eq!(v["last"].as_array().unwrap().len(), 2);
+    assert_eq!(v["last"][1]["error"], "rate_limited");
+
+    let out = isolated(tmp.path())
+        .args(["logs", "--last", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("price unknown"), "{text}");
+    assert!(text.contains("$0.0300"), "{text}");
+    assert!(text.contains("error: rate_limited"), "{text}");
+}
+
+/// Run the binary off the async runtime's threads so the in-process fakes keep serving.
+async fn run_blocking(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_check_succeeds_against_the_anthropic_fake_and_diagnoses_a_bad_key() {
+    use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY};
+    let fake = fake_anthropic::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = isolated(tmp.path());
+    cmd.env("ANTHROPIC_BASE_URL", fake.endpoint())
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY)
+        .args([
+            "--json",
+            "providers",
+            "check",
+            "--provider",
+            "anthropic",
+            "--model",
+            "claude-haiku-4.5",
+        ]);
+    let out = run_blocking(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out.stdout);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["reply"], "ok");
+    assert_eq!(v["model_used"], "claude-haiku-4-5-20251001");
+    assert_eq!(v["credentials"][0], "ANTHROPIC_API_KEY is set");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(ANTHROPIC_TEST_KEY));
+    // The one call went to the fake with the check's small budget and was logged, key-free.
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].body["max_tokens"], 16);
+    let log = std::fs::read_to_string(tmp.path().join("data/interactions.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 1);
+    assert!(!log.contains("FAKEfakeFAKE"), "{log}");
+
+    let mut cmd = isolated(tmp.path());
+    cmd.env("ANTHROPIC_BASE_URL", fake.endpoint())
+        .env(
+            "ANTHROPIC_API_KEY",
+            "sk-ant-api03-wrong-key-0000000000000000",
+        )
+        .args([
+            "providers",
+            "check",
+            "--provider",
+            "anthropic",
+            "--model",
+            "claude-haiku-4.5",
+        ]);
+    let out = run_blocking(cmd).await;
+    let line = error_line(&out);
+    assert!(line.contains("(authentication)"), "{line}");
+    assert!(line.contains("ANTHROPIC_API_KEY"), "{line}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("invalid x-api-key"), "{text}");
+
+    // No key at all: diagnosed before any call.
+    let mut cmd = isolated(tmp.path());
+    cmd.env("ANTHROPIC_BASE_URL", fake.endpoint()).args([
+        "providers",
+        "check",
+        "--provider",
+        "anthropic",
+        "--model",
+        "claude-haiku-4.5",
+    ]);
+    let out = run_blocking(cmd).await;
+    assert!(error_line(&out).contains("no valid API key"));
+    assert_eq!(fake.requests().len(), 2);
+}
+
+fn bedrock_cmd(tmp: &Path, endpoint: &str, model: &str) -> Command {
+    use llm::testing::fake_bedrock::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
+    let mut cmd = isolated(tmp);
+    cmd.env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint)
+        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .args([
+            "--json",
+            "providers",
+            "check",
+            "--provider",
+            "bedrock",
+            "--model",
+            model,
+        ]);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_check_on_bedrock_succeeds_and_names_the_inference_profile() {
+    use llm::testing::FakeBedrock;
+    let fake = FakeBedrock::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_blocking(bedrock_cmd(tmp.path(), &fake.endpoint(), "nova-micro")).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out.stdout);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["endpoint"], fake.endpoint());
+    let creds = v["credentials"].to_string();
+    assert!(
+        creds.contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set"),
+        "{creds}"
+    );
+    assert!(creds.contains("long-term"), "{creds}");
+    assert!(
+        !out.stdout.windows(4).any(|w| w == b"AKIA"),
+        "key id printed"
+    );
+
+    // A base id of a model that has no on-demand throughput: the fake answers with the
+    // service's ValidationException and the check names the profile to use instead.
+    let base = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let out = run_blocking(bedrock_cmd(tmp.path(), &fake.endpoint(), base)).await;
+    let line = error_line(&out);
+    assert!(line.contains("(needs_inference_profile)"), "{line}");
+    assert!(line.contains(&format!("--model us.{base}")), "{line}");
+    let v = json_of(&out.stdout);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["error_kind"], "needs_inference_profile");
+
+    // No credentials anywhere: diagnosed from the credential chain, without a call.
+    let calls = fake.requests().len();
+    let mut cmd = bedrock_cmd(tmp.path(), &fake.endpoint(), "nova-micro");
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    let out = run_blocking(cmd).await;
+    let line = error_line(&out);
+    assert!(
+        line.contains("(authentication)") && line.contains("AWS_PROFILE"),
+        "{line}"
+    );
+    assert_eq!(fake.requests().len(), calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_check_reads_the_openai_base_url_from_the_config_file() {
+    use llm::testing::fake_openai::{self, OPENAI_TEST_KEY};
+    let fake = fake_openai::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    // Provider, model and base URL all from the file; the key from the environment.
+    std::fs::write(
+        tmp.path().join(".cycling-ai.yaml"),
+        format!(
+            "default_provider: openai\nproviders:\n  openai:\n    model: gpt-4.1\n    base_url: {}/v1\n",
+            fake.endpoint()
+        ),
+    )
+    .unwrap();
+    let mut cmd = isolated(tmp.path());
+    cmd.env("OPENAI_API_KEY", OPENAI_TEST_KEY)
+        .args(["--json", "providers", "check"]);
+    let out = run_blocking(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out.stdout);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["provider"], "openai");
+    assert_eq!(v["endpoint"], format!("{}/v1", fake.endpoint()));
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(fake.requests()[0].body["model"], "gpt-4.1");
+}

@@ -2,9 +2,12 @@
 
 mod analyze;
 mod athlete;
+mod check;
+mod config;
 mod demo;
 mod generate;
 mod import;
+mod logs;
 mod providers;
 mod ride;
 
@@ -37,6 +40,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(&global, args),
         Command::Demo(args) => demo::run(&global, args),
         Command::Providers(cmd) => providers::run(&global, cmd),
+        Command::Logs(args) => logs::run(&global, args),
+        Command::Config(cmd) => config::run(&global, cmd),
     }
 }
 

@@ -13,11 +13,13 @@ const PROVIDERS: [&str; 5] = ["bedrock", "anthropic", "openai", "gemini", "ollam
 pub fn run(global: &Global, cmd: ProvidersCommand) -> Result<()> {
     match cmd {
         ProvidersCommand::List { provider } => list(global, provider.as_deref()),
+        ProvidersCommand::Check(args) => super::check::run(global, args),
     }
 }
 
 fn list(global: &Global, provider: Option<&str>) -> Result<()> {
-    let mut catalog = Catalog::builtin();
+    // The config file's catalog overrides apply here too, so what is listed is what is priced.
+    let mut catalog: Catalog = crate::config::load()?.catalog()?;
     if let Some(p) = provider {
         if !PROVIDERS.contains(&p) {
             bail!("--provider {p}: expected one of {}", PROVIDERS.join(", "));
