@@ -646,7 +646,7 @@ mod tests {
             Cost::Unknown { .. }
         ));
         assert!(matches!(
-            c.cost("openai", "gpt-4o-2024-11-20", &u),
+            c.cost("openai", "gpt-3.5-turbo-0125", &u),
             Cost::Unknown { .. }
         ));
         // Llama has no cache price: cache tokens make the cost unknown rather than wrong.
