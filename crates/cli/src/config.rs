@@ -180,7 +180,14 @@ fn validate(file: &FileConfig, path: &Path) -> Result<(), ConfigError> {
             ),
         ));
     }
+    // Temperature ranges are the providers' own: Bedrock Converse and Anthropic take 0–1,
+    // OpenAI and Gemini 0–2.
+    let max_temperature = |section: &str| match section {
+        "bedrock" | "anthropic" => 1.0,
+        _ => 2.0,
+    };
     let check = |section: &str, max_tokens: Option<u32>, temperature: Option<f64>| {
+        let max_t: f64 = max_temperature(section);
         if let Some(m) = max_tokens
             && !(1..=MAX_TOKENS_LIMIT).contains(&m)
         {
@@ -190,11 +197,11 @@ fn validate(file: &FileConfig, path: &Path) -> Result<(), ConfigError> {
             ));
         }
         if let Some(t) = temperature
-            && !(t.is_finite() && (0.0..=2.0).contains(&t))
+            && !(t.is_finite() && (0.0..=max_t).contains(&t))
         {
             return Err(invalid(
                 format!("providers.{section}.temperature"),
-                format!("{t} is outside 0–2"),
+                format!("{t} is outside 0–{max_t} ({section}'s range)"),
             ));
         }
         Ok(())
@@ -584,7 +591,7 @@ providers:
     # A named profile from ~/.aws/config (overridden by --aws-profile, then AWS_PROFILE).
     # profile: my-sso-profile
     max_tokens: 4096        # 1–128000
-    temperature: 0.7        # 0–2
+    temperature: 0.7        # 0–1 (Bedrock and Anthropic); OpenAI and Gemini take 0–2
   anthropic:
     model: claude-sonnet-4.5
     # base_url: https://api.anthropic.com      # ANTHROPIC_BASE_URL wins over this
@@ -637,7 +644,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("providers.anthropic.temperature"), "{e}");
-        assert!(e.contains("0–2"), "{e}");
+        assert!(e.contains("0–1"), "{e}");
+        // 1.5 is fine for OpenAI (0–2) but not for Bedrock (0–1).
+        assert!(parse("providers:\n  openai:\n    temperature: 1.5\n", &p()).is_ok());
+        let e = parse("providers:\n  bedrock:\n    temperature: 1.5\n", &p())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("providers.bedrock.temperature") && e.contains("0–1"),
+            "{e}"
+        );
         let e = parse("providers:\n  bedrock:\n    max_tokens: 0\n", &p())
             .unwrap_err()
             .to_string();
