@@ -162,6 +162,17 @@ fn ride_without_power_has_null_power_figures() {
     assert_eq!(j["records"], 5159);
     assert!(j["np_w"].is_null() && j["tss"].is_null() && j["avg_power_w"].is_null());
     assert!(j["avg_hr_bpm"].as_f64().unwrap() > 60.0);
+    // With an LTHR the load is hrTSS: hours × (avg HR / LTHR)² × 100 over moving time.
+    let j = ok_json(
+        bin(tmp.path())
+            .args(["ride", "--json", "--lthr", "165"])
+            .arg(&file),
+    );
+    assert_eq!(j["load_source"], "heart_rate");
+    let hours = j["moving_s"].as_f64().unwrap() / 3600.0;
+    let want = hours * (j["avg_hr_bpm"].as_f64().unwrap() / 165.0).powi(2) * 100.0;
+    let got = j["load"].as_f64().unwrap();
+    assert!((got - want).abs() / want < 0.03, "hrTSS {got} vs {want}");
 }
 
 #[test]

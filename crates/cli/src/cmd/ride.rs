@@ -44,6 +44,10 @@ struct RideJson {
     hr_zones_s: Option<[f64; 5]>,
     mmp_w: BTreeMap<String, f64>,
     decoupling_pct: Option<f64>,
+    /// Training load: TSS from power, else hrTSS (needs --lthr), else duration × sport rate.
+    load: Option<f64>,
+    load_source: Option<metrics::LoadSource>,
+    trimp: Option<f64>,
     truncated: bool,
     warnings: Vec<String>,
 }
@@ -99,6 +103,9 @@ pub fn run(global: &Global, args: RideArgs) -> Result<()> {
         hr_zones_s: summary.hr_zones_s,
         mmp_w: mmp_ladder(&activity, &summary),
         decoupling_pct: summary.decoupling_pct,
+        load: summary.load,
+        load_source: summary.load_source,
+        trimp: summary.trimp,
         truncated: activity.truncated,
         warnings: activity.warnings.clone(),
     };
@@ -202,6 +209,15 @@ fn print_human(args: &RideArgs, r: &RideJson) {
         ),
         ("work", fmt_opt(r.work_kj, 0, " kJ")),
         ("decoupling", fmt_opt(r.decoupling_pct, 1, " %")),
+        (
+            "load",
+            match (r.load, r.load_source) {
+                (Some(l), Some(src)) => format!("{l:.1} ({})", load_label(src)),
+                (Some(l), None) => format!("{l:.1}"),
+                _ => "–".to_string(),
+            },
+        ),
+        ("TRIMP", fmt_opt(r.trimp, 0, "")),
     ];
     for (k, v) in rows {
         table.add_row(vec![k.to_string(), v]);
@@ -244,6 +260,15 @@ fn print_human(args: &RideArgs, r: &RideJson) {
     }
     for w in &r.warnings {
         eprintln!("{} {w}", term::warning_label());
+    }
+}
+
+fn load_label(src: metrics::LoadSource) -> &'static str {
+    match src {
+        metrics::LoadSource::Power => "TSS from power",
+        metrics::LoadSource::HeartRate => "hrTSS",
+        metrics::LoadSource::Duration => "estimated from duration",
+        metrics::LoadSource::Strava => "Strava training load",
     }
 }
 
