@@ -16,7 +16,7 @@ use crate::catalog::Catalog;
 use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
-    AttemptCounter, HttpFailure, HttpSettings, SseDecoder, build_client, start_sse_stream,
+    AttemptCounter, HttpFailure, HttpSettings, KeyedEndpoint, SseDecoder, start_sse_stream,
 };
 use crate::provider::{EventStream, Provider};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
@@ -29,18 +29,14 @@ const PROVIDER: &str = "anthropic";
 /// The Anthropic provider. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct AnthropicProvider {
-    client: reqwest::Client,
-    api_key: String,
-    base_url: String,
-    settings: HttpSettings,
+    endpoint: KeyedEndpoint,
     catalog: Arc<Catalog>,
 }
 
 impl std::fmt::Debug for AnthropicProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AnthropicProvider")
-            .field("base_url", &self.base_url)
-            .field("api_key", &"[REDACTED]")
+            .field("endpoint", &self.endpoint)
             .finish()
     }
 }
@@ -54,18 +50,8 @@ impl AnthropicProvider {
         settings: HttpSettings,
         catalog: Arc<Catalog>,
     ) -> Result<Self, LlmError> {
-        let api_key = api_key.into();
-        if api_key.trim().is_empty() {
-            return Err(LlmError::Authentication {
-                provider: PROVIDER.into(),
-                message: "the API key is empty".into(),
-            });
-        }
         Ok(Self {
-            client: build_client(PROVIDER, &settings)?,
-            api_key,
-            base_url: base_url.into().trim_end_matches('/').to_string(),
-            settings,
+            endpoint: KeyedEndpoint::new(PROVIDER, api_key.into(), base_url.into(), settings)?,
             catalog,
         })
     }
@@ -85,7 +71,7 @@ impl AnthropicProvider {
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.endpoint.base_url
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -490,9 +476,9 @@ impl Provider for AnthropicProvider {
         let body = self.request_body(request);
         let model = body["model"].as_str().unwrap_or_default().to_string();
         let bytes = body.to_string().into_bytes();
-        let client = self.client.clone();
-        let url = format!("{}/v1/messages", self.base_url);
-        let key = self.api_key.clone();
+        let client = self.endpoint.client.clone();
+        let url = format!("{}/v1/messages", self.endpoint.base_url);
+        let key = self.endpoint.api_key.clone();
         let make = Arc::new(move || {
             client
                 .post(&url)
@@ -516,7 +502,7 @@ impl Provider for AnthropicProvider {
         });
         let stream = start_sse_stream(
             PROVIDER,
-            self.settings.retry,
+            self.endpoint.settings.retry,
             attempts.clone(),
             make,
             classify,

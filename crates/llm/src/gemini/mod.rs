@@ -25,7 +25,7 @@ use crate::catalog::Catalog;
 use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
-    AttemptCounter, HttpFailure, HttpSettings, SseDecoder, build_client, start_sse_stream,
+    AttemptCounter, HttpFailure, HttpSettings, KeyedEndpoint, SseDecoder, start_sse_stream,
 };
 use crate::provider::{EventStream, Provider};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
@@ -40,18 +40,14 @@ pub const SYNTHETIC_ID_PREFIX: &str = "gemini_call_";
 /// The Gemini provider. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct GeminiProvider {
-    client: reqwest::Client,
-    api_key: String,
-    base_url: String,
-    settings: HttpSettings,
+    endpoint: KeyedEndpoint,
     catalog: Arc<Catalog>,
 }
 
 impl std::fmt::Debug for GeminiProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GeminiProvider")
-            .field("base_url", &self.base_url)
-            .field("api_key", &"[REDACTED]")
+            .field("endpoint", &self.endpoint)
             .finish()
     }
 }
@@ -65,18 +61,8 @@ impl GeminiProvider {
         settings: HttpSettings,
         catalog: Arc<Catalog>,
     ) -> Result<Self, LlmError> {
-        let api_key = api_key.into();
-        if api_key.trim().is_empty() {
-            return Err(LlmError::Authentication {
-                provider: PROVIDER.into(),
-                message: "the API key is empty".into(),
-            });
-        }
         Ok(Self {
-            client: build_client(PROVIDER, &settings)?,
-            api_key,
-            base_url: base_url.into().trim_end_matches('/').to_string(),
-            settings,
+            endpoint: KeyedEndpoint::new(PROVIDER, api_key.into(), base_url.into(), settings)?,
             catalog,
         })
     }
@@ -96,7 +82,7 @@ impl GeminiProvider {
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.endpoint.base_url
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -122,7 +108,7 @@ impl GeminiProvider {
         };
         format!(
             "{}/v1beta/{resource}:streamGenerateContent?alt=sse",
-            self.base_url
+            self.endpoint.base_url
         )
     }
 
@@ -604,9 +590,9 @@ impl Provider for GeminiProvider {
         let attempts = AttemptCounter::new();
         let model = self.resolve_model(&request.model);
         let bytes = self.request_body(request).to_string().into_bytes();
-        let client = self.client.clone();
+        let client = self.endpoint.client.clone();
         let url = self.stream_url(&model);
-        let key = self.api_key.clone();
+        let key = self.endpoint.api_key.clone();
         let make = Arc::new(move || {
             client
                 .post(&url)
@@ -619,7 +605,7 @@ impl Provider for GeminiProvider {
         let new_decoder = Arc::new(move || Decoder::new(model.clone()));
         let stream = start_sse_stream(
             PROVIDER,
-            self.settings.retry,
+            self.endpoint.settings.retry,
             attempts.clone(),
             make,
             classify,

@@ -104,6 +104,48 @@ pub fn build_client(provider: &str, settings: &HttpSettings) -> Result<reqwest::
     })
 }
 
+/// What every provider with an API key holds: the HTTP client, the key (never shown by `Debug`),
+/// the base URL without a trailing `/`, and the settings. One constructor, so an empty key is
+/// refused the same way everywhere.
+#[derive(Clone)]
+pub struct KeyedEndpoint {
+    pub client: reqwest::Client,
+    pub api_key: String,
+    pub base_url: String,
+    pub settings: HttpSettings,
+}
+
+impl std::fmt::Debug for KeyedEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedEndpoint")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl KeyedEndpoint {
+    pub fn new(
+        provider: &str,
+        api_key: String,
+        base_url: String,
+        settings: HttpSettings,
+    ) -> Result<Self, LlmError> {
+        if api_key.trim().is_empty() {
+            return Err(LlmError::Authentication {
+                provider: provider.into(),
+                message: "the API key is empty".into(),
+            });
+        }
+        Ok(Self {
+            client: build_client(provider, &settings)?,
+            api_key,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            settings,
+        })
+    }
+}
+
 /// How many HTTP attempts a call took. Shared with the stream driver, which may re-issue the
 /// call after a transient error event before any output, so read it once the stream has ended.
 #[derive(Debug, Clone, Default)]
@@ -541,6 +583,25 @@ async fn drive<D: SseDecoder>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn keyed_endpoint_hides_the_key_refuses_an_empty_one_and_trims_the_url() {
+        let e = KeyedEndpoint::new(
+            "anthropic",
+            "sk-ant-secret-123".into(),
+            "http://127.0.0.1:9/".into(),
+            HttpSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(e.base_url, "http://127.0.0.1:9");
+        let shown = format!("{e:?}");
+        assert!(
+            !shown.contains("sk-ant-secret-123") && shown.contains("[REDACTED]"),
+            "{shown}"
+        );
+        let err = KeyedEndpoint::new("gemini", "  ".into(), "x".into(), HttpSettings::default());
+        assert!(matches!(err, Err(LlmError::Authentication { .. })));
+    }
     use super::*;
 
     #[test]
