@@ -55,6 +55,11 @@ fn sum(v: &Value) -> f64 {
         .sum()
 }
 
+/// Run a command that must fail, and return its single stderr line.
+fn fail_line(cmd: &mut Command) -> String {
+    error_line(&cmd.output().unwrap())
+}
+
 /// The single stderr line of a failed command.
 fn error_line(out: &std::process::Output) -> String {
     assert!(
@@ -186,12 +191,7 @@ fn truncated_file_is_flagged_and_corrupt_file_names_its_offset() {
     assert!(!j["warnings"].as_array().unwrap().is_empty());
 
     let bad = fx.join("fit/python-fitparse/strava-android-app-201.10-b1218918.fit");
-    let out = bin(tmp.path())
-        .args(["ride", "--json"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    let line = error_line(&out);
+    let line = fail_line(bin(tmp.path()).args(["ride", "--json"]).arg(&bad));
     assert!(
         line.contains("strava-android-app-201.10-b1218918.fit"),
         "{line}"
@@ -293,14 +293,13 @@ fn bad_profile_ftp_is_one_line_naming_the_field() {
         "Activity ID,Activity Date,Activity Type\n1,\"May 13, 2026, 9:54:42 AM\",Ride\n",
     )
     .unwrap();
-    let out = bin(&tmp.path().join("data"))
-        .args(["import", "--csv"])
-        .arg(&csv)
-        .arg("--profile")
-        .arg(&profile)
-        .output()
-        .unwrap();
-    let line = error_line(&out);
+    let line = fail_line(
+        bin(&tmp.path().join("data"))
+            .args(["import", "--csv"])
+            .arg(&csv)
+            .arg("--profile")
+            .arg(&profile),
+    );
     assert!(
         line.contains("athlete.json") && line.contains("\"FTP\"") && line.contains("abc"),
         "{line}"
@@ -347,12 +346,11 @@ fn empty_csv_and_empty_directory_are_one_line_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("empty.csv");
     std::fs::write(&csv, "").unwrap();
-    let out = bin(&tmp.path().join("data"))
-        .args(["import", "--csv"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    let line = error_line(&out);
+    let line = fail_line(
+        bin(&tmp.path().join("data"))
+            .args(["import", "--csv"])
+            .arg(&csv),
+    );
     assert!(
         line.contains("empty.csv") && line.contains("empty"),
         "{line}"
@@ -361,35 +359,29 @@ fn empty_csv_and_empty_directory_are_one_line_errors() {
     let dir = tmp.path().join("nothing-here");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("notes.txt"), "no rides").unwrap();
-    let out = bin(&tmp.path().join("data"))
-        .args(["import", "--fit-dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let line = error_line(&out);
+    let line = fail_line(
+        bin(&tmp.path().join("data"))
+            .args(["import", "--fit-dir"])
+            .arg(&dir),
+    );
     assert!(
         line.contains("nothing-here")
             && line.contains("no activities.csv and no .fit/.fit.gz files"),
         "{line}"
     );
 
-    let out = bin(&tmp.path().join("data"))
-        .args(["ride"])
-        .arg(tmp.path().join("missing.fit"))
-        .output()
-        .unwrap();
-    let line = error_line(&out);
+    let line = fail_line(
+        bin(&tmp.path().join("data"))
+            .args(["ride"])
+            .arg(tmp.path().join("missing.fit")),
+    );
     assert!(line.contains("missing.fit"), "{line}");
 }
 
 #[test]
 fn analyze_before_import_says_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = bin(tmp.path())
-        .args(["analyze", "fitness"])
-        .output()
-        .unwrap();
-    let line = error_line(&out);
+    let line = fail_line(bin(tmp.path()).args(["analyze", "fitness"]));
     assert!(line.contains("cycling-ai import"), "{line}");
     let out = bin(tmp.path())
         .args(["analyze", "zones", "--to", "yesterday"])
@@ -626,12 +618,11 @@ fn generate_escapes_user_text_and_resumes_only_with_the_same_inputs() {
         .collect();
     assert_eq!(resumed, vec![true, true, true]);
     // Resuming with other inputs is refused rather than mixing two runs.
-    let o = bin(&data)
-        .args(["generate", "--resume", "--seed", "9", "--output-dir"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let line = error_line(&o);
+    let line = fail_line(
+        bin(&data)
+            .args(["generate", "--resume", "--seed", "9", "--output-dir"])
+            .arg(&out),
+    );
     assert!(
         line.contains("--resume") && line.contains("other inputs"),
         "{line}"
@@ -655,12 +646,11 @@ fn generate_without_a_plan_and_with_an_unwired_provider() {
     );
     assert!(out.join("index.html").is_file());
     assert!(!out.join("plan.json").exists());
-    let o = bin(&data)
-        .args(["generate", "--provider", "bedrock", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let line = error_line(&o);
+    let line = fail_line(
+        bin(&data)
+            .args(["generate", "--provider", "bedrock", "--out"])
+            .arg(&out),
+    );
     assert!(line.contains("--provider bedrock"), "{line}");
 }
 
