@@ -209,11 +209,7 @@ impl Harness for BedrockHarness {
         self.fake.requests().len()
     }
     fn rejections(&self) -> Vec<String> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter_map(|r| r.rejected)
-            .collect()
+        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();
@@ -323,11 +319,7 @@ impl Harness for AnthropicHarness {
         self.fake.requests().len()
     }
     fn rejections(&self) -> Vec<String> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter_map(|r| r.rejected)
-            .collect()
+        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();
@@ -430,11 +422,7 @@ impl Harness for OpenAiHarness {
         self.fake.requests().len()
     }
     fn rejections(&self) -> Vec<String> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter_map(|r| r.rejected)
-            .collect()
+        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();
@@ -543,11 +531,7 @@ impl Harness for GeminiHarness {
         self.fake.requests().len()
     }
     fn rejections(&self) -> Vec<String> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter_map(|r| r.rejected)
-            .collect()
+        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         self.last_parts("functionResponse")
@@ -644,11 +628,7 @@ impl Harness for OllamaHarness {
         self.fake.requests().len()
     }
     fn rejections(&self) -> Vec<String> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter_map(|r| r.rejected)
-            .collect()
+        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();

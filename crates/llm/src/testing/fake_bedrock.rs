@@ -359,6 +359,14 @@ impl FakeBedrock {
         self.state.lock().unwrap().requests.clone()
     }
 
+    /// The messages of every request the fake rejected, in order.
+    pub fn rejections(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter_map(|r| r.rejected)
+            .collect()
+    }
+
     /// An SDK configuration pointing at this fake: region us-east-1, static test credentials,
     /// the SDK's standard retry mode (3 attempts) with a short backoff so tests stay fast.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {

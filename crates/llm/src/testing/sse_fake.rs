@@ -149,6 +149,14 @@ impl<W: Wire> SseFake<W> {
     pub fn requests(&self) -> Vec<RecordedHttp> {
         self.state.lock().unwrap().requests.clone()
     }
+
+    /// The messages of every request the fake rejected, in order.
+    pub fn rejections(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter_map(|r| r.rejected)
+            .collect()
+    }
 }
 
 async fn serve<W: Wire>(mut sock: TcpStream, state: Arc<Mutex<State>>, wire: Arc<W>, key: String) {
