@@ -617,6 +617,14 @@ fn generate_escapes_user_text_and_resumes_only_with_the_same_inputs() {
         .map(|p| p["resumed"].as_bool().unwrap())
         .collect();
     assert_eq!(resumed, vec![true, true, true]);
+    // Nothing was spent on resumed phases in this run: the total stays priced.
+    assert!(
+        j["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["cost_usd"] == 0.0)
+    );
     // Resuming with other inputs is refused rather than mixing two runs.
     let line = fail_line(
         bin(&data)

@@ -45,16 +45,12 @@ struct RunKey {
     as_of: Date,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// One phase of this run: what the report shows, plus whether an earlier run did the work.
+#[derive(Debug, Clone, Serialize)]
 pub struct PhaseStats {
-    pub phase: String,
-    pub seconds: f64,
-    pub model_calls: u32,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cached_tokens: u64,
-    pub cost_usd: Option<f64>,
-    /// Finished in an earlier run (`--resume`).
+    #[serde(flatten)]
+    pub cost: report::PhaseCost,
+    /// Finished in an earlier run (`--resume`): nothing was spent on it in this one.
     pub resumed: bool,
 }
 
@@ -204,10 +200,7 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
 
     // Phase 3: training plan.
     let plan: Option<TrainingPlan> = if args.skip_training_plan {
-        phases.push(PhaseStats {
-            phase: "training plan (skipped)".into(),
-            ..PhaseStats::default()
-        });
+        phases.push(phase_stats("training plan (skipped)", 0.0, false));
         None
     } else {
         progress.start(3, "training plan");
@@ -231,16 +224,13 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     // Phase 4: report (always re-rendered: cheap, and it shows the costs of this run).
     progress.start(4, "report");
     let t = Instant::now();
-    let mut run_phases = phases.clone();
-    run_phases.push(PhaseStats {
-        phase: "report".into(),
-        ..PhaseStats::default()
-    });
+    let mut run_phases: Vec<report::PhaseCost> = phases.iter().map(|p| p.cost.clone()).collect();
+    run_phases.push(phase_stats("report", 0.0, false).cost);
     let run = report::RunInfo {
         generated_at: jiff::Timestamp::now(),
         provider: "offline (rule-based coach, no model used)".to_string(),
         model: None,
-        phases: run_phases.iter().map(to_cost).collect(),
+        phases: run_phases,
         notes: vec![
             "No language model was configured: the narrative and the plan come from the rule-based coach; every number comes from your data."
                 .to_string(),
@@ -263,33 +253,28 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     })
 }
 
-fn to_cost(p: &PhaseStats) -> report::PhaseCost {
-    report::PhaseCost {
-        phase: p.phase.clone(),
-        seconds: p.seconds,
-        model_calls: p.model_calls,
-        input_tokens: p.input_tokens,
-        output_tokens: p.output_tokens,
-        cached_tokens: p.cached_tokens,
-        cost_usd: p.cost_usd,
+/// A phase run by the rule-based coach: no model calls, nothing spent.
+fn phase_stats(name: &str, seconds: f64, resumed: bool) -> PhaseStats {
+    PhaseStats {
+        cost: report::PhaseCost {
+            phase: name.to_string(),
+            seconds,
+            model_calls: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cached_tokens: 0,
+            cost_usd: Some(0.0),
+        },
+        resumed,
     }
 }
 
 fn offline_phase(name: &str, started: Instant) -> PhaseStats {
-    PhaseStats {
-        phase: name.to_string(),
-        seconds: started.elapsed().as_secs_f64(),
-        cost_usd: Some(0.0),
-        ..PhaseStats::default()
-    }
+    phase_stats(name, started.elapsed().as_secs_f64(), false)
 }
 
 fn resumed(name: &str) -> PhaseStats {
-    PhaseStats {
-        phase: name.to_string(),
-        resumed: true,
-        ..PhaseStats::default()
-    }
+    phase_stats(name, 0.0, true)
 }
 
 fn import_source(args: &GenerateArgs) -> Option<ImportSource> {
@@ -513,7 +498,7 @@ impl Progress {
             if p.resumed {
                 eprintln!("      done in an earlier run (resumed)");
             } else {
-                eprintln!("      done in {:.2} s", p.seconds);
+                eprintln!("      done in {:.2} s", p.cost.seconds);
             }
         }
     }
@@ -531,47 +516,39 @@ pub fn print_summary(phases: &[PhaseStats]) {
         "cached tok",
         "cost",
     ]);
-    let mut total = PhaseStats {
-        phase: "total".into(),
-        cost_usd: Some(0.0),
-        ..PhaseStats::default()
-    };
+    let mut total = phase_stats("total", 0.0, false).cost;
     for p in phases {
-        t.add_row(vec![
-            p.phase.clone(),
-            if p.resumed {
-                "resumed".into()
-            } else {
-                format!("{:.2} s", p.seconds)
-            },
-            p.model_calls.to_string(),
-            p.input_tokens.to_string(),
-            p.output_tokens.to_string(),
-            p.cached_tokens.to_string(),
-            p.cost_usd
-                .map_or_else(|| "price unknown".into(), |c| format!("${c:.4}")),
-        ]);
-        total.seconds += p.seconds;
-        total.model_calls += p.model_calls;
-        total.input_tokens += p.input_tokens;
-        total.output_tokens += p.output_tokens;
-        total.cached_tokens += p.cached_tokens;
-        total.cost_usd = total.cost_usd.zip(p.cost_usd).map(|(a, b)| a + b);
+        let time = if p.resumed {
+            "resumed".to_string()
+        } else {
+            format!("{:.2} s", p.cost.seconds)
+        };
+        t.add_row(summary_row(&p.cost, time));
+        total.seconds += p.cost.seconds;
+        total.model_calls += p.cost.model_calls;
+        total.input_tokens += p.cost.input_tokens;
+        total.output_tokens += p.cost.output_tokens;
+        total.cached_tokens += p.cost.cached_tokens;
+        total.cost_usd = total.cost_usd.zip(p.cost.cost_usd).map(|(a, b)| a + b);
     }
-    t.add_row(vec![
-        "total".to_string(),
-        format!("{:.2} s", total.seconds),
-        total.model_calls.to_string(),
-        total.input_tokens.to_string(),
-        total.output_tokens.to_string(),
-        total.cached_tokens.to_string(),
-        total
-            .cost_usd
-            .map_or_else(|| "price unknown".into(), |c| format!("${c:.4}")),
-    ]);
+    let time = format!("{:.2} s", total.seconds);
+    t.add_row(summary_row(&total, time));
     println!(
         "{}",
         term::heading("Generated with the rule-based coach (no model configured)")
     );
     println!("{t}");
+}
+
+fn summary_row(c: &report::PhaseCost, time: String) -> Vec<String> {
+    vec![
+        c.phase.clone(),
+        time,
+        c.model_calls.to_string(),
+        c.input_tokens.to_string(),
+        c.output_tokens.to_string(),
+        c.cached_tokens.to_string(),
+        c.cost_usd
+            .map_or_else(|| "price unknown".into(), |c| format!("${c:.4}")),
+    ]
 }
