@@ -16,5 +16,6 @@ pub mod plan;
 pub mod planned_tss;
 pub mod planner;
 pub mod rules;
+pub mod toolbox;
 
 pub use error::CoachError;

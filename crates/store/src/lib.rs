@@ -10,7 +10,9 @@ mod athletes;
 mod error;
 pub mod import;
 pub mod migrations;
+mod plans;
 mod runs;
+mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,7 +26,9 @@ pub use athletes::{Athlete, DEFAULT_ATHLETE_NAME};
 pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};
 
+pub use plans::StoredPlan;
 pub use runs::{ImportRunRow, ImportWarningRow, WarningKind};
+pub use sessions::{ChatSession, SessionWrite};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE_NAME: &str = "cycling-ai.db";

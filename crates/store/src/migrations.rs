@@ -157,6 +157,41 @@ CREATE TABLE file_stats (
 );
 "#,
     },
+    Migration {
+        version: 3,
+        name: "training plans and chat sessions",
+        sql: r#"
+-- A plan made by `generate`, kept so `chat` can compare plan and actual later. The plan itself is
+-- the coach's TrainingPlan as JSON: the store does not interpret it.
+CREATE TABLE plans (
+    id          INTEGER PRIMARY KEY,
+    athlete_id  INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    created_at  TEXT NOT NULL,
+    start_date  TEXT NOT NULL,  -- first day of the plan (a Monday), YYYY-MM-DD
+    end_date    TEXT NOT NULL,  -- last day of the plan, YYYY-MM-DD
+    -- Who designed it: 'offline' or '<provider> <model>'.
+    source      TEXT NOT NULL,
+    plan_json   TEXT NOT NULL
+);
+CREATE INDEX plans_athlete ON plans(athlete_id, created_at);
+
+-- A chat session. The whole conversation is one JSON document rewritten in a transaction after
+-- every turn: a crash leaves the previous turn's state or the new one, never half of one.
+CREATE TABLE chat_sessions (
+    id             TEXT PRIMARY KEY,
+    athlete_id     INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    provider       TEXT NOT NULL,
+    model          TEXT NOT NULL,
+    title          TEXT,
+    turns          INTEGER NOT NULL DEFAULT 0,
+    messages_json  TEXT NOT NULL,
+    usage_json     TEXT NOT NULL
+);
+CREATE INDEX chat_sessions_athlete ON chat_sessions(athlete_id, updated_at);
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.
