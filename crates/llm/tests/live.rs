@@ -5,16 +5,21 @@
 //! ANTHROPIC_API_KEY=… cargo test -p llm --test live -- --ignored anthropic
 //! OPENAI_API_KEY=…    cargo test -p llm --test live -- --ignored openai
 //! AWS_PROFILE=… AWS_REGION=us-east-1 cargo test -p llm --test live -- --ignored bedrock
+//! GEMINI_API_KEY=…    cargo test -p llm --test live -- --ignored gemini
+//! OLLAMA_HOST=http://localhost:11434 cargo test -p llm --test live -- --ignored ollama
 //! ```
 //!
-//! `LIVE_ANTHROPIC_MODEL`, `LIVE_OPENAI_MODEL` and `LIVE_BEDROCK_MODEL` choose the model.
+//! `LIVE_ANTHROPIC_MODEL`, `LIVE_OPENAI_MODEL`, `LIVE_BEDROCK_MODEL`, `LIVE_GEMINI_MODEL` and
+//! `LIVE_OLLAMA_MODEL` choose the model (Ollama's must already be pulled, with tool support).
 //! Without credentials a test prints why it skipped and passes.
 
 use std::sync::Arc;
 
 use llm::anthropic::AnthropicProvider;
 use llm::bedrock::{BedrockOptions, BedrockProvider};
+use llm::gemini::GeminiProvider;
 use llm::http::HttpSettings;
+use llm::ollama::{OllamaOptions, OllamaProvider};
 use llm::openai::{OpenAiOptions, OpenAiProvider};
 use llm::{Catalog, Message, Provider, Request, StopReason, ToolChoice, ToolDef};
 use serde_json::json;
@@ -106,5 +111,33 @@ async fn bedrock_live() {
         .await
         .unwrap();
     let model = env("LIVE_BEDROCK_MODEL").unwrap_or_else(|| "claude-haiku-4.5".into());
+    exercise(&p, &model).await;
+}
+
+#[tokio::test]
+#[ignore = "live: needs GEMINI_API_KEY or GOOGLE_API_KEY"]
+async fn gemini_live() {
+    if env("GEMINI_API_KEY").is_none() && env("GOOGLE_API_KEY").is_none() {
+        eprintln!("skipping: neither GEMINI_API_KEY nor GOOGLE_API_KEY is set");
+        return;
+    }
+    let p =
+        GeminiProvider::from_env(HttpSettings::default(), Arc::new(Catalog::builtin())).unwrap();
+    let model = env("LIVE_GEMINI_MODEL").unwrap_or_else(|| "gemini-2.5-flash".into());
+    exercise(&p, &model).await;
+}
+
+#[tokio::test]
+#[ignore = "live: needs a running Ollama server (OLLAMA_HOST) with a tool-capable model pulled"]
+async fn ollama_live() {
+    // The default host is only tried when asked for explicitly: a test that silently talks to
+    // whatever listens on localhost:11434 would prove nothing about the user's setup.
+    if env("OLLAMA_HOST").is_none() {
+        eprintln!("skipping: OLLAMA_HOST is not set");
+        return;
+    }
+    let p =
+        OllamaProvider::from_env(OllamaOptions::default(), Arc::new(Catalog::builtin())).unwrap();
+    let model = env("LIVE_OLLAMA_MODEL").unwrap_or_else(|| "qwen3:8b".into());
     exercise(&p, &model).await;
 }
