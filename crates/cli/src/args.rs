@@ -48,6 +48,45 @@ pub enum Command {
     /// The configuration file: effective settings and a commented example
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Talk with the coach: a streaming chat that answers from your data through analysis tools
+    Chat(ChatArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Type a question and press Enter; /help lists the slash commands. \
+                        Ctrl-C cancels the answer being written, Ctrl-D (or /quit) leaves. \
+                        With stdin not a terminal, each line is one message (scripted use)."
+)]
+pub struct ChatArgs {
+    /// bedrock, anthropic, openai, gemini, ollama, or replay (with --from) [default: the
+    /// resumed session's, else the configured default provider]
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Model id or alias [default: the resumed session's, else providers.<provider>.model]
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+    /// AWS region for Bedrock (over AWS_REGION and the config file)
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// AWS profile for Bedrock (over AWS_PROFILE and the config file)
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+    #[command(flatten)]
+    pub bedrock: BedrockArgs,
+    /// Athlete profile JSON [default: the profile stored earlier; without one the coach starts
+    /// by building it with you]
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Resume this session (ids are listed by /sessions)
+    #[arg(long, value_name = "ID", conflicts_with = "continue_")]
+    pub session: Option<String>,
+    /// Resume the most recent session
+    #[arg(long = "continue")]
+    pub continue_: bool,
+    /// The interaction log a `--provider replay` answers from
+    #[arg(long, value_name = "LOG")]
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -165,12 +204,22 @@ pub struct GenerateArgs {
     /// Athlete profile JSON [default: the profile stored by an earlier import]
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
-    /// Model provider: offline (the rule-based coach, no network) is the default
-    #[arg(long, default_value = "offline", value_name = "NAME")]
-    pub provider: String,
-    /// Model id or alias (provider-specific)
+    /// offline (the rule-based coach, no network), bedrock, anthropic, openai, gemini or ollama
+    /// [default: the configured default provider (CYCLING_AI_PROVIDER, then default_provider in
+    /// the config file), else offline]
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Model id or alias [default: providers.<provider>.model in the config file]
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
+    /// AWS region for Bedrock (over AWS_REGION and the config file)
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// AWS profile for Bedrock (over AWS_PROFILE and the config file)
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+    #[command(flatten)]
+    pub bedrock: BedrockArgs,
     /// Months of history in the recent analysis period (compared with as many before it)
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=24))]
     pub period_months: u32,
@@ -241,4 +290,51 @@ pub struct CheckArgs {
     /// AWS profile for Bedrock (over AWS_PROFILE and the config file)
     #[arg(long, value_name = "NAME")]
     pub aws_profile: Option<String>,
+    #[command(flatten)]
+    pub bedrock: BedrockArgs,
+}
+
+/// Bedrock-only call options (flags only: they describe one run, not a standing setting).
+/// Shared by every command that calls a model.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BedrockArgs {
+    /// Bedrock guardrail id (or ARN) applied to every call
+    #[arg(long, value_name = "ID")]
+    pub guardrail_id: Option<String>,
+    /// Version of the guardrail [default: DRAFT]
+    #[arg(long, value_name = "VERSION", requires = "guardrail_id")]
+    pub guardrail_version: Option<String>,
+    /// Bedrock latency mode (optimized is a preview on a few models)
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub latency: Option<Latency>,
+    /// The AWS SDK's retry mode [default: AWS_RETRY_MODE, the AWS profile, else standard]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub retry_mode: Option<RetryModeArg>,
+    /// Attempts per call including the first, made by the AWS SDK [default: AWS_MAX_ATTEMPTS,
+    /// else 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub max_attempts: Option<u32>,
+}
+
+impl BedrockArgs {
+    /// Whether any Bedrock-only option was given.
+    pub fn is_set(&self) -> bool {
+        self.guardrail_id.is_some()
+            || self.guardrail_version.is_some()
+            || self.latency.is_some()
+            || self.retry_mode.is_some()
+            || self.max_attempts.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Latency {
+    Optimized,
+    Standard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RetryModeArg {
+    Standard,
+    Adaptive,
 }

@@ -4,6 +4,7 @@
 mod args;
 mod cmd;
 mod config;
+mod providers_setup;
 mod term;
 
 use std::process::ExitCode;

@@ -638,7 +638,7 @@ fn generate_escapes_user_text_and_resumes_only_with_the_same_inputs() {
 }
 
 #[test]
-fn generate_without_a_plan_and_with_an_unwired_provider() {
+fn generate_without_a_plan_and_with_a_provider_but_no_model() {
     let tmp = tempfile::tempdir().unwrap();
     let (csv, profile) = csv_athlete(tmp.path());
     let data = tmp.path().join("data");
@@ -654,12 +654,18 @@ fn generate_without_a_plan_and_with_an_unwired_provider() {
     );
     assert!(out.join("index.html").is_file());
     assert!(!out.join("plan.json").exists());
+    // A model provider without a model: one line naming the flag and the config key.
     let line = fail_line(
-        bin(&data)
+        isolated(tmp.path())
             .args(["generate", "--provider", "bedrock", "--out"])
             .arg(&out),
     );
-    assert!(line.contains("--provider bedrock"), "{line}");
+    assert!(
+        line.contains("no model for bedrock")
+            && line.contains("--model")
+            && line.contains("providers.bedrock.model"),
+        "{line}"
+    );
 }
 
 #[test]

@@ -7,15 +7,19 @@
 //! - [`plan`]: the training plan (overview, weeks, workouts with steps), its rules and planned
 //!   TSS; [`library`]: our workout library (data), filled into weeks deterministically.
 
+pub mod agent;
+pub mod analysis_llm;
 pub mod bundle;
 pub mod error;
 pub mod library;
 pub mod narrative;
 pub mod offline;
 pub mod plan;
+pub mod plan_llm;
 pub mod planned_tss;
 pub mod planner;
 pub mod rules;
 pub mod toolbox;
+pub mod tools;
 
 pub use error::CoachError;

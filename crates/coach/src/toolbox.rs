@@ -38,4 +38,13 @@ pub trait ToolBox: Send + Sync {
 
     /// Run one call. Arguments are the model's parsed JSON object, untrusted: validate them.
     fn call(&self, name: &str, arguments: &Value) -> Result<ToolSuccess, ToolError>;
+
+    /// Whether the tool changes state (writes the profile, saves a plan, …). The agent loop
+    /// answers a repeated identical call from its first result; after a call to a tool that
+    /// mutates, earlier results may be stale, so they are no longer reused, and the calls of a
+    /// round that contains one run one after the other, in call order. Read-only by default.
+    fn mutates(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
 }

@@ -14,6 +14,7 @@ pub mod log;
 pub mod ollama;
 pub mod openai;
 pub mod provider;
+pub mod replay;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod types;

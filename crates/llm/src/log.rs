@@ -83,6 +83,8 @@ impl LogEntry {
                 if let LlmError::StreamBroken { partial_text, .. } = e {
                     err["partial_text"] = Value::String(partial_text.clone());
                 }
+                // The variant's own fields, so a replay can give back exactly this error.
+                err["detail"] = error_detail(e);
                 (None, None, None, None, Some(err))
             }
         };
@@ -108,6 +110,56 @@ impl LogEntry {
             error,
         }
     }
+}
+
+/// The fields of an error (provider, the service's message, model, profile, retry-after in
+/// milliseconds), as logged under `error.detail`; [`crate::replay`] rebuilds the error from them.
+pub fn error_detail(e: &LlmError) -> Value {
+    use LlmError::*;
+    let (provider, message) = match e {
+        Authentication { provider, message }
+        | PermissionDenied { provider, message }
+        | ModelNotFound {
+            provider, message, ..
+        }
+        | ModelNotEnabled {
+            provider, message, ..
+        }
+        | NeedsInferenceProfile {
+            provider, message, ..
+        }
+        | Validation { provider, message }
+        | RateLimited {
+            provider, message, ..
+        }
+        | Unavailable { provider, message }
+        | Timeout { provider, message }
+        | ContextTooLong { provider, message }
+        | StreamBroken {
+            provider, message, ..
+        }
+        | Model { provider, message }
+        | Transport { provider, message }
+        | Config { provider, message } => (provider, message),
+    };
+    let mut detail = serde_json::json!({"provider": provider, "message": message});
+    match e {
+        ModelNotFound { model, .. } | ModelNotEnabled { model, .. } => {
+            detail["model"] = Value::String(model.clone());
+        }
+        NeedsInferenceProfile { model, profile, .. } => {
+            detail["model"] = Value::String(model.clone());
+            detail["profile"] = Value::String(profile.clone());
+        }
+        RateLimited {
+            retry_after: Some(d),
+            ..
+        } => {
+            detail["retry_after_ms"] = Value::from(d.as_millis() as u64);
+        }
+        _ => {}
+    }
+    detail
 }
 
 /// An append-only JSONL log.

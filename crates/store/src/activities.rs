@@ -485,6 +485,8 @@ pub(crate) fn upsert_activity(
             summary_json,
         ],
     )?;
+    // The replaced data's laps are stale; the importer writes the new ones right after.
+    crate::laps::clear_laps(tx, id)?;
     match curve.filter(|c| !c.durations_s.is_empty()) {
         Some(c) => {
             tx.execute(

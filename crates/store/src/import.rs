@@ -1,5 +1,5 @@
 //! The incremental importer: a Strava bulk export, a folder of FIT files, or a bare
-//! `activities.csv` → activities, summaries and power curves in the store.
+//! `activities.csv` → activities, summaries, power curves and laps in the store.
 //!
 //! **Incremental.** Every FIT file is hashed (SHA-256 of its *decompressed* bytes, so `x.fit` and
 //! `x.fit.gz` of the same ride are one activity) and a file whose hash is already stored is not
@@ -34,6 +34,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::activities::{NewActivity, SourceKind, UpsertOutcome, upsert_activity};
+use crate::laps::{LapRow, compute_laps, write_laps};
 use crate::runs::{RunCounts, WarningKind, add_warning, finish_run, start_run};
 use crate::{Store, StoreError, now_rfc3339};
 
@@ -231,6 +232,8 @@ enum FitOutcome {
     Decoded {
         hash: String,
         summary: Box<ActivitySummary>,
+        /// Every lap of the file (empty when it has none), written with the activity.
+        laps: Vec<LapRow>,
         truncated: bool,
         warnings: Vec<String>,
     },
@@ -572,15 +575,21 @@ fn scan_fit_dir(dir: &Path) -> Result<Vec<FitItem>, StoreError> {
 /// Stored activities of the athlete by content hash and by Strava id.
 type KnownMaps = (HashMap<String, Known>, HashMap<String, Known>);
 
+/// A FIT activity whose laps were never recorded (imported before schema version 4) is left out
+/// of the by-hash map, so the next run decodes its file again and adds them, in place (same id):
+/// "re-import to add laps" then works without deleting anything.
 fn load_known(store: &Store, athlete_id: i64) -> Result<KnownMaps, StoreError> {
     let mut stmt = store.conn.prepare(
-        "SELECT id, content_hash, start_time, source_kind, csv_row_hash, external_id
-         FROM activities WHERE athlete_id = ?1",
+        "SELECT a.id, a.content_hash, a.start_time, a.source_kind, a.csv_row_hash, a.external_id,
+            a.source_kind = 'fit' AND coalesce(m.laps_recorded, 0) = 0
+         FROM activities a LEFT JOIN activity_metrics m ON m.activity_id = a.id
+         WHERE a.athlete_id = ?1",
     )?;
     let rows = stmt.query_map([athlete_id], |r| {
         Ok((
             r.get::<_, String>(1)?,
             r.get::<_, Option<String>>(5)?,
+            r.get::<_, bool>(6)?,
             Known {
                 id: r.get(0)?,
                 start_time: r.get(2)?,
@@ -592,11 +601,13 @@ fn load_known(store: &Store, athlete_id: i64) -> Result<KnownMaps, StoreError> {
     let mut by_hash = HashMap::new();
     let mut by_ext = HashMap::new();
     for row in rows {
-        let (hash, ext, known) = row?;
+        let (hash, ext, needs_laps, known) = row?;
         if let Some(ext) = ext {
             by_ext.insert(ext, known.clone());
         }
-        by_hash.insert(hash, known);
+        if !needs_laps {
+            by_hash.insert(hash, known);
+        }
     }
     Ok((by_hash, by_ext))
 }
@@ -752,6 +763,7 @@ fn decode_and_summarise(
     FitOutcome::Decoded {
         hash,
         summary: Box::new(summary),
+        laps: compute_laps(&activity),
         truncated: activity.truncated,
         warnings,
     }
@@ -1044,6 +1056,7 @@ fn write_fit_outcome(
         FitOutcome::Decoded {
             hash,
             summary,
+            laps,
             truncated,
             warnings,
         } => {
@@ -1096,6 +1109,8 @@ fn write_fit_outcome(
             };
             match upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new) {
                 Ok(outcome) => {
+                    // Same transaction as the activity: a ride is never stored without its laps.
+                    write_laps(tx, outcome.id(), &laps)?;
                     tally.imported += 1;
                     if matches!(outcome, UpsertOutcome::Updated(_)) {
                         tally.updated += 1;

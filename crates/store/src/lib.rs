@@ -1,5 +1,5 @@
-//! The embedded SQLite store: athletes, activities with their per-ride summaries and power
-//! curves, import runs; and the incremental importer ([`import`]).
+//! The embedded SQLite store: athletes, activities with their per-ride summaries, power curves
+//! and laps, import runs; and the incremental importer ([`import`]).
 //!
 //! One database file per data directory (`cycling-ai.db`), WAL mode so readers never block the
 //! importer, foreign keys on. All SQL takes bound parameters: activity names and descriptions are
@@ -9,6 +9,7 @@ mod activities;
 mod athletes;
 mod error;
 pub mod import;
+mod laps;
 pub mod migrations;
 mod plans;
 mod runs;
@@ -25,6 +26,7 @@ pub use activities::{
 pub use athletes::{Athlete, DEFAULT_ATHLETE_NAME};
 pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};
+pub use laps::{LAP_NP_MIN_S, LapRow, compute_laps};
 
 pub use plans::StoredPlan;
 pub use runs::{ImportRunRow, ImportWarningRow, WarningKind};

@@ -192,6 +192,39 @@ CREATE TABLE chat_sessions (
 CREATE INDEX chat_sessions_athlete ON chat_sessions(athlete_id, updated_at);
 "#,
     },
+    Migration {
+        version: 4,
+        name: "laps of FIT activities",
+        sql: r#"
+-- One row per FIT lap message. A table rather than a laps_json column on activity_metrics: laps
+-- are an unbounded list (an auto-lap every km makes 200 on a long ride) with the same typed
+-- figures on every row, so columns keep them queryable across activities ("every lap over
+-- 300 W this month") without parsing JSON, and ON DELETE CASCADE keeps them with their activity.
+CREATE TABLE activity_laps (
+    activity_id      INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+    lap_index        INTEGER NOT NULL,  -- 0-based, file order
+    start_time       INTEGER,           -- Unix seconds, UTC
+    -- The device's lap totals.
+    elapsed_s        REAL,
+    timer_s          REAL,
+    distance_m       REAL,
+    -- Recomputed from the lap's records with the ride summary's 1 Hz series and metrics; np_w
+    -- only for laps with power and at least 30 s of samples.
+    avg_power_w      REAL,
+    max_power_w      REAL,
+    np_w             REAL,
+    avg_hr_bpm       REAL,
+    max_hr_bpm       REAL,
+    avg_cadence_rpm  REAL,
+    PRIMARY KEY (activity_id, lap_index)
+) WITHOUT ROWID;
+
+-- 1 once the importer has written this activity's laps (zero rows then means the file has no
+-- laps); 0 for activities imported before this migration and CSV summaries, whose laps were
+-- never recorded: "no rows" must not read as "the ride had no laps".
+ALTER TABLE activity_metrics ADD COLUMN laps_recorded INTEGER NOT NULL DEFAULT 0;
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.

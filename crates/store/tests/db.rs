@@ -338,3 +338,70 @@ fn content_hash_is_unique_per_athlete() {
         Err(StoreError::AthleteNotFound(999))
     ));
 }
+
+#[test]
+fn a_version_3_database_migrates_to_4_with_rows_intact_and_laps_not_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(store::DB_FILE_NAME);
+    let sum = summary("2025-05-01T07:00:00Z", SportKind::new(Sport::Ride));
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        assert_eq!(migrate(&mut conn, 3, "db").unwrap(), vec![1, 2, 3]);
+        // Rows as a schema-3 build wrote them (its column lists, no laps anywhere).
+        conn.execute_batch(
+            "INSERT INTO athletes (id, name, created_at, updated_at) VALUES (1, 'v3 rider', 'x', 'x');
+             INSERT INTO activities (id, athlete_id, source_kind, source_path, content_hash, name,
+                sport, environment, e_bike, start_time, local_date, elapsed_s, timer_s, moving_s,
+                distance_m, summary_only, truncated, imported_at)
+             VALUES (7, 1, 'fit', 'old.fit', 'h-old', 'Old ride', 'ride', 'outdoor', 0,
+                1746082800, '2025-05-01', 3700, 3600, 3500, 30000, 0, 0, 'x');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO activity_metrics (activity_id, np_w, power_estimated, power_s,
+                summary_json)
+             VALUES (7, 250, 0, 3600, ?1)",
+            [serde_json::to_string(&sum).unwrap()],
+        )
+        .unwrap();
+        assert_eq!(current_version(&conn).unwrap(), 3);
+    }
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 4);
+    let ath = store.athlete_by_name("v3 rider").unwrap().unwrap().id;
+    let (row, s) = store.activity(ath, 7).unwrap().expect("row kept");
+    assert_eq!(row.name.as_deref(), Some("Old ride"));
+    assert_eq!(row.distance_m, Some(30000.0));
+    assert_eq!(s.np_w, sum.np_w);
+    // Imported before laps existed: "not recorded", not "no laps".
+    assert_eq!(store.activity_laps(ath, 7).unwrap(), None);
+    let name: String = store
+        .connection()
+        .query_row(
+            "SELECT name FROM schema_migrations WHERE version = 4",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(name.contains("laps"), "{name}");
+    // A later upsert of summary data (no file decoded) still records no laps.
+    let new = new_activity("old.fit", "Old ride, renamed", "2025-05-01T07:00:00Z");
+    assert_eq!(
+        store.upsert_activity(ath, &new).unwrap(),
+        UpsertOutcome::Updated(7)
+    );
+    assert_eq!(store.activity_laps(ath, 7).unwrap(), None);
+    // Deleting the activity takes its laps along (no orphan rows).
+    store
+        .connection()
+        .execute_batch(
+            "INSERT INTO activity_laps (activity_id, lap_index) VALUES (7, 0);
+             DELETE FROM activities WHERE id = 7;",
+        )
+        .unwrap();
+    let orphans: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM activity_laps", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(orphans, 0);
+}

@@ -507,3 +507,150 @@ fn fit_folder_and_csv_imported_separately_make_one_activity() {
     assert_eq!(after[0].0.name.as_deref(), Some("Club ride"));
     assert!(after[0].1.np_w.is_some());
 }
+
+const HRV: &str = "fitparse-rs/hrv-activity.fit";
+
+/// Laps of the real device files against the lap messages the head units wrote: the lap count
+/// (fixtures/README.md: 8, 5 and 15), the device's own durations, and our power recomputed from
+/// the lap's records against the device's lap averages.
+#[test]
+fn fixture_laps_match_the_device_lap_messages() {
+    let Some(fx) = fixtures() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let rides = dir.path().join("rides");
+    std::fs::create_dir_all(&rides).unwrap();
+    // Symlinks: the fixtures are read in place.
+    let files = [(EDGE810, 8usize), (TRAINER, 5), (HRV, 15)];
+    for (i, (f, _)) in files.iter().enumerate() {
+        std::os::unix::fs::symlink(fit(&fx, f), rides.join(format!("{i}.fit"))).unwrap();
+    }
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let r = import(
+        &mut s,
+        ath,
+        &ImportSource::FitDir(rides.clone()),
+        &profile(),
+        &no_progress,
+    )
+    .unwrap();
+    assert_eq!(r.imported, 3, "{r:#?}");
+    let all = s.summaries(ath, None, None).unwrap();
+    let mut np_compared_total = 0;
+    for (i, (f, expected_laps)) in files.iter().enumerate() {
+        let device = ride::fit::decode_file(&fit(&fx, f)).unwrap();
+        let (row, _) = all
+            .iter()
+            .find(|(r, _)| r.source_path == format!("{i}.fit"))
+            .unwrap();
+        let laps = s
+            .activity_laps(ath, row.id)
+            .unwrap()
+            .expect("laps recorded at import");
+        assert_eq!(laps.len(), *expected_laps, "{f}");
+        assert_eq!(device.laps.len(), *expected_laps, "{f}");
+        let mut worst_avg = 0.0f64;
+        let mut worst_np = 0.0f64;
+        let mut np_compared = 0usize;
+        for (ours, dev) in laps.iter().zip(&device.laps) {
+            assert_eq!(
+                ours.timer_s, dev.total_timer_time_s,
+                "{f} lap {}",
+                ours.index
+            );
+            assert_eq!(ours.elapsed_s, dev.total_elapsed_time_s);
+            assert_eq!(ours.start_time, dev.start_time);
+            let timer = dev.total_timer_time_s.unwrap();
+            if let (Some(a), Some(d)) = (ours.avg_power_w, dev.avg_power_w)
+                && timer >= 30.0
+            {
+                // Devices round to whole watts and count the boundary second their own way.
+                let tol = 2.0 + 0.02 * d;
+                assert!(
+                    (a - d).abs() <= tol,
+                    "{f} lap {}: avg {a:.1} W vs device {d} W over {timer} s",
+                    ours.index
+                );
+                worst_avg = worst_avg.max((a - d).abs());
+            }
+            if let (Some(a), Some(d)) = (ours.avg_hr_bpm, dev.avg_heart_rate_bpm)
+                && timer >= 30.0
+            {
+                assert!(
+                    (a - d).abs() <= 1.5,
+                    "{f} lap {}: HR {a:.1} vs {d}",
+                    ours.index
+                );
+            }
+            // NP only on long laps: the head units keep their 30 s rolling window running across
+            // lap boundaries, so a short lap's device NP carries the previous lap's power (a
+            // 30 s sprint at 482 W avg gets a device NP of 362 W); ours is the lap's own.
+            if let (Some(n), Some(d)) = (ours.np_w, dev.normalized_power_w)
+                && timer >= 600.0
+            {
+                assert!(
+                    (n - d).abs() <= 3.0,
+                    "{f} lap {}: NP {n:.1} W vs device {d} W over {timer} s",
+                    ours.index
+                );
+                worst_np = worst_np.max((n - d).abs());
+                np_compared += 1;
+            }
+            if timer < 30.0 {
+                assert_eq!(
+                    ours.np_w, None,
+                    "{f} lap {}: under one NP window",
+                    ours.index
+                );
+            }
+        }
+        eprintln!(
+            "{f}: {} laps; worst |avg W − device| {worst_avg:.1} W; worst |NP − device| \
+             {worst_np:.1} W over {np_compared} laps of 10 min or more",
+            laps.len()
+        );
+        np_compared_total += np_compared;
+    }
+    // Edge 810: laps 0, 4 and 6 (20 min each); trainer: its two 10 min intervals.
+    assert_eq!(np_compared_total, 5);
+    // The Edge 810 laps carry power and NP on every lap of a minute or more.
+    let (edge, _) = all.iter().find(|(r, _)| r.source_path == "0.fit").unwrap();
+    let laps = s.activity_laps(ath, edge.id).unwrap().unwrap();
+    assert!(
+        laps.iter()
+            .filter(|l| l.timer_s.unwrap() >= 60.0)
+            .all(|l| l.np_w.is_some() && l.avg_hr_bpm.is_some())
+    );
+    // Another athlete cannot read them.
+    let other = s.upsert_athlete("other", None).unwrap().id;
+    assert_eq!(s.activity_laps(other, edge.id).unwrap(), None);
+}
+
+/// An activity whose laps were never recorded (as after the upgrade from schema 3) reads as
+/// "not recorded", and the next import run decodes its file again and adds them in place.
+#[test]
+fn laps_missing_from_an_older_import_are_added_by_the_next_run() {
+    let Some(fx) = fixtures() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let rides = dir.path().join("rides");
+    std::fs::create_dir_all(&rides).unwrap();
+    std::os::unix::fs::symlink(fit(&fx, TRAINER), rides.join("trainer.fit")).unwrap();
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let src = ImportSource::FitDir(rides.clone());
+    import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    let id = s.summaries(ath, None, None).unwrap()[0].0.id;
+    assert_eq!(s.activity_laps(ath, id).unwrap().unwrap().len(), 5);
+    // What a row imported by a schema-3 build looks like after migration 4.
+    s.connection()
+        .execute_batch("DELETE FROM activity_laps; UPDATE activity_metrics SET laps_recorded = 0;")
+        .unwrap();
+    assert_eq!(s.activity_laps(ath, id).unwrap(), None);
+    let again = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!((again.decoded_files, again.updated), (1, 1), "{again:#?}");
+    assert_eq!(s.activity_count(ath).unwrap(), 1);
+    assert_eq!(s.activity_laps(ath, id).unwrap().unwrap().len(), 5);
+    // Now recorded: a further run decodes nothing.
+    let third = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(third.decoded_files, 0);
+}

@@ -4,16 +4,15 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use llm::bedrock::{BedrockOptions, BedrockProvider};
 use llm::catalog::Catalog;
-use llm::http::HttpSettings;
 use llm::log::InteractionLog;
-use llm::{LlmError, Message, Provider, Request};
+use llm::{LlmError, Message, Request};
 use serde::Serialize;
 
 use super::{Global, print_json};
 use crate::args::CheckArgs;
 use crate::config::{self, Flags, PROVIDERS, ProviderEffective};
+use crate::providers_setup;
 use crate::term;
 
 /// A check's token budget: enough for "OK", small enough to cost nothing measurable.
@@ -63,7 +62,15 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<()> {
             PROVIDERS.join(", ")
         );
     }
-    let settings = &effective.providers[&provider];
+    let mut settings = effective.providers[&provider].clone();
+    if provider == "bedrock" {
+        providers_setup::apply_bedrock_args(&mut settings, &args.bedrock);
+    } else if args.bedrock.is_set() {
+        bail!(
+            "--guardrail-id, --guardrail-version, --latency, --retry-mode and --max-attempts apply to --provider bedrock only"
+        );
+    }
+    let settings = &settings;
     let Some(model) = settings.str("model").map(str::to_string) else {
         bail!(
             "no model to check for {provider}: pass --model ID or set providers.{provider}.model in the config file"
@@ -142,7 +149,21 @@ async fn check(
         error: None,
         diagnosis: None,
     };
-    let built = build(provider, settings, catalog.clone(), &mut report).await;
+    let mut described = providers_setup::Described::default();
+    let built = providers_setup::build_described(
+        provider,
+        settings,
+        catalog.clone(),
+        Some(model),
+        &mut described,
+    )
+    .await;
+    report.endpoint = described.endpoint;
+    report.region = described.region;
+    report.credentials = described.credentials;
+    if let Some(sent) = described.model_sent {
+        report.model = format!("{} (sent as {sent})", report.model);
+    }
     let p = match built {
         Ok(p) => p,
         Err(e) => {
@@ -186,184 +207,6 @@ fn fail(report: &mut Report, e: &LlmError, catalog: &Catalog) {
     report.error_kind = Some(e.kind().to_string());
     report.error = Some(e.to_string());
     report.diagnosis = Some(diagnose(report, e, catalog));
-}
-
-/// Report the credentials and build the provider from the effective settings.
-async fn build(
-    provider: &str,
-    s: &ProviderEffective,
-    catalog: Arc<Catalog>,
-    report: &mut Report,
-) -> Result<Box<dyn Provider>, LlmError> {
-    let var = |v: &str| std::env::var(v).ok().filter(|x| !x.trim().is_empty());
-    let no_key = |vars: &str| LlmError::Authentication {
-        provider: provider.into(),
-        message: format!("no API key: set {vars}"),
-    };
-    let http = HttpSettings::default();
-    match provider {
-        "bedrock" => {
-            let region = s.str("region").map(str::to_string);
-            let profile = s.str("profile").map(str::to_string);
-            let (found, chain_ok) = bedrock_credentials(region.clone(), profile.clone()).await;
-            report.credentials = found;
-            // Without any credentials the call could only fail; say so without making it.
-            if !chain_ok && var("AWS_BEARER_TOKEN_BEDROCK").is_none() {
-                return Err(LlmError::Authentication {
-                    provider: provider.into(),
-                    message: "the AWS credential chain found no credentials and AWS_BEARER_TOKEN_BEDROCK is not set".into(),
-                });
-            }
-            let options = BedrockOptions {
-                region,
-                profile,
-                ..BedrockOptions::default()
-            };
-            let b = BedrockProvider::from_env(options, catalog).await?;
-            report.region = Some(b.region().to_string());
-            report.endpoint = s.str("endpoint_url").map_or_else(
-                || format!("https://bedrock-runtime.{}.amazonaws.com", b.region()),
-                str::to_string,
-            );
-            report.model = format!(
-                "{} (sent as {})",
-                report.model,
-                b.resolve_model(&report.model)
-            );
-            Ok(Box::new(b))
-        }
-        "anthropic" => {
-            let base = s
-                .str("base_url")
-                .unwrap_or(llm::anthropic::DEFAULT_BASE_URL);
-            report.endpoint = base.to_string();
-            let key = var("ANTHROPIC_API_KEY");
-            report.credentials = vec![key_found("ANTHROPIC_API_KEY", key.is_some())];
-            let key = key.ok_or_else(|| no_key("ANTHROPIC_API_KEY"))?;
-            Ok(Box::new(llm::anthropic::AnthropicProvider::new(
-                key, base, http, catalog,
-            )?))
-        }
-        "openai" => {
-            let base = s.str("base_url").unwrap_or(llm::openai::DEFAULT_BASE_URL);
-            report.endpoint = base.to_string();
-            let key = var("OPENAI_API_KEY");
-            report.credentials = vec![key_found("OPENAI_API_KEY", key.is_some())];
-            let options = llm::openai::OpenAiOptions {
-                http,
-                ..Default::default()
-            };
-            Ok(Box::new(llm::openai::OpenAiProvider::new(
-                key, base, options, catalog,
-            )?))
-        }
-        "gemini" => {
-            let base = s.str("base_url").unwrap_or(llm::gemini::DEFAULT_BASE_URL);
-            report.endpoint = base.to_string();
-            let gemini = var("GEMINI_API_KEY");
-            let google = var("GOOGLE_API_KEY");
-            report.credentials = vec![
-                key_found("GEMINI_API_KEY", gemini.is_some()),
-                key_found("GOOGLE_API_KEY", google.is_some()),
-            ];
-            let key = gemini
-                .or(google)
-                .ok_or_else(|| no_key("GEMINI_API_KEY (or GOOGLE_API_KEY)"))?;
-            Ok(Box::new(llm::gemini::GeminiProvider::new(
-                key, base, http, catalog,
-            )?))
-        }
-        "ollama" => {
-            let host = s.str("host").unwrap_or(llm::ollama::DEFAULT_HOST);
-            report.credentials = vec!["none needed (local server)".into()];
-            let options = llm::ollama::OllamaOptions {
-                http,
-                num_ctx: s.get("num_ctx").and_then(config::Setting::as_u32),
-            };
-            let o = llm::ollama::OllamaProvider::new(host, options, catalog)?;
-            report.endpoint = o.host().to_string();
-            Ok(Box::new(o))
-        }
-        other => Err(LlmError::Config {
-            provider: other.into(),
-            message: "unknown provider".into(),
-        }),
-    }
-}
-
-fn key_found(var: &str, set: bool) -> String {
-    format!("{var} {}", if set { "is set" } else { "is not set" })
-}
-
-/// What the AWS credential chain finds, described without any key material, and whether it
-/// resolved any credentials.
-async fn bedrock_credentials(
-    region: Option<String>,
-    profile: Option<String>,
-) -> (Vec<String>, bool) {
-    use aws_sdk_bedrockruntime::config::ProvideCredentials;
-    let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.trim().is_empty());
-    let mut out = Vec::new();
-    if set("AWS_BEARER_TOKEN_BEDROCK") {
-        out.push("AWS_BEARER_TOKEN_BEDROCK is set (Bedrock API key, used instead of SigV4)".into());
-    }
-    if set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY") {
-        out.push(format!(
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set{}",
-            if set("AWS_SESSION_TOKEN") {
-                " (with AWS_SESSION_TOKEN)"
-            } else {
-                ""
-            }
-        ));
-    }
-    if let Some(p) = &profile {
-        out.push(format!("AWS profile `{p}`"));
-    }
-    if set("AWS_WEB_IDENTITY_TOKEN_FILE") {
-        out.push("AWS_WEB_IDENTITY_TOKEN_FILE is set (web identity)".into());
-    }
-    if set("AWS_CONTAINER_CREDENTIALS_FULL_URI") || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-        out.push("container credentials endpoint is set".into());
-    }
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(r) = region {
-        loader = loader.region(aws_config::Region::new(r));
-    }
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    let sdk = loader.load().await;
-    let (resolved, ok) = match sdk.credentials_provider() {
-        None => (
-            "the AWS credential chain is not configured".to_string(),
-            false,
-        ),
-        Some(chain) => match chain.provide_credentials().await {
-            Ok(c) => (
-                format!(
-                    "the AWS credential chain resolved {} credentials{}",
-                    if c.session_token().is_some() {
-                        "temporary"
-                    } else {
-                        "long-term"
-                    },
-                    c.expiry()
-                        .map(|t| format!(
-                            " (expire {})",
-                            jiff::Timestamp::try_from(t)
-                                .map(|t| t.to_string())
-                                .unwrap_or_default()
-                        ))
-                        .unwrap_or_default()
-                ),
-                true,
-            ),
-            Err(e) => (format!("the AWS credential chain found none ({e})"), false),
-        },
-    };
-    out.push(resolved);
-    (out, ok)
 }
 
 /// What the error means for this user and what to do about it.

@@ -20,12 +20,17 @@ use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use store::{ImportSource, Store};
 
+use coach::analysis_llm::{CallStats, Caller, ModelSettings};
+use llm::log::InteractionLog;
+
 use super::{Global, athlete, import, print_json};
 use crate::args::{GenerateArgs, WorkoutSource};
+use crate::config::Flags;
+use crate::providers_setup::{self, Selection};
 use crate::term;
 
 /// The provider that needs no network and no key: the rule-based coach.
-pub const OFFLINE: &str = "offline";
+pub const OFFLINE: &str = providers_setup::OFFLINE;
 
 /// What a run was asked to do: a resumed run must match it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +45,9 @@ struct RunKey {
     plan_start: Option<Date>,
     seed: u64,
     skip_training_plan: bool,
+    /// `library` or `llm` (empty in checkpoints written before the option existed).
+    #[serde(default)]
+    workout_source: String,
     /// Activities and the last date in the store when the run started.
     activities: u64,
     as_of: Date,
@@ -52,6 +60,8 @@ pub struct PhaseStats {
     pub cost: report::PhaseCost,
     /// Finished in an earlier run (`--resume`): nothing was spent on it in this one.
     pub resumed: bool,
+    /// Seconds of `seconds` spent waiting on the model provider (the rest is our own work).
+    pub model_wait_s: f64,
 }
 
 #[derive(Serialize)]
@@ -59,6 +69,8 @@ struct GenerateJson<'a> {
     report: String,
     output_dir: String,
     provider: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
     phases: &'a [PhaseStats],
     files: Vec<String>,
 }
@@ -70,12 +82,13 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
         return print_json(&GenerateJson {
             report: report.index.display().to_string(),
             output_dir: args.output_dir.display().to_string(),
-            provider: &args.provider,
+            provider: &report.provider,
+            model: report.model.as_deref(),
             phases: &report.phases,
             files,
         });
     }
-    print_summary(&report.phases);
+    print_summary_for(&report.heading(), &report.phases);
     println!("\nReport: {}", report.index.display());
     Ok(())
 }
@@ -83,18 +96,146 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
 pub struct Generated {
     pub index: PathBuf,
     pub phases: Vec<PhaseStats>,
+    /// `offline` or the provider's name.
+    pub provider: String,
+    /// The model that answered (or was asked for), with a provider.
+    pub model: Option<String>,
+}
+
+impl Generated {
+    fn heading(&self) -> String {
+        match &self.model {
+            Some(m) => format!("Generated with {} {m}", self.provider),
+            None => "Generated with the rule-based coach (no model configured)".into(),
+        }
+    }
+}
+
+/// The model side of a run: the chosen provider, built once the first model phase needs it.
+struct ModelRun {
+    sel: Selection,
+    runtime: tokio::runtime::Runtime,
+    provider: Option<Box<dyn llm::Provider>>,
+    log: Option<InteractionLog>,
+    /// The model that answered the last call (a router's choice, or the resolved id).
+    model_used: Option<String>,
+}
+
+impl ModelRun {
+    fn new(sel: Selection, global: &Global, progress: &Progress) -> Result<ModelRun> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let log = match InteractionLog::open(&global.data_dir) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                progress.warn(&format!("{e}; model calls are not logged"));
+                None
+            }
+        };
+        Ok(ModelRun {
+            sel,
+            runtime,
+            provider: None,
+            log,
+            model_used: None,
+        })
+    }
+
+    /// Build the provider on first use (a fully resumed run never needs it).
+    fn ensure_provider(&mut self) -> Result<()> {
+        if self.provider.is_none() {
+            let sel = &self.sel;
+            let built = self
+                .runtime
+                .block_on(providers_setup::build_provider(
+                    &sel.provider,
+                    &sel.settings,
+                    sel.catalog.clone(),
+                ))
+                .with_context(|| format!("setting up {} (model {})", sel.provider, sel.model))?;
+            self.provider = Some(built);
+        }
+        Ok(())
+    }
+
+    fn settings(&self, default_max_tokens: u32) -> ModelSettings {
+        ModelSettings {
+            model: self.sel.model.clone(),
+            max_tokens: self.sel.max_tokens(default_max_tokens),
+            temperature: self.sel.temperature(),
+        }
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "{} {}",
+            self.sel.provider,
+            self.model_used.as_deref().unwrap_or(&self.sel.model)
+        )
+    }
+}
+
+/// Why a model phase stopped.
+enum PhaseFailure<E> {
+    Interrupted,
+    Failed(E),
+}
+
+/// Run one model phase, raced with Ctrl-C. Either way the finished phases' checkpoints stay as
+/// they are (a phase's checkpoint is written only once it has finished).
+fn run_phase<T, E: std::fmt::Display>(
+    runtime: &tokio::runtime::Runtime,
+    n: u32,
+    name: &str,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T> {
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            r = fut => r.map_err(PhaseFailure::Failed),
+            _ = tokio::signal::ctrl_c() => Err(PhaseFailure::Interrupted),
+        }
+    });
+    match outcome {
+        Ok(v) => Ok(v),
+        Err(PhaseFailure::Interrupted) => bail!(
+            "interrupted in phase {n} ({name}); finished phases are kept — rerun with --resume"
+        ),
+        Err(PhaseFailure::Failed(e)) => {
+            bail!("phase {n} ({name}) failed: {e}; finished phases are kept — rerun with --resume")
+        }
+    }
 }
 
 pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
-    if args.provider != OFFLINE {
-        bail!(
-            "--provider {}: generate runs with the rule-based coach (--provider offline) in this \
-             build; model providers are wired into generate by the provider-layer work (see \
-             `cycling-ai --help`)",
-            args.provider
-        );
+    let flags = Flags {
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+        aws_region: args.aws_region.clone(),
+        aws_profile: args.aws_profile.clone(),
+    };
+    // An explicit `--provider offline` (the demo's) needs nothing from the config file, so a
+    // broken file cannot stop an offline report.
+    let selection = if args.provider.as_deref() == Some(OFFLINE) {
+        None
+    } else {
+        providers_setup::select(&flags, &args.bedrock)?
+    };
+    if selection.is_none() {
+        if let Some(m) = &args.model {
+            bail!(
+                "--model {m}: no model provider is selected; pass --provider NAME (bedrock, anthropic, openai, gemini, ollama) or set default_provider in the config file"
+            );
+        }
+        if args.bedrock.is_set() {
+            bail!(
+                "--guardrail-id, --latency, --retry-mode and --max-attempts need --provider bedrock"
+            );
+        }
     }
-    if args.workout_source == WorkoutSource::Llm {
+    if args.workout_source == WorkoutSource::Llm && selection.is_none() {
         bail!(
             "--workout-source llm needs a model provider; use --workout-source library with --provider offline"
         );
@@ -119,6 +260,19 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     // Live progress is for people: on a terminal only, like the import progress bar.
     let progress =
         Progress::new(!global.json && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match &selection {
+        Some(sel) => progress.note_top(&format!(
+            "coach: {} {} ({})",
+            sel.provider, sel.model, sel.provider_source
+        )),
+        None => progress.note_top(
+            "no model configured: rule-based coach (pass --provider, or set default_provider in the config file)",
+        ),
+    }
+    let provider_name = selection
+        .as_ref()
+        .map_or_else(|| OFFLINE.to_string(), |s| s.provider.clone());
+    let model_name = selection.as_ref().map(|s| s.model.clone());
     let mut phases = Vec::new();
 
     // Phase 1: data preparation.
@@ -147,8 +301,8 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
         .context("no activities in the database: pass --export, --csv or --fit-dir")?;
     let key = RunKey {
         profile: ctx.profile.to_canonical_json(),
-        provider: args.provider.clone(),
-        model: args.model.clone(),
+        provider: provider_name.clone(),
+        model: model_name.clone(),
         period_weeks,
         plan_weeks: args.training_plan_weeks,
         goal: args.goal.clone(),
@@ -156,6 +310,11 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
         plan_start,
         seed: args.seed,
         skip_training_plan: args.skip_training_plan,
+        workout_source: match args.workout_source {
+            WorkoutSource::Library => "library",
+            WorkoutSource::Llm => "llm",
+        }
+        .to_string(),
         activities: store.activity_count(ctx.athlete.id)?,
         as_of,
     };
@@ -181,6 +340,11 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     drop(store);
     progress.done(&phases[0]);
 
+    let mut model = match selection {
+        Some(sel) => Some(ModelRun::new(sel, global, &progress)?),
+        None => None,
+    };
+
     // Phase 2: performance analysis.
     progress.start(2, "performance analysis");
     let t = Instant::now();
@@ -189,12 +353,36 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
             phases.push(resumed("performance analysis"));
             n
         }
-        None => {
-            let n = coach::offline::narrative(&bundle);
-            checkpoints.save(PHASE_ANALYSIS, &n)?;
-            phases.push(offline_phase("performance analysis", t));
-            n
-        }
+        None => match model.as_mut() {
+            None => {
+                let n = coach::offline::narrative(&bundle);
+                checkpoints.save(PHASE_ANALYSIS, &n)?;
+                phases.push(offline_phase("performance analysis", t));
+                n
+            }
+            Some(m) => {
+                let settings = m.settings(coach::analysis_llm::DEFAULT_MAX_TOKENS);
+                m.ensure_provider()?;
+                let show = |s: &CallStats| progress.calls(&m.sel.model, s);
+                let provider = m.provider.as_deref().expect("built above");
+                let mut caller =
+                    Caller::new(provider, &m.sel.catalog, m.log.as_ref()).with_progress(&show);
+                progress.note(&format!("asking {} {} …", m.sel.provider, m.sel.model));
+                let n = run_phase(
+                    &m.runtime,
+                    2,
+                    "performance analysis",
+                    coach::analysis_llm::analyse(&mut caller, &settings, &bundle),
+                );
+                report_log_errors(&progress, &caller.stats);
+                let n = n?;
+                let stats = caller.stats;
+                m.model_used = stats.model_used.clone().or(m.model_used.take());
+                checkpoints.save(PHASE_ANALYSIS, &n)?;
+                phases.push(model_phase("performance analysis", t, &stats));
+                n
+            }
+        },
     };
     progress.done(&phases[1]);
 
@@ -211,9 +399,64 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
                 p
             }
             None => {
-                let p = plan::build(&ctx.profile, &bundle, args, event_date, plan_start)?;
+                let inputs = plan::inputs(&ctx.profile, &bundle, args, event_date, plan_start)?;
+                let (p, stats, source) = match model.as_mut() {
+                    None => (
+                        coach::planner::fill_plan(&plan::offline_overview(&inputs)?, &inputs.fill),
+                        None,
+                        OFFLINE.to_string(),
+                    ),
+                    Some(m) => {
+                        let settings = m.settings(coach::plan_llm::DEFAULT_MAX_TOKENS);
+                        m.ensure_provider()?;
+                        let show = |s: &CallStats| progress.calls(&m.sel.model, s);
+                        let provider = m.provider.as_deref().expect("built above");
+                        let mut caller = Caller::new(provider, &m.sel.catalog, m.log.as_ref())
+                            .with_progress(&show);
+                        progress.note(&format!(
+                            "asking {} {} for the plan overview …",
+                            m.sel.provider, m.sel.model
+                        ));
+                        let prompt = coach::plan_llm::PlanPrompt {
+                            constraints: &inputs.planner.constraints,
+                            goal: inputs.planner.goal.as_deref(),
+                            ctl: inputs.planner.ctl,
+                            ftp_w: inputs.planner.ftp_w,
+                            narrative: &narrative,
+                            bundle: &bundle,
+                        };
+                        let llm_weeks = args.workout_source == WorkoutSource::Llm;
+                        let week_settings = m.settings(coach::plan_llm::WEEK_MAX_TOKENS);
+                        let caller_ref = &mut caller;
+                        let work = async {
+                            let o =
+                                coach::plan_llm::design_overview(caller_ref, &settings, &prompt)
+                                    .await?;
+                            // The library fills every day first; with `--workout-source llm`
+                            // the model then rewrites the rides week by week.
+                            let mut p = coach::planner::fill_plan(&o, &inputs.fill);
+                            if llm_weeks {
+                                coach::plan_llm::write_weeks(caller_ref, &week_settings, &mut p)
+                                    .await?;
+                            }
+                            Ok::<_, coach::plan_llm::PlanLlmError>(p)
+                        };
+                        let p = run_phase(&m.runtime, 3, "training plan", work);
+                        report_log_errors(&progress, &caller.stats);
+                        let p = p?;
+                        let stats = caller.stats;
+                        m.model_used = stats.model_used.clone().or(m.model_used.take());
+                        (p, Some(stats), m.label())
+                    }
+                };
+                // Kept in the store first, so `chat` can compare plan and actual; then the
+                // checkpoint (a resumed run does not store the same plan twice).
+                store_plan(global, ctx.athlete.id, &p, &source)?;
                 checkpoints.save(PHASE_PLAN, &p)?;
-                phases.push(offline_phase("training plan", t));
+                phases.push(match &stats {
+                    Some(s) => model_phase("training plan", t, s),
+                    None => offline_phase("training plan", t),
+                });
                 p
             }
         };
@@ -226,15 +469,46 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     let t = Instant::now();
     let mut run_phases: Vec<report::PhaseCost> = phases.iter().map(|p| p.cost.clone()).collect();
     run_phases.push(phase_stats("report", 0.0, false).cost);
+    let (provider_label, model_label, notes) = match &model {
+        None => (
+            "offline (rule-based coach, no model used)".to_string(),
+            None,
+            vec![
+                "No language model was configured: the narrative and the plan come from the rule-based coach; every number comes from your data."
+                    .to_string(),
+            ],
+        ),
+        Some(m) => {
+            let used = m.model_used.clone().unwrap_or_else(|| m.sel.model.clone());
+            let mut notes = vec![format!(
+                "The narrative was written by {} and the plan overview designed by {} {used}, both checked by code (schema, plan rules); every number comes from your data, not from the model.",
+                narrative.author, m.sel.provider
+            )];
+            notes.push(if args.workout_source == WorkoutSource::Llm {
+                format!("The rides of every week were written by {} {used} and checked (types, durations within ±15 %, power 30–200 % of FTP); strength sessions come from the built-in library.", m.sel.provider)
+            } else {
+                "The workouts come from the built-in workout library, fitted to each day's planned hours.".to_string()
+            });
+            if phases.iter().any(|p| p.resumed) {
+                notes.push(
+                    "Resumed run: phases marked as resumed were done, and paid for, in an earlier run."
+                        .into(),
+                );
+            }
+            if phases.iter().any(|p| p.cost.cost_usd.is_none()) {
+                notes.push(format!(
+                    "The price of {used} is not in the model catalog: its cost is shown as unknown."
+                ));
+            }
+            (m.sel.provider.clone(), Some(used), notes)
+        }
+    };
     let run = report::RunInfo {
         generated_at: jiff::Timestamp::now(),
-        provider: "offline (rule-based coach, no model used)".to_string(),
-        model: None,
+        provider: provider_label,
+        model: model_label.clone(),
         phases: run_phases,
-        notes: vec![
-            "No language model was configured: the narrative and the plan come from the rule-based coach; every number comes from your data."
-                .to_string(),
-        ],
+        notes,
     };
     let files = report::write_report(
         &args.output_dir,
@@ -250,7 +524,35 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     Ok(Generated {
         index: files.index_html,
         phases,
+        provider: provider_name,
+        model: model_label,
     })
+}
+
+fn report_log_errors(progress: &Progress, stats: &CallStats) {
+    for e in &stats.log_errors {
+        progress.warn(e);
+    }
+}
+
+/// Keep the plan in the store (`chat` compares it with what was ridden).
+fn store_plan(global: &Global, athlete_id: i64, plan: &TrainingPlan, source: &str) -> Result<()> {
+    let end = plan
+        .start_date
+        .checked_add((i64::try_from(plan.weeks.len()).unwrap_or(0) * 7 - 1).days())
+        .unwrap_or(plan.start_date);
+    let json = serde_json::to_string(plan).context("serialising the plan")?;
+    let mut store = Store::open(&global.data_dir)?;
+    store
+        .save_plan(
+            athlete_id,
+            &plan.start_date.to_string(),
+            &end.to_string(),
+            source,
+            &json,
+        )
+        .context("storing the plan")?;
+    Ok(())
 }
 
 /// A phase run by the rule-based coach: no model calls, nothing spent.
@@ -266,11 +568,32 @@ fn phase_stats(name: &str, seconds: f64, resumed: bool) -> PhaseStats {
             cost_usd: Some(0.0),
         },
         resumed,
+        model_wait_s: 0.0,
     }
 }
 
 fn offline_phase(name: &str, started: Instant) -> PhaseStats {
     phase_stats(name, started.elapsed().as_secs_f64(), false)
+}
+
+/// A phase that called a model. `input_tokens` counts every prompt token, cached ones included
+/// (the report's convention: `cached_tokens` is a part of it); `llm::Usage::input` excludes
+/// cache reads and writes, so they are added back here.
+fn model_phase(name: &str, started: Instant, stats: &CallStats) -> PhaseStats {
+    let u = &stats.usage;
+    PhaseStats {
+        cost: report::PhaseCost {
+            phase: name.to_string(),
+            seconds: started.elapsed().as_secs_f64(),
+            model_calls: stats.calls,
+            input_tokens: u.input + u.cache_read + u.cache_write,
+            output_tokens: u.output,
+            cached_tokens: u.cache_read,
+            cost_usd: stats.cost_usd,
+        },
+        resumed: false,
+        model_wait_s: stats.waiting.as_secs_f64(),
+    }
 }
 
 fn resumed(name: &str) -> PhaseStats {
@@ -304,16 +627,22 @@ pub fn next_monday(d: Date) -> Date {
 }
 
 mod plan {
-    //! Phase 3 with the rule-based coach: overview → rules → weeks from the library.
+    //! Phase 3's inputs from the profile and flags, and the rule-based overview.
     use super::*;
 
-    pub fn build(
+    /// What both planners (rule-based or model) and the library fill need.
+    pub struct PlanInputs {
+        pub planner: coach::planner::PlannerInput,
+        pub fill: coach::planner::FillInput,
+    }
+
+    pub fn inputs(
         profile: &ride::profile::Profile,
         bundle: &AnalysisBundle,
         args: &GenerateArgs,
         event_date: Option<Date>,
         plan_start: Option<Date>,
-    ) -> Result<TrainingPlan> {
+    ) -> Result<PlanInputs> {
         let ftp_w = profile
             .ftp_on(bundle.as_of)
             .context("the profile has no FTP (ftp_w): the plan's power targets need one")?;
@@ -351,17 +680,30 @@ mod plan {
             .categories
             .iter()
             .any(|c| c.category == metrics::cross_training::Category::Strength && c.count > 0);
-        let input = coach::planner::PlannerInput {
-            constraints: constraints.clone(),
-            goal: goal.clone(),
-            ctl: bundle.fitness_now.map(|d| d.ctl),
-            ftp_w,
-            trains_strength,
-            start_phase: None,
-        };
-        let overview = coach::planner::offline_overview(&input);
+        Ok(PlanInputs {
+            planner: coach::planner::PlannerInput {
+                constraints,
+                goal: goal.clone(),
+                ctl: bundle.fitness_now.map(|d| d.ctl),
+                ftp_w,
+                trains_strength,
+                start_phase: None,
+            },
+            fill: coach::planner::FillInput {
+                start_date,
+                ftp_w,
+                seed: args.seed,
+                event_date,
+                goal,
+            },
+        })
+    }
+
+    /// The rule-based overview, checked like a model's would be.
+    pub fn offline_overview(inputs: &PlanInputs) -> Result<coach::plan::PlanOverview> {
+        let overview = coach::planner::offline_overview(&inputs.planner);
         // The rule-based planner is built to satisfy the rules; check anyway, as for a model's plan.
-        let violations = coach::rules::check_overview(&overview, &constraints);
+        let violations = coach::rules::check_overview(&overview, &inputs.planner.constraints);
         if !violations.is_empty() {
             let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
             bail!(
@@ -369,14 +711,7 @@ mod plan {
                 list.join("; ")
             );
         }
-        let fill = coach::planner::FillInput {
-            start_date,
-            ftp_w,
-            seed: args.seed,
-            event_date,
-            goal,
-        };
-        Ok(coach::planner::fill_plan(&overview, &fill))
+        Ok(overview)
     }
 }
 
@@ -493,6 +828,28 @@ impl Progress {
             eprintln!("      {text}");
         }
     }
+    /// A line before the phases (which coach runs).
+    fn note_top(&self, text: &str) {
+        if self.show {
+            eprintln!("{text}");
+        }
+    }
+    /// Shown whatever the terminal: a warning matters in logs too.
+    fn warn(&self, text: &str) {
+        eprintln!("{} {text}", term::warning_label());
+    }
+    /// After each model call: the model and the phase's calls and tokens so far.
+    fn calls(&self, model: &str, s: &CallStats) {
+        if self.show {
+            eprintln!(
+                "      {} · call {} · {} in / {} out tokens",
+                s.model_used.as_deref().unwrap_or(model),
+                s.calls,
+                s.usage.input + s.usage.cache_read + s.usage.cache_write,
+                s.usage.output
+            );
+        }
+    }
     fn done(&self, p: &PhaseStats) {
         if self.show {
             if p.resumed {
@@ -504,7 +861,16 @@ impl Progress {
     }
 }
 
+/// The summary table after a rule-based run (`demo`).
 pub fn print_summary(phases: &[PhaseStats]) {
+    print_summary_for(
+        "Generated with the rule-based coach (no model configured)",
+        phases,
+    );
+}
+
+/// The summary table: phase, time, model calls, tokens, cost; then a total row.
+pub fn print_summary_for(heading: &str, phases: &[PhaseStats]) {
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
     t.set_header(vec![
@@ -533,10 +899,7 @@ pub fn print_summary(phases: &[PhaseStats]) {
     }
     let time = format!("{:.2} s", total.seconds);
     t.add_row(summary_row(&total, time));
-    println!(
-        "{}",
-        term::heading("Generated with the rule-based coach (no model configured)")
-    );
+    println!("{}", term::heading(heading));
     println!("{t}");
 }
 

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod athlete;
+mod chat;
 mod check;
 mod config;
 mod demo;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Providers(cmd) => providers::run(&global, cmd),
         Command::Logs(args) => logs::run(&global, args),
         Command::Config(cmd) => config::run(&global, cmd),
+        Command::Chat(args) => chat::run(&global, args),
     }
 }
 

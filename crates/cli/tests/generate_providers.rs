@@ -1,0 +1,858 @@
+//! `cycling-ai generate` on real model providers: the binary runs as a process against the
+//! loopback fake of each provider family (Bedrock through the real AWS SDK), producing the full
+//! report. The fakes enforce each service's wire rules and report the token usage scripted here,
+//! so the tests can assert calls, tokens, the narrative and the overview end to end, and the
+//! repair loops (invalid analysis JSON, a rule-breaking overview, a tool call that never comes).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use coach::plan_llm::OverviewArgs;
+use coach::planner::{PlannerInput, offline_overview};
+use coach::rules::PlanConstraints;
+use jiff::civil::{Weekday, date};
+use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY};
+use llm::testing::fake_bedrock::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
+use llm::testing::fake_gemini::{self, GEMINI_TEST_KEY};
+use llm::testing::fake_ollama;
+use llm::testing::fake_openai::{self, OPENAI_TEST_KEY};
+use llm::testing::{FakeBedrock, ModelReply, Reply, SseReply};
+use serde_json::{Value, json};
+
+const PLAN_WEEKS: u32 = 8;
+
+/// The binary with an isolated home, config and AWS setup (nothing of the developer's leaks in).
+fn isolated(tmp: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("cycling-ai").unwrap();
+    let home = tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    cmd.current_dir(tmp)
+        .env_remove("CYCLING_AI_DATA_DIR")
+        .env("NO_COLOR", "1")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("AWS_CONFIG_FILE", home.join("aws-config-absent"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("aws-credentials-absent"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .arg("--data-dir")
+        .arg(tmp.join("data"));
+    for var in [
+        "CYCLING_AI_CONFIG",
+        "CYCLING_AI_PROVIDER",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GEMINI_BASE_URL",
+        "OLLAMA_HOST",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A Strava CSV (summaries only, fast to import) and a profile: 7 h a week on Tue/Thu/Sat/Sun.
+fn athlete(dir: &Path) -> (PathBuf, PathBuf) {
+    let csv = dir.join("activities.csv");
+    let mut text = String::from(
+        "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Moving Time,Distance,Distance\n",
+    );
+    for i in 0..40u32 {
+        text.push_str(&format!(
+            "{},\"Sep {}, 2026, 8:00:00 AM\",\"Morning Ride {i}\",Ride,{},{},{},{}\n",
+            1000 + i,
+            1 + i % 28,
+            3600 + i * 60,
+            3500 + i * 60,
+            30.0 + f64::from(i),
+            30_000.0 + 1000.0 * f64::from(i)
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let profile = dir.join("athlete.json");
+    std::fs::write(
+        &profile,
+        r#"{"name": "Test Rider", "ftp_w": 250, "weight_kg": 70, "lthr_bpm": 165,
+            "training_availability": {"hours_per_week": 7, "week_days": ["tuesday", "thursday", "saturday", "sunday"]},
+            "goals": ["Ride a strong autumn century"]}"#,
+    )
+    .unwrap();
+    (csv, profile)
+}
+
+/// A narrative that passes validation, with a marker the test looks for in the report.
+fn narrative_json(marker: &str) -> String {
+    json!({
+        "summary": format!("{marker}: steady aerobic base with room to add intensity."),
+        "key_trends": [
+            {"title": "Volume holds", "description": "Weekly hours are steady across both periods."},
+            {"title": "Little intensity", "description": "Almost all riding is easy."},
+            {"title": "Fitness rising", "description": "CTL has climbed over the last weeks."}
+        ],
+        "insights": ["Consistency is the strength.", "Threshold work is missing.", "Recovery looks adequate."],
+        "recommendations": {
+            "short_term": ["Add one sweet-spot session a week."],
+            "long_term": ["Build towards the autumn century with longer weekend rides."],
+            "recovery": ["Keep one full rest day a week."]
+        }
+    })
+    .to_string()
+}
+
+fn constraints() -> PlanConstraints {
+    PlanConstraints {
+        weeks: PLAN_WEEKS,
+        available_days: vec![
+            Weekday::Tuesday,
+            Weekday::Thursday,
+            Weekday::Saturday,
+            Weekday::Sunday,
+        ],
+        hours_per_week: 7.0,
+        event_date: None,
+        // Without an event date the rules do not depend on the start date.
+        start_date: date(2026, 9, 28),
+    }
+}
+
+/// A valid overview (the rule-based planner's) with a recognisable focus text in week 1.
+fn overview(marker: &str) -> Value {
+    let o = offline_overview(&PlannerInput {
+        constraints: constraints(),
+        goal: Some("Ride a strong autumn century".into()),
+        ctl: Some(40.0),
+        ftp_w: 250.0,
+        trains_strength: false,
+        start_phase: None,
+    });
+    let mut v = serde_json::to_value(OverviewArgs::from_overview(&o)).unwrap();
+    v["weeks"][0]["focus"] = json!(marker);
+    v["coaching_notes"] = json!(format!("{marker} coaching notes"));
+    v
+}
+
+/// The same overview with a workout on Monday, which the athlete cannot ride.
+fn overview_on_monday(marker: &str) -> Value {
+    let mut v = overview(marker);
+    v["weeks"][0]["workout_types"][0] = json!("endurance");
+    v["weeks"][0]["hours"][0] = json!(1.0);
+    v
+}
+
+async fn run_blocking(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn generate(cmd: &mut Command, dir: &Path, out: &Path, provider: &str, model: &str) {
+    let (csv, profile) = athlete(dir);
+    cmd.args([
+        "--json",
+        "generate",
+        "--provider",
+        provider,
+        "--model",
+        model,
+    ])
+    .arg("--csv")
+    .arg(csv)
+    .arg("--profile")
+    .arg(profile)
+    .args(["--training-plan-weeks", &PLAN_WEEKS.to_string()])
+    .arg("--output-dir")
+    .arg(out);
+}
+
+fn ok_json(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "generate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// What every end-to-end run must show: 2 calls, the fake's token counts per phase, the model's
+/// narrative and author in the report, its overview in plan.json, the plan in the store.
+fn assert_full_report(
+    j: &Value,
+    out: &Path,
+    provider: &str,
+    marker: &str,
+    usage: [(u64, u64); 2],
+    model_used: &str,
+) {
+    assert_eq!(j["provider"], provider);
+    let phases = j["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 4);
+    let calls: u64 = phases
+        .iter()
+        .map(|p| p["model_calls"].as_u64().unwrap())
+        .sum();
+    assert_eq!(calls, 2, "{phases:?}");
+    for (phase, (input, output)) in [&phases[1], &phases[2]].into_iter().zip(usage) {
+        assert_eq!(phase["model_calls"], 1, "{phase}");
+        assert_eq!(phase["input_tokens"], input, "{phase}");
+        assert_eq!(phase["output_tokens"], output, "{phase}");
+    }
+    let author = format!("{provider} {model_used}");
+    let data: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report_data.json")).unwrap())
+            .unwrap();
+    let data_text = data.to_string();
+    assert!(data_text.contains(marker), "narrative in report_data.json");
+    assert!(
+        data_text.contains(&author),
+        "author {author} in report_data.json"
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains(marker), "narrative in index.html");
+    assert!(html.contains(&author), "author {author} in index.html");
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    // The tests name the overview's focus after the narrative's marker.
+    assert_eq!(
+        plan["overview"]["weeks"][0]["focus"],
+        marker.replace("NARRATIVE", "FOCUS")
+    );
+    assert_eq!(
+        plan["overview"]["weeks"].as_array().unwrap().len(),
+        PLAN_WEEKS as usize
+    );
+    assert_eq!(plan["weeks"].as_array().unwrap().len(), PLAN_WEEKS as usize);
+    assert!(
+        plan["weeks"][0]["workouts"].as_array().unwrap().len() >= 3,
+        "weeks filled from the library"
+    );
+}
+
+// ---- Bedrock (real SDK) ----
+
+fn bedrock_cmd(tmp: &Path, fake: &FakeBedrock) -> Command {
+    let mut cmd = isolated(tmp);
+    cmd.env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint())
+        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY)
+        .env("AWS_REGION", "us-east-1");
+    cmd
+}
+
+const BEDROCK_MODEL: &str = "claude-haiku-4.5";
+const BEDROCK_USED: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
+fn tool_reply(id: &str, args: &Value) -> ModelReply {
+    ModelReply::tool_calls(&[(id, "create_plan_overview", &args.to_string())])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bedrock_end_to_end_report() {
+    let fake = FakeBedrock::start().await;
+    fake.push(Reply::Model(
+        ModelReply::text(&narrative_json("BEDROCK-NARRATIVE")).with_usage(1500, 420, None, None),
+    ));
+    fake.push(Reply::Model(
+        tool_reply("tool-1", &overview("BEDROCK-FOCUS")).with_usage(2100, 1700, None, None),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_full_report(
+        &j,
+        &out,
+        "bedrock",
+        "BEDROCK-NARRATIVE",
+        [(1500, 420), (2100, 1700)],
+        BEDROCK_USED,
+    );
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(
+        plan["overview"]["coaching_notes"],
+        "BEDROCK-FOCUS coaching notes"
+    );
+    // The forced tool call and a cache point after the stable system prompt.
+    let plan_req = &requests[1].body;
+    assert_eq!(
+        plan_req["toolConfig"]["toolChoice"]["tool"]["name"],
+        "create_plan_overview"
+    );
+    assert!(
+        plan_req["system"].to_string().contains("cachePoint"),
+        "{}",
+        plan_req["system"]
+    );
+    // The planner sees the analysis.
+    assert!(
+        plan_req["messages"][0]
+            .to_string()
+            .contains("BEDROCK-NARRATIVE"),
+        "the plan prompt carries the analysis summary"
+    );
+    // Both calls are in the interaction log, with the model used.
+    let log = std::fs::read_to_string(tmp.path().join("data/interactions.jsonl")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["model_used"] == BEDROCK_USED));
+    assert!(!log.contains(TEST_SECRET_KEY));
+}
+
+// ---- Anthropic ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anthropic_end_to_end_report() {
+    let fake = fake_anthropic::start().await;
+    // Anthropic has no JSON mode: structured output travels as a forced tool whose input the
+    // provider returns as the text.
+    fake.push(SseReply::Model(
+        ModelReply::tool_calls(&[(
+            "toolu_1",
+            "performance_analysis",
+            &narrative_json("ANTHROPIC-NARRATIVE"),
+        )])
+        .with_usage(1400, 380, None, None),
+    ));
+    fake.push(SseReply::Model(
+        tool_reply("toolu_2", &overview("ANTHROPIC-FOCUS")).with_usage(2000, 1600, None, None),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = isolated(tmp.path());
+    cmd.env("ANTHROPIC_BASE_URL", fake.endpoint())
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY);
+    generate(&mut cmd, tmp.path(), &out, "anthropic", "claude-haiku-4.5");
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    assert_eq!(fake.requests().len(), 2);
+    assert_full_report(
+        &j,
+        &out,
+        "anthropic",
+        "ANTHROPIC-NARRATIVE",
+        [(1400, 380), (2000, 1600)],
+        "claude-haiku-4-5-20251001",
+    );
+}
+
+// ---- OpenAI ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_end_to_end_report() {
+    let fake = fake_openai::start().await;
+    fake.push(SseReply::Model(
+        ModelReply::text(&narrative_json("OPENAI-NARRATIVE")).with_usage(1300, 350, None, None),
+    ));
+    fake.push(SseReply::Model(
+        tool_reply("call_1", &overview("OPENAI-FOCUS")).with_usage(1900, 1500, None, None),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = isolated(tmp.path());
+    cmd.env("OPENAI_BASE_URL", format!("{}/v1", fake.endpoint()))
+        .env("OPENAI_API_KEY", OPENAI_TEST_KEY);
+    generate(&mut cmd, tmp.path(), &out, "openai", "gpt-5.1");
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[0].body["response_format"]["type"], "json_schema",
+        "the narrative is asked for as structured output"
+    );
+    assert_full_report(
+        &j,
+        &out,
+        "openai",
+        "OPENAI-NARRATIVE",
+        [(1300, 350), (1900, 1500)],
+        "gpt-5.1",
+    );
+}
+
+// ---- Gemini ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gemini_end_to_end_report() {
+    let fake = fake_gemini::start().await;
+    fake.push(SseReply::Model(
+        ModelReply::text(&narrative_json("GEMINI-NARRATIVE")).with_usage(1200, 330, None, None),
+    ));
+    fake.push(SseReply::Model(
+        tool_reply("fc-1", &overview("GEMINI-FOCUS")).with_usage(1800, 1400, None, None),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = isolated(tmp.path());
+    cmd.env("GEMINI_BASE_URL", fake.endpoint())
+        .env("GEMINI_API_KEY", GEMINI_TEST_KEY);
+    generate(&mut cmd, tmp.path(), &out, "gemini", "gemini-2.5-flash");
+    let j = ok_json(&run_blocking(cmd).await);
+    // The fake rejects `$ref` and every keyword Gemini does not know: the schemas passed.
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    assert_eq!(fake.requests().len(), 2);
+    assert_full_report(
+        &j,
+        &out,
+        "gemini",
+        "GEMINI-NARRATIVE",
+        [(1200, 330), (1800, 1400)],
+        "gemini-2.5-flash",
+    );
+}
+
+// ---- Ollama ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ollama_end_to_end_report() {
+    let fake = fake_ollama::start().await;
+    fake.push(SseReply::Model(
+        ModelReply::text(&narrative_json("OLLAMA-NARRATIVE")).with_usage(1100, 300, None, None),
+    ));
+    fake.push(SseReply::Model(
+        tool_reply("call_0", &overview("OLLAMA-FOCUS")).with_usage(1700, 1300, None, None),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = isolated(tmp.path());
+    cmd.env("OLLAMA_HOST", fake.endpoint());
+    generate(&mut cmd, tmp.path(), &out, "ollama", "llama3.1");
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(
+        fake.requests()[0].body["format"]["type"],
+        "object",
+        "the narrative schema goes in `format`"
+    );
+    assert_full_report(
+        &j,
+        &out,
+        "ollama",
+        "OLLAMA-NARRATIVE",
+        [(1100, 300), (1700, 1300)],
+        "llama3.1:8b",
+    );
+    // Local models have no price: zero, not unknown.
+    assert_eq!(j["phases"][1]["cost_usd"], 0.0);
+}
+
+// ---- Repair loops (Bedrock, the focus provider) ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_analysis_json_is_repaired_with_the_validation_errors() {
+    let fake = FakeBedrock::start().await;
+    // Two insights only: the schema asks for 3–5.
+    let mut bad: Value = serde_json::from_str(&narrative_json("FIRST")).unwrap();
+    bad["insights"] = json!(["one", "two"]);
+    fake.push(Reply::Model(
+        ModelReply::text(&bad.to_string()).with_usage(1000, 300, None, None),
+    ));
+    fake.push(Reply::Model(
+        ModelReply::text(&narrative_json("REPAIRED-NARRATIVE")).with_usage(1400, 320, None, None),
+    ));
+    fake.push(Reply::Model(
+        tool_reply("tool-1", &overview("FOCUS")).with_usage(2000, 1500, None, None),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    let j = ok_json(&run_blocking(cmd).await);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    // The repair request: the bad answer as the assistant turn, then the error.
+    let msgs = requests[1].body["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 3);
+    assert_eq!(msgs[1]["role"], "assistant");
+    let repair = msgs[2].to_string();
+    assert!(
+        repair.contains("insights has 2 items; 3 to 5 are required"),
+        "{repair}"
+    );
+    let analysis = &j["phases"][1];
+    assert_eq!(analysis["model_calls"], 2);
+    assert_eq!(analysis["input_tokens"], 2400);
+    assert_eq!(analysis["output_tokens"], 620);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("REPAIRED-NARRATIVE") && !html.contains("FIRST:"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysis_that_never_validates_fails_the_phase_with_the_errors() {
+    let fake = FakeBedrock::start().await;
+    for _ in 0..3 {
+        fake.push(Reply::Model(ModelReply::text("I think you ride well.")));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    let o = run_blocking(cmd).await;
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("phase 2 (performance analysis) failed")
+            && err.contains("did not validate after 3 attempts")
+            && err.contains("not the required JSON object")
+            && err.contains("rerun with --resume"),
+        "{err}"
+    );
+    assert_eq!(fake.requests().len(), 3);
+    assert!(out.join("checkpoints/1-data.json").is_file());
+    assert!(!out.join("checkpoints/2-analysis.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_breaking_overview_gets_its_violations_back() {
+    let fake = FakeBedrock::start().await;
+    fake.push(Reply::Model(
+        ModelReply::text(&narrative_json("NARRATIVE")).with_usage(1000, 300, None, None),
+    ));
+    fake.push(Reply::Model(
+        tool_reply("tool-1", &overview_on_monday("BAD")).with_usage(2000, 1500, None, None),
+    ));
+    fake.push(Reply::Model(
+        tool_reply("tool-2", &overview("GOOD-FOCUS")).with_usage(3600, 1500, None, None),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    let j = ok_json(&run_blocking(cmd).await);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    // The violation went back as an error result of the call, the choice still forced.
+    let repair = &requests[2].body;
+    let msgs = repair["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 3);
+    let result = &msgs[2]["content"][0]["toolResult"];
+    assert_eq!(result["toolUseId"], "tool-1");
+    assert_eq!(result["status"], "error");
+    let text = result.to_string();
+    assert!(
+        text.contains("week 1:") && text.contains("monday"),
+        "the violation names the week and the day: {text}"
+    );
+    assert_eq!(
+        repair["toolConfig"]["toolChoice"]["tool"]["name"],
+        "create_plan_overview"
+    );
+    assert_eq!(j["phases"][2]["model_calls"], 2);
+    assert_eq!(j["phases"][2]["input_tokens"], 5600);
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["overview"]["weeks"][0]["focus"], "GOOD-FOCUS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_call_that_never_comes_fails_phase_3_and_resume_finishes_it() {
+    let fake = FakeBedrock::start().await;
+    fake.push(Reply::Model(
+        ModelReply::text(&narrative_json("KEPT-NARRATIVE")).with_usage(1000, 300, None, None),
+    ));
+    for _ in 0..3 {
+        fake.push(Reply::Model(ModelReply::text(
+            "Here is your plan: ride a lot, then rest.",
+        )));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    let o = run_blocking(cmd).await;
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("phase 3 (training plan) failed")
+            && err.contains("did not call create_plan_overview")
+            && err.contains("rerun with --resume"),
+        "{err}"
+    );
+    assert_eq!(fake.requests().len(), 4);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    // Each retry told the model it must call the tool, with the forced choice kept.
+    let last = &fake.requests()[3].body;
+    assert!(
+        last["messages"]
+            .to_string()
+            .contains("You must call the create_plan_overview tool")
+    );
+    assert_eq!(
+        last["toolConfig"]["toolChoice"]["tool"]["name"],
+        "create_plan_overview"
+    );
+    assert!(out.join("checkpoints/2-analysis.json").is_file());
+    assert!(!out.join("checkpoints/3-plan.json").exists());
+
+    // Resume: only phase 3 runs, with one good call.
+    fake.push(Reply::Model(
+        tool_reply("tool-9", &overview("RESUMED-FOCUS")).with_usage(2000, 1500, None, None),
+    ));
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    cmd.arg("--resume");
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.requests().len(), 5, "phase 2 is not run again");
+    let resumed: Vec<bool> = j["phases"].as_array().unwrap()[..3]
+        .iter()
+        .map(|p| p["resumed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(resumed, vec![true, true, false]);
+    assert_eq!(j["phases"][2]["model_calls"], 1);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("KEPT-NARRATIVE"));
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["overview"]["weeks"][0]["focus"], "RESUMED-FOCUS");
+}
+
+// ---- --workout-source llm ----
+
+/// Valid `write_week_workouts` arguments for one overview week: a warm-up ramp and a set of two
+/// steady blocks per ride day, lasting the day's planned hours.
+fn week_workouts(week: &coach::plan::WeekOverview, work_pct: f64) -> Value {
+    let workouts: Vec<Value> = coach::plan_llm::writable_days(week)
+        .iter()
+        .map(|d| {
+            json!({
+                "weekday": coach::plan::weekday_name::name(d.weekday),
+                "workout_type": d.workout_type,
+                "name": format!("MODEL-WORKOUT week {}", week.week),
+                "description": "Written by the model.",
+                "sets": [
+                    {"repeat": 1, "steps": [{"kind": "warmup", "minutes": 10.0, "from_pct": 50.0, "to_pct": 70.0}]},
+                    {"repeat": 2, "steps": [{"kind": "work", "minutes": (d.hours * 60.0 - 10.0) / 2.0, "from_pct": work_pct, "to_pct": work_pct}]}
+                ]
+            })
+        })
+        .collect();
+    json!({ "workouts": workouts })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_writes_each_week_through_a_validated_tool() {
+    let fake = FakeBedrock::start().await;
+    fake.push(Reply::Model(
+        ModelReply::text(&narrative_json("NARRATIVE")).with_usage(1000, 300, None, None),
+    ));
+    let args = overview("LLM-WEEKS");
+    fake.push(Reply::Model(
+        tool_reply("tool-o", &args).with_usage(2000, 800, None, None),
+    ));
+    let weeks = coach::plan_llm::check_arguments(&args, &constraints())
+        .unwrap()
+        .weeks;
+    for (i, w) in weeks.iter().enumerate() {
+        if i == 1 {
+            // Week 2 first comes back with an impossible power target.
+            fake.push(Reply::Model(ModelReply::tool_calls(&[(
+                "tool-bad",
+                "write_week_workouts",
+                &week_workouts(w, 250.0).to_string(),
+            )])));
+        }
+        fake.push(Reply::Model(ModelReply::tool_calls(&[(
+            &format!("tool-w{i}"),
+            "write_week_workouts",
+            &week_workouts(w, 70.0).to_string(),
+        )])));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    cmd.args(["--workout-source", "llm"]);
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    let requests = fake.requests();
+    let expected = 2 + PLAN_WEEKS as usize + 1;
+    assert_eq!(requests.len(), expected);
+    assert_eq!(j["phases"][2]["model_calls"], expected as u64 - 1);
+    // The repair of week 2 names the set, the step and the limit.
+    let repair = requests[4].body["messages"].to_string();
+    assert!(
+        repair.contains("set 2 step 1: from_pct 250 % of FTP is outside 30–200 %"),
+        "{repair}"
+    );
+    assert_eq!(
+        requests[3].body["toolConfig"]["toolChoice"]["tool"]["name"],
+        "write_week_workouts"
+    );
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    for week in plan["weeks"].as_array().unwrap() {
+        for pw in week["workouts"].as_array().unwrap() {
+            let w = &pw["workout"];
+            if w["workout_type"] == "strength" {
+                continue;
+            }
+            assert!(w["id"].as_str().unwrap().starts_with("llm-w"), "{w}");
+            assert_eq!(w["steps"][1]["type"], "repeat", "the set stays a set: {w}");
+            assert_eq!(w["steps"][1]["times"], 2);
+        }
+    }
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("MODEL-WORKOUT week 1"));
+    let fits = std::fs::read_dir(out.join("workouts"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "fit")
+        })
+        .count();
+    assert!(fits >= 3 * PLAN_WEEKS as usize, "{fits} workout files");
+}
+
+// ---- Selection ----
+
+#[test]
+fn a_provider_without_a_model_names_the_flag_and_the_config_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let (csv, profile) = athlete(tmp.path());
+    let o = isolated(tmp.path())
+        .args(["generate", "--provider", "bedrock", "--csv"])
+        .arg(csv)
+        .arg("--profile")
+        .arg(profile)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("--model") && lines[0].contains("providers.bedrock.model"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_configured_default_provider_is_used_and_offline_is_said_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, profile) = athlete(tmp.path());
+    // No provider anywhere: the rule-based coach, said in the report.
+    let out = tmp.path().join("offline");
+    let o = isolated(tmp.path())
+        .args(["--json", "generate", "--skip-training-plan", "--csv"])
+        .arg(&csv)
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let j = ok_json(&o);
+    assert_eq!(j["provider"], "offline");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("No language model was configured"),
+        "said in the report"
+    );
+    // CYCLING_AI_PROVIDER picks a provider; its model is still required.
+    let o = isolated(tmp.path())
+        .env("CYCLING_AI_PROVIDER", "openai")
+        .args(["generate", "--out"])
+        .arg(tmp.path().join("x"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no model for openai") && err.contains("providers.openai.model"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bedrock_options_reach_the_service_from_check_and_are_refused_elsewhere() {
+    let fake = FakeBedrock::start().await;
+    fake.push(Reply::Model(ModelReply::text("OK")));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    cmd.args([
+        "--json",
+        "providers",
+        "check",
+        "--provider",
+        "bedrock",
+        "--model",
+        "nova-micro",
+        "--guardrail-id",
+        "gr-abc",
+        "--guardrail-version",
+        "3",
+        "--latency",
+        "optimized",
+        "--retry-mode",
+        "adaptive",
+        "--max-attempts",
+        "2",
+    ]);
+    let out = run_blocking(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    let body = &requests[0].body;
+    assert_eq!(body["guardrailConfig"]["guardrailIdentifier"], "gr-abc");
+    assert_eq!(body["guardrailConfig"]["guardrailVersion"], "3");
+    assert_eq!(body["performanceConfig"]["latency"], "optimized");
+
+    // Bedrock-only options with another provider: one clear line, no call.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let o = isolated(tmp2.path())
+        .args([
+            "generate",
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-5.1",
+            "--guardrail-id",
+            "gr-abc",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("--guardrail-id") && err.contains("bedrock only"),
+        "{err}"
+    );
+}

@@ -1,0 +1,950 @@
+//! Phase 3 of `generate` with a model: the plan overview through one forced tool call.
+//!
+//! The model must call `create_plan_overview` ([`llm::ToolChoice::Tool`]); its arguments are
+//! parsed into a [`PlanOverview`] and checked by [`crate::rules::check_overview`]. Violations go
+//! back as the tool's result with `is_error: true` (the assistant turn with the call, then a user
+//! turn with the result) for at most [`MAX_REPAIRS`] repairs, with the forced choice kept. A text
+//! answer instead of the call is a failed attempt too. The weeks are then filled by the caller
+//! from the workout library ([`crate::planner::fill_plan`]).
+//!
+//! Unlike the original, the planner sees the analysis: the prompt carries a compact summary of
+//! the phase-2 narrative along with the constraints.
+
+use std::fmt::Write as _;
+
+use jiff::civil::Weekday;
+use llm::{CacheHints, LlmError, Message, Part, Request, ToolChoice, ToolDef, ToolResult};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis_llm::{Caller, ModelSettings, inline_schema};
+use crate::bundle::AnalysisBundle;
+use crate::narrative::Narrative;
+use crate::plan::{
+    DayPlan, Phase, PlanOverview, PlannedWorkout, Step, StepKind, TrainingPlan, WeekOverview,
+    Workout, WorkoutType, weekday_name,
+};
+use crate::rules::{PlanConstraints, check_overview};
+
+pub const TOOL_NAME: &str = "create_plan_overview";
+pub const MAX_REPAIRS: u32 = 2;
+/// Output budget of the overview call: a 24-week overview is about 3,500 tokens of JSON.
+pub const DEFAULT_MAX_TOKENS: u32 = 8_000;
+
+fn phase_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": ["base", "build", "recovery", "peak", "taper"]
+    })
+}
+
+fn workout_types_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "minItems": 7,
+        "maxItems": 7,
+        "items": {
+            "type": "string",
+            "enum": ["rest", "recovery", "endurance", "long_ride", "tempo", "sweet_spot",
+                     "threshold", "vo2max", "anaerobic", "sprint", "strength"]
+        }
+    })
+}
+
+fn hours_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "minItems": 7,
+        "maxItems": 7,
+        "items": {"type": "number", "minimum": 0, "maximum": 8}
+    })
+}
+
+/// One week, as the model writes it: the seven days as two Monday-first arrays rather than seven
+/// objects, which keeps a 12-week overview under 1,000 output tokens. The week's target hours
+/// are the sum of the days, computed here rather than asked for (one less way to be wrong).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeekArgs {
+    /// 1, 2, 3, …
+    pub week: u32,
+    #[schemars(schema_with = "phase_schema")]
+    pub phase: Phase,
+    /// The week's training focus in a few words.
+    pub focus: String,
+    /// Monday to Sunday: the workout type of each day (`rest` on days off).
+    #[schemars(schema_with = "workout_types_schema")]
+    pub workout_types: Vec<WorkoutType>,
+    /// Monday to Sunday: planned hours of each day (0 on rest days, in quarter hours).
+    #[schemars(schema_with = "hours_schema")]
+    pub hours: Vec<f64>,
+}
+
+/// The arguments of `create_plan_overview`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverviewArgs {
+    /// Every week of the plan, in order.
+    pub weeks: Vec<WeekArgs>,
+    /// Two to four sentences on how the plan works towards the goal.
+    pub coaching_notes: String,
+    /// What to watch (form, fatigue signs, FTP retests).
+    pub monitoring: String,
+}
+
+impl OverviewArgs {
+    /// The overview, or what is wrong with the shape of the arguments (per week).
+    pub fn into_overview(self) -> Result<PlanOverview, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut weeks = Vec::with_capacity(self.weeks.len());
+        for w in self.weeks {
+            if w.workout_types.len() != 7 || w.hours.len() != 7 {
+                errors.push(format!(
+                    "week {}: workout_types and hours must each list the 7 days Monday to Sunday; got {} and {}",
+                    w.week,
+                    w.workout_types.len(),
+                    w.hours.len()
+                ));
+                continue;
+            }
+            let days: Vec<DayPlan> = weekday_name::ALL
+                .iter()
+                .zip(w.workout_types.iter().zip(&w.hours))
+                .map(|((weekday, _), (t, h))| DayPlan {
+                    weekday: *weekday,
+                    workout_type: *t,
+                    hours: *h,
+                })
+                .collect();
+            let target_hours = days.iter().map(|d| d.hours).sum();
+            weeks.push(WeekOverview {
+                week: w.week,
+                phase: w.phase,
+                focus: w.focus,
+                days,
+                target_hours,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(PlanOverview {
+            weeks,
+            coaching_notes: self.coaching_notes,
+            monitoring: self.monitoring,
+        })
+    }
+
+    /// The arguments that describe `o` (tests, benchmarks, and a model's example answer).
+    /// Days are put in Monday-first order whatever their order in `o`.
+    pub fn from_overview(o: &PlanOverview) -> OverviewArgs {
+        OverviewArgs {
+            weeks: o
+                .weeks
+                .iter()
+                .map(|w| {
+                    let day = |d: Weekday| w.days.iter().find(|x| x.weekday == d);
+                    WeekArgs {
+                        week: w.week,
+                        phase: w.phase,
+                        focus: w.focus.clone(),
+                        workout_types: weekday_name::ALL
+                            .iter()
+                            .map(|(d, _)| day(*d).map_or(WorkoutType::Rest, |x| x.workout_type))
+                            .collect(),
+                        hours: weekday_name::ALL
+                            .iter()
+                            .map(|(d, _)| day(*d).map_or(0.0, |x| x.hours))
+                            .collect(),
+                    }
+                })
+                .collect(),
+            coaching_notes: o.coaching_notes.clone(),
+            monitoring: o.monitoring.clone(),
+        }
+    }
+}
+
+/// The tool definition (stable bytes, cacheable).
+pub fn tool_def() -> ToolDef {
+    ToolDef {
+        name: TOOL_NAME.into(),
+        description: "Submit the periodised training-plan overview: every week with its phase, \
+                      focus, all seven days (workout type and hours) and target hours."
+            .into(),
+        schema: inline_schema::<OverviewArgs>(),
+    }
+}
+
+/// The stable system prompt: the role and every rule the code checks.
+pub const SYSTEM_PROMPT: &str = "You are an experienced cycling coach designing a periodised training plan overview. \
+Call create_plan_overview exactly once with the whole plan. The code checks these rules and returns violations to fix:\n\
+- exactly the requested number of weeks, numbered 1, 2, 3, …; workout_types and hours list the 7 days Monday to Sunday;\n\
+- workouts only on the athlete's available days; every other day is rest with 0 hours; at least one rest day a week;\n\
+- workout days have more than 0 and at most 8 hours, in quarter hours; a week's hours are the sum of its days;\n\
+- at most three hard days a week (sweet_spot, threshold, vo2max, anaerobic, sprint) and never two hard days in a row, also Sunday to Monday;\n\
+- base/build/peak weeks total within ±10 % of the available hours; recovery and taper weeks 25–45 % below them;\n\
+- a load week at most 10 % above the previous load week; at most three load weeks in a row (then a recovery week);\n\
+- with an event date inside the plan, the event's week or the week before is a taper week.\n\
+Use the analysis to choose the emphasis (what is lacking, fatigue, a stale FTP).";
+
+/// What the planner is told.
+#[derive(Debug, Clone)]
+pub struct PlanPrompt<'a> {
+    pub constraints: &'a PlanConstraints,
+    pub goal: Option<&'a str>,
+    pub ctl: Option<f64>,
+    pub ftp_w: f64,
+    pub narrative: &'a Narrative,
+    pub bundle: &'a AnalysisBundle,
+}
+
+/// The user message: constraints, current state and a compact summary of the analysis.
+pub fn user_message(p: &PlanPrompt<'_>) -> String {
+    let c = p.constraints;
+    let mut s = String::new();
+    let days: Vec<&str> = c
+        .available_days
+        .iter()
+        .map(|d| weekday_name::name(*d))
+        .collect();
+    let _ = writeln!(
+        s,
+        "Design a {}-week plan starting Monday {}.",
+        c.weeks, c.start_date
+    );
+    let _ = writeln!(s, "Available days: {}.", days.join(", "));
+    let _ = writeln!(s, "Available hours per week: {:.1}.", c.hours_per_week);
+    match c.event_date {
+        Some(e) => {
+            let _ = writeln!(s, "Event date: {e}.");
+        }
+        None => s.push_str("No event date.\n"),
+    }
+    if let Some(g) = p.goal {
+        let _ = writeln!(
+            s,
+            "Goal (athlete's words): {}",
+            serde_json::to_string(g).unwrap_or_default()
+        );
+    }
+    let _ = write!(s, "FTP {:.0} W", p.ftp_w);
+    if let Some(ctl) = p.ctl {
+        let _ = write!(s, "; current fitness CTL {ctl:.0}");
+    }
+    if let Some(now) = &p.bundle.fitness_now {
+        let _ = write!(s, ", form TSB {:.0}", now.tsb);
+    }
+    if let Some(st) = &p.bundle.stale_ftp {
+        let _ = write!(
+            s,
+            "; recent bests imply FTP {:.0} W (profile stale)",
+            st.implied_ftp_w
+        );
+    }
+    s.push_str(".\n\nAnalysis summary:\n");
+    let _ = writeln!(s, "{}", p.narrative.summary);
+    for t in &p.narrative.key_trends {
+        let _ = writeln!(s, "- {}: {}", t.title, t.description);
+    }
+    let r = &p.narrative.recommendations;
+    if !r.short_term.is_empty() {
+        let _ = writeln!(s, "Short-term advice: {}", r.short_term.join(" "));
+    }
+    if !r.long_term.is_empty() {
+        let _ = writeln!(s, "Long-term advice: {}", r.long_term.join(" "));
+    }
+    s
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanLlmError {
+    #[error("the model call failed: {0}")]
+    Model(#[from] LlmError),
+    #[error(
+        "the model's plan overview was not accepted after {attempts} attempts: {}",
+        errors.join("; ")
+    )]
+    Invalid { attempts: u32, errors: Vec<String> },
+}
+
+/// The first request of the phase.
+pub fn initial_request(settings: &ModelSettings, prompt: &PlanPrompt<'_>) -> Request {
+    let mut r = Request::new(
+        settings.model.clone(),
+        vec![Message::user(user_message(prompt))],
+        settings.max_tokens,
+    );
+    r.system = Some(SYSTEM_PROMPT.into());
+    r.tools = vec![tool_def()];
+    r.tool_choice = ToolChoice::Tool(TOOL_NAME.into());
+    r.temperature = settings.temperature;
+    r.cache = CacheHints {
+        system: true,
+        tools: true,
+    };
+    r
+}
+
+/// Parse and rule-check a call's arguments; errors are written for the model.
+pub fn check_arguments(
+    arguments: &serde_json::Value,
+    constraints: &PlanConstraints,
+) -> Result<PlanOverview, Vec<String>> {
+    let args: OverviewArgs = serde_json::from_value(arguments.clone()).map_err(|e| {
+        vec![format!(
+            "the arguments do not match the create_plan_overview schema: {e}"
+        )]
+    })?;
+    let overview = args.into_overview()?;
+    let violations = check_overview(&overview, constraints);
+    if violations.is_empty() {
+        Ok(overview)
+    } else {
+        Err(violations.into_iter().map(|v| v.message).collect())
+    }
+}
+
+/// Run phase 3's design step: the overview, with at most [`MAX_REPAIRS`] repairs.
+pub async fn design_overview(
+    caller: &mut Caller<'_>,
+    settings: &ModelSettings,
+    prompt: &PlanPrompt<'_>,
+) -> Result<PlanOverview, PlanLlmError> {
+    let request = initial_request(settings, prompt);
+    forced_tool_loop(caller, request, TOOL_NAME, |args| {
+        check_arguments(args, prompt.constraints)
+    })
+    .await
+}
+
+/// One forced tool call, checked by `check`; what `check` rejects goes back as the call's error
+/// result (with the forced choice kept) for at most [`MAX_REPAIRS`] repairs. A text answer, or
+/// arguments that are not JSON, count as failed attempts too.
+pub async fn forced_tool_loop<T>(
+    caller: &mut Caller<'_>,
+    mut request: Request,
+    tool: &str,
+    check: impl Fn(&serde_json::Value) -> Result<T, Vec<String>>,
+) -> Result<T, PlanLlmError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let response = caller.call(&request).await?;
+        let call = response.tool_calls.iter().find(|c| c.name == tool);
+        let malformed = response
+            .malformed_tool_calls
+            .iter()
+            .find(|c| c.name == tool);
+        let unknown = |name: &str| format!("unknown tool `{name}`: only {tool} exists");
+        let (errors, next): (Vec<String>, Vec<Message>) = match (call, malformed) {
+            (Some(call), _) => match check(&call.arguments) {
+                Ok(value) => return Ok(value),
+                Err(errors) => {
+                    // Every call of the turn needs its result: answer other calls too.
+                    let mut results = vec![ToolResult::error(
+                        call.id.clone(),
+                        rejection_text(tool, &errors),
+                    )];
+                    for other in response.tool_calls.iter().filter(|c| c.id != call.id) {
+                        results.push(ToolResult::error(other.id.clone(), unknown(&other.name)));
+                    }
+                    (
+                        errors,
+                        vec![response.to_message(), Message::tool_results(results)],
+                    )
+                }
+            },
+            (None, Some(bad)) => {
+                let errors = vec![format!(
+                    "the {tool} arguments were not valid JSON: {}",
+                    bad.error
+                )];
+                // The malformed call cannot be replayed: answer as text.
+                (
+                    errors.clone(),
+                    vec![
+                        Message::assistant(non_blank(&response.text, "(invalid tool call)")),
+                        Message::user(rejection_text(tool, &errors)),
+                    ],
+                )
+            }
+            (None, None) => {
+                let errors = vec![format!("the model did not call {tool}")];
+                let mut assistant = response.to_message();
+                if assistant.content.is_empty() {
+                    assistant = Message::assistant("(no answer)");
+                }
+                // Calls to other tools (none are offered) still need results.
+                let mut user: Vec<Part> = response
+                    .tool_calls
+                    .iter()
+                    .map(|c| Part::ToolResult(ToolResult::error(c.id.clone(), unknown(&c.name))))
+                    .collect();
+                user.push(Part::Text(format!(
+                    "You must call the {tool} tool; a text answer is not accepted."
+                )));
+                (
+                    errors,
+                    vec![
+                        assistant,
+                        Message {
+                            role: llm::Role::User,
+                            content: user,
+                        },
+                    ],
+                )
+            }
+        };
+        if attempts > MAX_REPAIRS {
+            return Err(PlanLlmError::Invalid { attempts, errors });
+        }
+        request.messages.extend(next);
+    }
+}
+
+fn rejection_text(tool: &str, errors: &[String]) -> String {
+    let mut m = String::from("Rejected:\n");
+    for e in errors {
+        let _ = writeln!(m, "- {e}");
+    }
+    let _ = write!(m, "Call {tool} again with the whole corrected answer.");
+    m
+}
+
+fn non_blank(text: &str, fallback: &str) -> String {
+    if text.trim().is_empty() {
+        fallback.into()
+    } else {
+        text.into()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `--workout-source llm`: the model writes each week's workouts
+// ---------------------------------------------------------------------------------------------
+
+pub const WEEK_TOOL: &str = "write_week_workouts";
+/// Output budget of one week's workouts (four to six sessions of a few sets each).
+pub const WEEK_MAX_TOKENS: u32 = 4_000;
+/// A workout's steps may last this much more or less than the day's planned hours.
+pub const DURATION_TOLERANCE: f64 = 0.15;
+/// Power targets outside this range (% of FTP) are typos, not training.
+pub const MIN_PCT: f64 = 30.0;
+pub const MAX_PCT: f64 = 200.0;
+pub const MAX_REPEAT: u32 = 30;
+
+fn step_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": ["warmup", "work", "recovery", "cooldown", "steady"]
+    })
+}
+
+fn weekday_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    })
+}
+
+fn workout_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": ["recovery", "endurance", "long_ride", "tempo", "sweet_spot",
+                 "threshold", "vo2max", "anaerobic", "sprint"]
+    })
+}
+
+/// One step: steady when `from_pct` equals `to_pct`, else a linear ramp.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepArgs {
+    #[schemars(schema_with = "step_kind_schema")]
+    pub kind: StepKind,
+    pub minutes: f64,
+    /// Power at the start, % of FTP (30–200).
+    pub from_pct: f64,
+    /// Power at the end, % of FTP (30–200); equal to from_pct for a steady step.
+    pub to_pct: f64,
+}
+
+/// A set: its steps done `repeat` times (1 for a single pass), kept as a set in the plan.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetArgs {
+    pub repeat: u32,
+    pub steps: Vec<StepArgs>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkoutArgs {
+    #[serde(with = "weekday_name")]
+    #[schemars(schema_with = "weekday_schema")]
+    pub weekday: Weekday,
+    /// Must be the type the overview plans for that day.
+    #[schemars(schema_with = "workout_type_schema")]
+    pub workout_type: WorkoutType,
+    pub name: String,
+    /// One or two sentences: purpose and how to ride it.
+    pub description: String,
+    /// Warm-up, main sets, cool-down, in order.
+    pub sets: Vec<SetArgs>,
+}
+
+/// The arguments of `write_week_workouts`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeekWorkoutsArgs {
+    pub workouts: Vec<WorkoutArgs>,
+}
+
+pub fn week_tool_def() -> ToolDef {
+    ToolDef {
+        name: WEEK_TOOL.into(),
+        description: "Submit the workouts of one plan week: one per listed day, with power \
+                      targets as % of FTP and interval sets as sets."
+            .into(),
+        schema: inline_schema::<WeekWorkoutsArgs>(),
+    }
+}
+
+pub const WEEK_SYSTEM_PROMPT: &str = "You are an experienced cycling coach writing the workouts of one week of a training plan. \
+Call write_week_workouts once with one workout for every day listed, and no other day. Rules the code checks:\n\
+- workout_type is the type listed for that day;\n\
+- the steps last the day's hours within ±15 % (repeats count: a set of 5 × (4 min + 3 min) lasts 35 min);\n\
+- power targets are % of FTP between 30 and 200; steady steps have from_pct = to_pct, ramps (warm-ups, cool-downs) differ;\n\
+- intervals are a set with repeat > 1 (at most 30), never written out one by one; steps last more than 0 minutes.\n\
+Match the intensity to the type (recovery < 55 %, endurance 56–75 %, tempo 76–90 %, sweet spot 88–94 %, threshold 95–105 %, VO2max 106–120 %, anaerobic 121–150 %, sprint > 150 %), with a warm-up and a cool-down.";
+
+/// The days of a week the model writes: every workout day except strength (gym sessions come
+/// from the library: power targets mean nothing there).
+pub fn writable_days(week: &WeekOverview) -> Vec<&DayPlan> {
+    week.days
+        .iter()
+        .filter(|d| !matches!(d.workout_type, WorkoutType::Rest | WorkoutType::Strength))
+        .collect()
+}
+
+fn hours_text(h: f64) -> String {
+    let m = (h * 60.0).round() as i64;
+    format!("{} h {:02} min", m / 60, m % 60)
+}
+
+/// The request for one week.
+pub fn week_request(
+    settings: &ModelSettings,
+    week: &WeekOverview,
+    weeks: usize,
+    ftp_w: f64,
+) -> Request {
+    let mut m = format!(
+        "Week {} of {weeks} ({}): focus {}. FTP {ftp_w:.0} W. Days to write:\n",
+        week.week,
+        serde_json::to_value(week.phase)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        serde_json::to_string(&week.focus).unwrap_or_default()
+    );
+    for d in writable_days(week) {
+        let _ = writeln!(
+            m,
+            "- {}: {}, {}",
+            weekday_name::name(d.weekday),
+            serde_json::to_value(d.workout_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            hours_text(d.hours)
+        );
+    }
+    let mut r = Request::new(
+        settings.model.clone(),
+        vec![Message::user(m)],
+        settings.max_tokens,
+    );
+    r.system = Some(WEEK_SYSTEM_PROMPT.into());
+    r.tools = vec![week_tool_def()];
+    r.tool_choice = ToolChoice::Tool(WEEK_TOOL.into());
+    r.temperature = settings.temperature;
+    r.cache = CacheHints {
+        system: true,
+        tools: true,
+    };
+    r
+}
+
+fn steps_of(sets: &[SetArgs]) -> Vec<Step> {
+    let one = |s: &StepArgs| {
+        let duration_s = (s.minutes * 60.0).round() as u32;
+        if (s.from_pct - s.to_pct).abs() < 1e-9 {
+            Step::Steady {
+                kind: s.kind,
+                duration_s,
+                power_low_pct: s.from_pct,
+                power_high_pct: s.to_pct,
+            }
+        } else {
+            Step::Ramp {
+                kind: s.kind,
+                duration_s,
+                from_pct: s.from_pct,
+                to_pct: s.to_pct,
+            }
+        }
+    };
+    let mut out = Vec::new();
+    for set in sets {
+        let steps: Vec<Step> = set.steps.iter().map(one).collect();
+        if set.repeat == 1 {
+            out.extend(steps);
+        } else {
+            out.push(Step::Repeat {
+                times: set.repeat,
+                steps,
+            });
+        }
+    }
+    out
+}
+
+/// Parse and check one week's workouts against the overview's week. Messages name the week, the
+/// day, the set and the step.
+pub fn check_week(
+    arguments: &serde_json::Value,
+    week: &WeekOverview,
+) -> Result<Vec<(Weekday, Workout)>, Vec<String>> {
+    let w = week.week;
+    let args: WeekWorkoutsArgs = serde_json::from_value(arguments.clone()).map_err(|e| {
+        vec![format!(
+            "week {w}: the arguments do not match the {WEEK_TOOL} schema: {e}"
+        )]
+    })?;
+    let days = writable_days(week);
+    let mut errors = Vec::new();
+    let mut seen: Vec<Weekday> = Vec::new();
+    let mut out = Vec::new();
+    for a in args.workouts {
+        let day_name = weekday_name::name(a.weekday);
+        let Some(day) = days.iter().find(|d| d.weekday == a.weekday) else {
+            let listed: Vec<&str> = days.iter().map(|d| weekday_name::name(d.weekday)).collect();
+            errors.push(format!(
+                "week {w}: {day_name} is not a day to write (write only {})",
+                listed.join(", ")
+            ));
+            continue;
+        };
+        if seen.contains(&a.weekday) {
+            errors.push(format!("week {w}: {day_name} has more than one workout"));
+            continue;
+        }
+        seen.push(a.weekday);
+        if a.workout_type != day.workout_type {
+            errors.push(format!(
+                "week {w} {day_name}: workout_type is {} but the overview plans {}",
+                serde_json::to_value(a.workout_type).unwrap_or_default(),
+                serde_json::to_value(day.workout_type).unwrap_or_default()
+            ));
+        }
+        if a.sets.is_empty() {
+            errors.push(format!("week {w} {day_name}: the workout has no sets"));
+        }
+        let mut bad_step = false;
+        for (si, set) in a.sets.iter().enumerate() {
+            let at = format!("week {w} {day_name} set {}", si + 1);
+            if !(1..=MAX_REPEAT).contains(&set.repeat) {
+                errors.push(format!(
+                    "{at}: repeat {} is outside 1–{MAX_REPEAT}",
+                    set.repeat
+                ));
+                bad_step = true;
+            }
+            if set.steps.is_empty() {
+                errors.push(format!("{at}: the set has no steps"));
+                bad_step = true;
+            }
+            for (ti, st) in set.steps.iter().enumerate() {
+                let at = format!("{at} step {}", ti + 1);
+                if !(st.minutes.is_finite() && st.minutes > 0.0 && st.minutes <= 480.0) {
+                    errors.push(format!(
+                        "{at}: {} minutes; a step lasts more than 0 and at most 480 minutes",
+                        st.minutes
+                    ));
+                    bad_step = true;
+                }
+                for (field, pct) in [("from_pct", st.from_pct), ("to_pct", st.to_pct)] {
+                    if !(pct.is_finite() && (MIN_PCT..=MAX_PCT).contains(&pct)) {
+                        errors.push(format!(
+                            "{at}: {field} {pct} % of FTP is outside {MIN_PCT:.0}–{MAX_PCT:.0} %"
+                        ));
+                        bad_step = true;
+                    }
+                }
+            }
+        }
+        if bad_step {
+            continue;
+        }
+        let steps = steps_of(&a.sets);
+        let secs = f64::from(crate::planned_tss::duration_s(&steps));
+        let target = day.hours * 3600.0;
+        if (secs - target).abs() > DURATION_TOLERANCE * target {
+            errors.push(format!(
+                "week {w} {day_name}: the steps last {} but the day plans {} (±15 %)",
+                hours_text(secs / 3600.0),
+                hours_text(day.hours)
+            ));
+            continue;
+        }
+        out.push((
+            a.weekday,
+            Workout {
+                id: format!("llm-w{w}-{day_name}"),
+                name: a.name.trim().to_string(),
+                workout_type: a.workout_type,
+                description: a.description.trim().to_string(),
+                steps,
+            },
+        ));
+    }
+    for d in &days {
+        if !seen.contains(&d.weekday) {
+            errors.push(format!(
+                "week {w}: no workout for {} ({}, {})",
+                weekday_name::name(d.weekday),
+                serde_json::to_value(d.workout_type).unwrap_or_default(),
+                hours_text(d.hours)
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn round_to(x: f64, step: f64) -> f64 {
+    (x / step).round() * step
+}
+
+/// Replace the library's rides of every week with workouts the model writes (one forced call per
+/// week, each with its own repairs). Strength days keep their library session.
+pub async fn write_weeks(
+    caller: &mut Caller<'_>,
+    settings: &ModelSettings,
+    plan: &mut TrainingPlan,
+) -> Result<(), PlanLlmError> {
+    let weeks = plan.overview.weeks.len();
+    for (wi, ow) in plan.overview.weeks.clone().iter().enumerate() {
+        if writable_days(ow).is_empty() {
+            continue;
+        }
+        let request = week_request(settings, ow, weeks, plan.ftp_w);
+        let written = forced_tool_loop(caller, request, WEEK_TOOL, |a| check_week(a, ow)).await?;
+        let week = &mut plan.weeks[wi];
+        for (weekday, workout) in written {
+            let duration_s = crate::planned_tss::duration_s(&workout.steps);
+            let tss = round_to(crate::planned_tss::planned_tss(&workout.steps), 0.1);
+            match week.workouts.iter_mut().find(|p| p.weekday == weekday) {
+                Some(p) => {
+                    p.workout = workout;
+                    p.duration_s = duration_s;
+                    p.tss = tss;
+                }
+                None => {
+                    let offset = i64::from(weekday.to_monday_zero_offset());
+                    let date = week
+                        .start_date
+                        .checked_add(jiff::Span::new().days(offset))
+                        .unwrap_or(week.start_date);
+                    week.workouts.push(PlannedWorkout {
+                        date,
+                        weekday,
+                        workout,
+                        duration_s,
+                        tss,
+                    });
+                }
+            }
+        }
+        week.workouts.sort_by_key(|p| p.date);
+        week.planned_hours = round_to(
+            week.workouts
+                .iter()
+                .map(|p| f64::from(p.duration_s))
+                .sum::<f64>()
+                / 3600.0,
+            0.01,
+        );
+        week.planned_tss = round_to(week.workouts.iter().map(|p| p.tss).sum(), 0.1);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planner::{PlannerInput, offline_overview};
+    use jiff::civil::date;
+
+    fn constraints() -> PlanConstraints {
+        PlanConstraints {
+            weeks: 8,
+            available_days: vec![
+                Weekday::Tuesday,
+                Weekday::Thursday,
+                Weekday::Saturday,
+                Weekday::Sunday,
+            ],
+            hours_per_week: 7.0,
+            event_date: None,
+            start_date: date(2026, 3, 2),
+        }
+    }
+
+    fn overview_json() -> serde_json::Value {
+        let o = offline_overview(&PlannerInput {
+            constraints: constraints(),
+            goal: None,
+            ctl: Some(50.0),
+            ftp_w: 250.0,
+            trains_strength: false,
+            start_phase: None,
+        });
+        serde_json::to_value(OverviewArgs::from_overview(&o)).unwrap()
+    }
+
+    #[test]
+    fn a_valid_overview_round_trips_through_the_tool_arguments() {
+        let v = overview_json();
+        let o = check_arguments(&v, &constraints()).unwrap();
+        assert_eq!(o.weeks.len(), 8);
+        assert_eq!(
+            serde_json::to_value(OverviewArgs::from_overview(&o)).unwrap(),
+            v
+        );
+        // Target hours are the sum of the days, Monday first.
+        let w = &o.weeks[0];
+        assert_eq!(w.days[0].weekday, Weekday::Monday);
+        assert!((w.target_hours - w.days.iter().map(|d| d.hours).sum::<f64>()).abs() < 1e-9);
+        assert!((w.target_hours - 7.0).abs() <= 0.7, "{}", w.target_hours);
+    }
+
+    #[test]
+    fn rule_breaks_and_schema_breaks_are_reported_for_the_model() {
+        let mut v = overview_json();
+        // A workout on Monday, which is not an available day.
+        v["weeks"][0]["workout_types"][0] = "endurance".into();
+        v["weeks"][0]["hours"][0] = 1.0.into();
+        let e = check_arguments(&v, &constraints()).unwrap_err();
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("week 1:") && m.contains("monday")),
+            "{e:?}"
+        );
+        let mut v = overview_json();
+        v["weeks"][0]["phase"] = "bulk".into();
+        let e = check_arguments(&v, &constraints()).unwrap_err();
+        assert!(e[0].contains("schema") && e[0].contains("bulk"), "{e:?}");
+        let mut v = overview_json();
+        v["weeks"][2]["hours"] = serde_json::json!([1.0, 2.0]);
+        let e = check_arguments(&v, &constraints()).unwrap_err();
+        assert_eq!(
+            e,
+            vec!["week 3: workout_types and hours must each list the 7 days Monday to Sunday; got 7 and 2".to_string()]
+        );
+    }
+
+    #[test]
+    fn the_tool_schema_is_inline_with_enums() {
+        let s = tool_def().schema;
+        let text = s.to_string();
+        assert!(!text.contains("$ref"), "{text}");
+        let week = &s["properties"]["weeks"]["items"]["properties"];
+        assert_eq!(week["workout_types"]["items"]["enum"][3], "long_ride");
+        assert_eq!(week["workout_types"]["minItems"], 7);
+        assert_eq!(week["hours"]["maxItems"], 7);
+        assert_eq!(week["phase"]["enum"][0], "base");
+    }
+    /// Valid arguments for `write_week_workouts`: one steady ride per writable day at its
+    /// planned length, optionally with a set of intervals.
+    fn week_args(week: &WeekOverview) -> serde_json::Value {
+        let workouts: Vec<serde_json::Value> = writable_days(week)
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "weekday": weekday_name::name(d.weekday),
+                    "workout_type": d.workout_type,
+                    "name": "Ride",
+                    "description": "Steady.",
+                    "sets": [
+                        {"repeat": 1, "steps": [{"kind": "warmup", "minutes": 10.0, "from_pct": 50.0, "to_pct": 70.0}]},
+                        {"repeat": 2, "steps": [{"kind": "work", "minutes": (d.hours * 60.0 - 10.0) / 2.0, "from_pct": 70.0, "to_pct": 70.0}]}
+                    ]
+                })
+            })
+            .collect();
+        serde_json::json!({ "workouts": workouts })
+    }
+
+    fn first_week() -> WeekOverview {
+        let v = overview_json();
+        check_arguments(&v, &constraints()).unwrap().weeks[0].clone()
+    }
+
+    #[test]
+    fn week_workouts_keep_sets_and_fit_the_day() {
+        let week = first_week();
+        let out = check_week(&week_args(&week), &week).unwrap();
+        assert_eq!(out.len(), writable_days(&week).len());
+        let (day, w) = &out[0];
+        let planned = week.days.iter().find(|d| d.weekday == *day).unwrap();
+        assert_eq!(
+            f64::from(crate::planned_tss::duration_s(&w.steps)),
+            (planned.hours * 3600.0).round()
+        );
+        assert!(
+            matches!(w.steps[1], Step::Repeat { times: 2, .. }),
+            "{:?}",
+            w.steps
+        );
+        assert!(matches!(w.steps[0], Step::Ramp { .. }));
+    }
+
+    #[test]
+    fn week_workouts_errors_name_week_day_set_and_step() {
+        let week = first_week();
+        let mut v = week_args(&week);
+        v["workouts"][0]["sets"][1]["steps"][0]["from_pct"] = 250.0.into();
+        v["workouts"][0]["sets"][1]["steps"][0]["to_pct"] = 250.0.into();
+        let day0 = v["workouts"][0]["weekday"].as_str().unwrap().to_string();
+        v["workouts"][1]["workout_type"] = "sprint".into();
+        v["workouts"][2]["sets"][1]["repeat"] = 1.into();
+        let removed = v["workouts"].as_array_mut().unwrap().pop().unwrap();
+        let e = check_week(&v, &week).unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "week 1 {day0} set 2 step 1: from_pct 250 % of FTP is outside 30–200 %"
+            )),
+            "{e:?}"
+        );
+        assert!(
+            e.iter().any(|m| m.contains("workout_type is \"sprint\"")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("the steps last") && m.contains("(±15 %)")),
+            "{e:?}"
+        );
+        let missing = removed["weekday"].as_str().unwrap();
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with(&format!("week 1: no workout for {missing}"))),
+            "{e:?}"
+        );
+    }
+}
