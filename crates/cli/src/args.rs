@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::Flags;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cycling-ai",
@@ -66,14 +68,8 @@ pub struct ChatArgs {
     /// Model id or alias [default: the resumed session's, else providers.<provider>.model]
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
-    /// AWS region for Bedrock (over AWS_REGION and the config file)
-    #[arg(long, value_name = "REGION")]
-    pub aws_region: Option<String>,
-    /// AWS profile for Bedrock (over AWS_PROFILE and the config file)
-    #[arg(long, value_name = "NAME")]
-    pub aws_profile: Option<String>,
     #[command(flatten)]
-    pub bedrock: BedrockArgs,
+    pub aws: AwsArgs,
     /// Athlete profile JSON [default: the profile stored earlier; without one the coach starts
     /// by building it with you]
     #[arg(long, value_name = "FILE")]
@@ -212,14 +208,8 @@ pub struct GenerateArgs {
     /// Model id or alias [default: providers.<provider>.model in the config file]
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
-    /// AWS region for Bedrock (over AWS_REGION and the config file)
-    #[arg(long, value_name = "REGION")]
-    pub aws_region: Option<String>,
-    /// AWS profile for Bedrock (over AWS_PROFILE and the config file)
-    #[arg(long, value_name = "NAME")]
-    pub aws_profile: Option<String>,
     #[command(flatten)]
-    pub bedrock: BedrockArgs,
+    pub aws: AwsArgs,
     /// Months of history in the recent analysis period (compared with as many before it)
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=24))]
     pub period_months: u32,
@@ -284,6 +274,14 @@ pub struct CheckArgs {
     /// Model id or alias [default: the provider's model in the config file]
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// The AWS settings and Bedrock call options of every command that calls a model (chat,
+/// generate, providers check).
+#[derive(Debug, Clone, Default, Args)]
+pub struct AwsArgs {
     /// AWS region for Bedrock (over AWS_REGION and the config file)
     #[arg(long, value_name = "REGION")]
     pub aws_region: Option<String>,
@@ -292,6 +290,19 @@ pub struct CheckArgs {
     pub aws_profile: Option<String>,
     #[command(flatten)]
     pub bedrock: BedrockArgs,
+}
+
+impl AwsArgs {
+    /// The command-line values for the config merge: this command's `provider` and `model`
+    /// with the AWS region and profile given here.
+    pub fn flags(&self, provider: Option<String>, model: Option<String>) -> Flags {
+        Flags {
+            provider,
+            model,
+            aws_region: self.aws_region.clone(),
+            aws_profile: self.aws_profile.clone(),
+        }
+    }
 }
 
 /// Bedrock-only call options (flags only: they describe one run, not a standing setting).

@@ -7,6 +7,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod common;
+use common::json_of;
+
 fn fixtures() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
     if dir.is_dir() {
@@ -26,24 +29,9 @@ fn bin(data: &Path) -> Command {
     cmd
 }
 
-fn json_of(out: &[u8]) -> Value {
-    serde_json::from_slice(out).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}",
-            String::from_utf8_lossy(out)
-        )
-    })
-}
-
 /// Run a command that must succeed and print JSON.
 fn ok_json(cmd: &mut Command) -> Value {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_of(&out.stdout)
+    common::ok_json(&cmd.output().unwrap())
 }
 
 /// The sum of a JSON array of numbers.
@@ -327,11 +315,7 @@ fn short_csv_row_is_reported_by_row_and_the_rest_imports() {
         .arg(&csv)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -499,11 +483,7 @@ fn demo_without_data_dir_keeps_its_database_next_to_the_export() {
         .args(["demo", "--rides", "5", "--out"])
         .arg(&out_dir);
     let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     assert!(out_dir.join("data/cycling-ai.db").is_file());
     assert!(
         !tmp.path().join("xdg/cycling-ai").exists(),
@@ -525,36 +505,13 @@ fn demo_without_data_dir_keeps_its_database_next_to_the_export() {
 /// A small Strava CSV (summaries only) and a profile, for pipeline tests that need no FIT files.
 /// The longest ride (a notable ride the report names) carries a script tag as its name.
 fn csv_athlete(dir: &Path) -> (PathBuf, PathBuf) {
-    let csv = dir.join("activities.csv");
-    let mut text = String::from(
-        "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Moving Time,Distance,Distance\n",
-    );
-    for i in 0..40u32 {
-        let name = if i == 39 {
-            "<script>alert(1)</script>"
+    common::strava_athlete(dir, |i| {
+        if i == 39 {
+            "<script>alert(1)</script>".into()
         } else {
-            "Morning Ride"
-        };
-        text.push_str(&format!(
-            "{},\"Sep {}, 2026, 8:00:00 AM\",\"{name}\",Ride,{},{},{},{}\n",
-            1000 + i,
-            1 + i % 28,
-            3600 + i * 60,
-            3500 + i * 60,
-            30.0 + f64::from(i),
-            30_000.0 + 1000.0 * f64::from(i)
-        ));
-    }
-    std::fs::write(&csv, text).unwrap();
-    let profile = dir.join("athlete.json");
-    std::fs::write(
-        &profile,
-        r#"{"name": "Test Rider", "ftp_w": 250, "weight_kg": 70, "lthr_bpm": 165,
-            "training_availability": {"hours_per_week": 7, "week_days": ["tuesday", "thursday", "saturday", "sunday"]},
-            "goals": ["Ride a strong autumn century"]}"#,
-    )
-    .unwrap();
-    (csv, profile)
+            "Morning Ride".into()
+        }
+    })
 }
 
 #[test]
@@ -594,16 +551,7 @@ fn generate_escapes_user_text_and_resumes_only_with_the_same_inputs() {
     let plan: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
     assert_eq!(plan["weeks"].as_array().unwrap().len(), 12);
-    let fits = std::fs::read_dir(out.join("workouts"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "fit")
-        })
-        .count();
+    let fits = common::fit_files(&out.join("workouts"));
     assert!(fits > 12, "a workout file per planned ride: {fits}");
 
     // Resuming the same run reuses every finished phase.
@@ -712,45 +660,7 @@ fn providers_list_prices_every_model_with_its_date() {
 /// A command isolated from the developer's own settings: its own HOME / config dir / working
 /// directory, and none of the provider variables of the calling environment.
 fn isolated(tmp: &Path) -> Command {
-    let mut cmd = bin(&tmp.join("data"));
-    let home = tmp.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    cmd.current_dir(tmp)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_CONFIG_FILE", home.join("aws-config-absent"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.join("aws-credentials-absent"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for var in [
-        "CYCLING_AI_CONFIG",
-        "CYCLING_AI_PROVIDER",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "GEMINI_BASE_URL",
-        "OLLAMA_HOST",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_BEARER_TOKEN_BEDROCK",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    Command::from_std(common::isolated(tmp))
 }
 
 #[test]
@@ -905,11 +815,7 @@ fn logs_sum_calls_per_model_and_warn_on_a_cut_last_line() {
         .args(["--json", "logs", "--last", "2"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 5: truncated last line"), "{err}");
     let v = json_of(&out.stdout);
@@ -961,11 +867,7 @@ async fn providers_check_succeeds_against_the_anthropic_fake_and_diagnoses_a_bad
             "claude-haiku-4.5",
         ]);
     let out = run_blocking(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let v = json_of(&out.stdout);
     assert_eq!(v["ok"], true);
     assert_eq!(v["reply"], "ok");
@@ -1018,22 +920,7 @@ async fn providers_check_succeeds_against_the_anthropic_fake_and_diagnoses_a_bad
 }
 
 fn bedrock_cmd(tmp: &Path, endpoint: &str, model: &str) -> Command {
-    use llm::testing::fake_bedrock::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
-    let mut cmd = isolated(tmp);
-    cmd.env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint)
-        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .args([
-            "--json",
-            "providers",
-            "check",
-            "--provider",
-            "bedrock",
-            "--model",
-            model,
-        ]);
-    cmd
+    Command::from_std(common::bedrock_check(tmp, endpoint, model))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1042,11 +929,7 @@ async fn providers_check_on_bedrock_succeeds_and_names_the_inference_profile() {
     let fake = FakeBedrock::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = run_blocking(bedrock_cmd(tmp.path(), &fake.endpoint(), "nova-micro")).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let v = json_of(&out.stdout);
     assert_eq!(v["ok"], true);
     assert_eq!(v["region"], "us-east-1");
@@ -1105,11 +988,7 @@ async fn providers_check_reads_the_openai_base_url_from_the_config_file() {
     cmd.env("OPENAI_API_KEY", OPENAI_TEST_KEY)
         .args(["--json", "providers", "check"]);
     let out = run_blocking(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let v = json_of(&out.stdout);
     assert_eq!(v["ok"], true);
     assert_eq!(v["provider"], "openai");

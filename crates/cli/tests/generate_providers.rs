@@ -5,93 +5,28 @@
 //! repair loops (invalid analysis JSON, a rule-breaking overview, a tool call that never comes).
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use assert_cmd::Command;
 use coach::plan_llm::OverviewArgs;
 use coach::planner::{PlannerInput, offline_overview};
 use coach::rules::PlanConstraints;
 use jiff::civil::{Weekday, date};
 use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY};
-use llm::testing::fake_bedrock::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
+use llm::testing::fake_bedrock::TEST_SECRET_KEY;
 use llm::testing::fake_gemini::{self, GEMINI_TEST_KEY};
 use llm::testing::fake_ollama;
 use llm::testing::fake_openai::{self, OPENAI_TEST_KEY};
-use llm::testing::{FakeBedrock, ModelReply, Reply, SseReply};
+use llm::testing::{FakeBedrock, ModelReply, RecordedHttp, Reply, SseFake, SseReply, Wire};
 use serde_json::{Value, json};
+
+mod common;
+use common::{isolated, ok_json, run_blocking};
 
 const PLAN_WEEKS: u32 = 8;
 
-/// The binary with an isolated home, config and AWS setup (nothing of the developer's leaks in).
-fn isolated(tmp: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("cycling-ai").unwrap();
-    let home = tmp.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    cmd.current_dir(tmp)
-        .env_remove("CYCLING_AI_DATA_DIR")
-        .env("NO_COLOR", "1")
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_CONFIG_FILE", home.join("aws-config-absent"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.join("aws-credentials-absent"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .arg("--data-dir")
-        .arg(tmp.join("data"));
-    for var in [
-        "CYCLING_AI_CONFIG",
-        "CYCLING_AI_PROVIDER",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "GEMINI_BASE_URL",
-        "OLLAMA_HOST",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_BEARER_TOKEN_BEDROCK",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-/// A Strava CSV (summaries only, fast to import) and a profile: 7 h a week on Tue/Thu/Sat/Sun.
+/// The shared Strava export and profile, rides named "Morning Ride {i}".
 fn athlete(dir: &Path) -> (PathBuf, PathBuf) {
-    let csv = dir.join("activities.csv");
-    let mut text = String::from(
-        "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Moving Time,Distance,Distance\n",
-    );
-    for i in 0..40u32 {
-        text.push_str(&format!(
-            "{},\"Sep {}, 2026, 8:00:00 AM\",\"Morning Ride {i}\",Ride,{},{},{},{}\n",
-            1000 + i,
-            1 + i % 28,
-            3600 + i * 60,
-            3500 + i * 60,
-            30.0 + f64::from(i),
-            30_000.0 + 1000.0 * f64::from(i)
-        ));
-    }
-    std::fs::write(&csv, text).unwrap();
-    let profile = dir.join("athlete.json");
-    std::fs::write(
-        &profile,
-        r#"{"name": "Test Rider", "ftp_w": 250, "weight_kg": 70, "lthr_bpm": 165,
-            "training_availability": {"hours_per_week": 7, "week_days": ["tuesday", "thursday", "saturday", "sunday"]},
-            "goals": ["Ride a strong autumn century"]}"#,
-    )
-    .unwrap();
-    (csv, profile)
+    common::strava_athlete(dir, |i| format!("Morning Ride {i}"))
 }
 
 /// A narrative that passes validation, with a marker the test looks for in the report.
@@ -153,12 +88,6 @@ fn overview_on_monday(marker: &str) -> Value {
     v
 }
 
-async fn run_blocking(mut cmd: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
 fn generate(cmd: &mut Command, dir: &Path, out: &Path, provider: &str, model: &str) {
     let (csv, profile) = athlete(dir);
     cmd.args([
@@ -176,20 +105,6 @@ fn generate(cmd: &mut Command, dir: &Path, out: &Path, provider: &str, model: &s
     .args(["--training-plan-weeks", &PLAN_WEEKS.to_string()])
     .arg("--output-dir")
     .arg(out);
-}
-
-fn ok_json(out: &std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "generate failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
 }
 
 /// What every end-to-end run must show: 2 calls, the fake's token counts per phase, the model's
@@ -250,10 +165,7 @@ fn assert_full_report(
 
 fn bedrock_cmd(tmp: &Path, fake: &FakeBedrock) -> Command {
     let mut cmd = isolated(tmp);
-    cmd.env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.endpoint())
-        .env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY)
-        .env("AWS_REGION", "us-east-1");
+    cmd.envs(common::bedrock_fake_env(&fake.endpoint()));
     cmd
 }
 
@@ -324,140 +236,133 @@ async fn bedrock_end_to_end_report() {
     assert!(!log.contains(TEST_SECRET_KEY));
 }
 
-// ---- Anthropic ----
+// ---- The HTTP + SSE providers ----
+
+/// One end-to-end `generate` on an HTTP + SSE fake: `replies` (the narrative, then the overview
+/// tool call) are scripted with `usage`, `env` points the provider at the fake, and the run must
+/// produce the full report with the narrative marked `{PROVIDER}-NARRATIVE`, written by
+/// `model_used`. Returns the run's JSON and the requests the fake recorded.
+async fn sse_end_to_end<W: Wire>(
+    fake: &SseFake<W>,
+    replies: [ModelReply; 2],
+    usage: [(u64, u64); 2],
+    env: &[(&str, String)],
+    provider: &str,
+    model: &str,
+    model_used: &str,
+) -> (Value, Vec<RecordedHttp>) {
+    for (reply, (input, output)) in replies.into_iter().zip(usage) {
+        fake.push(SseReply::Model(reply.with_usage(input, output, None, None)));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = isolated(tmp.path());
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    generate(&mut cmd, tmp.path(), &out, provider, model);
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    let marker = format!("{}-NARRATIVE", provider.to_uppercase());
+    assert_full_report(&j, &out, provider, &marker, usage, model_used);
+    (j, requests)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anthropic_end_to_end_report() {
     let fake = fake_anthropic::start().await;
     // Anthropic has no JSON mode: structured output travels as a forced tool whose input the
     // provider returns as the text.
-    fake.push(SseReply::Model(
-        ModelReply::tool_calls(&[(
-            "toolu_1",
-            "performance_analysis",
-            &narrative_json("ANTHROPIC-NARRATIVE"),
-        )])
-        .with_usage(1400, 380, None, None),
-    ));
-    fake.push(SseReply::Model(
-        tool_reply("toolu_2", &overview("ANTHROPIC-FOCUS")).with_usage(2000, 1600, None, None),
-    ));
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("report");
-    let mut cmd = isolated(tmp.path());
-    cmd.env("ANTHROPIC_BASE_URL", fake.endpoint())
-        .env("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY);
-    generate(&mut cmd, tmp.path(), &out, "anthropic", "claude-haiku-4.5");
-    let j = ok_json(&run_blocking(cmd).await);
-    assert_eq!(fake.rejections(), Vec::<String>::new());
-    assert_eq!(fake.requests().len(), 2);
-    assert_full_report(
-        &j,
-        &out,
-        "anthropic",
-        "ANTHROPIC-NARRATIVE",
+    let narrative = ModelReply::tool_calls(&[(
+        "toolu_1",
+        "performance_analysis",
+        &narrative_json("ANTHROPIC-NARRATIVE"),
+    )]);
+    sse_end_to_end(
+        &fake,
+        [
+            narrative,
+            tool_reply("toolu_2", &overview("ANTHROPIC-FOCUS")),
+        ],
         [(1400, 380), (2000, 1600)],
+        &[
+            ("ANTHROPIC_BASE_URL", fake.endpoint()),
+            ("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY.to_string()),
+        ],
+        "anthropic",
+        "claude-haiku-4.5",
         "claude-haiku-4-5-20251001",
-    );
+    )
+    .await;
 }
-
-// ---- OpenAI ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_end_to_end_report() {
     let fake = fake_openai::start().await;
-    fake.push(SseReply::Model(
-        ModelReply::text(&narrative_json("OPENAI-NARRATIVE")).with_usage(1300, 350, None, None),
-    ));
-    fake.push(SseReply::Model(
-        tool_reply("call_1", &overview("OPENAI-FOCUS")).with_usage(1900, 1500, None, None),
-    ));
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("report");
-    let mut cmd = isolated(tmp.path());
-    cmd.env("OPENAI_BASE_URL", format!("{}/v1", fake.endpoint()))
-        .env("OPENAI_API_KEY", OPENAI_TEST_KEY);
-    generate(&mut cmd, tmp.path(), &out, "openai", "gpt-5.1");
-    let j = ok_json(&run_blocking(cmd).await);
-    assert_eq!(fake.rejections(), Vec::<String>::new());
-    let requests = fake.requests();
-    assert_eq!(requests.len(), 2);
+    let (_, requests) = sse_end_to_end(
+        &fake,
+        [
+            ModelReply::text(&narrative_json("OPENAI-NARRATIVE")),
+            tool_reply("call_1", &overview("OPENAI-FOCUS")),
+        ],
+        [(1300, 350), (1900, 1500)],
+        &[
+            ("OPENAI_BASE_URL", format!("{}/v1", fake.endpoint())),
+            ("OPENAI_API_KEY", OPENAI_TEST_KEY.to_string()),
+        ],
+        "openai",
+        "gpt-5.1",
+        "gpt-5.1",
+    )
+    .await;
     assert_eq!(
         requests[0].body["response_format"]["type"], "json_schema",
         "the narrative is asked for as structured output"
     );
-    assert_full_report(
-        &j,
-        &out,
-        "openai",
-        "OPENAI-NARRATIVE",
-        [(1300, 350), (1900, 1500)],
-        "gpt-5.1",
-    );
 }
-
-// ---- Gemini ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gemini_end_to_end_report() {
     let fake = fake_gemini::start().await;
-    fake.push(SseReply::Model(
-        ModelReply::text(&narrative_json("GEMINI-NARRATIVE")).with_usage(1200, 330, None, None),
-    ));
-    fake.push(SseReply::Model(
-        tool_reply("fc-1", &overview("GEMINI-FOCUS")).with_usage(1800, 1400, None, None),
-    ));
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("report");
-    let mut cmd = isolated(tmp.path());
-    cmd.env("GEMINI_BASE_URL", fake.endpoint())
-        .env("GEMINI_API_KEY", GEMINI_TEST_KEY);
-    generate(&mut cmd, tmp.path(), &out, "gemini", "gemini-2.5-flash");
-    let j = ok_json(&run_blocking(cmd).await);
-    // The fake rejects `$ref` and every keyword Gemini does not know: the schemas passed.
-    assert_eq!(fake.rejections(), Vec::<String>::new());
-    assert_eq!(fake.requests().len(), 2);
-    assert_full_report(
-        &j,
-        &out,
-        "gemini",
-        "GEMINI-NARRATIVE",
+    // The fake rejects `$ref` and every keyword Gemini does not know: no rejection means the
+    // schemas passed.
+    sse_end_to_end(
+        &fake,
+        [
+            ModelReply::text(&narrative_json("GEMINI-NARRATIVE")),
+            tool_reply("fc-1", &overview("GEMINI-FOCUS")),
+        ],
         [(1200, 330), (1800, 1400)],
+        &[
+            ("GEMINI_BASE_URL", fake.endpoint()),
+            ("GEMINI_API_KEY", GEMINI_TEST_KEY.to_string()),
+        ],
+        "gemini",
         "gemini-2.5-flash",
-    );
+        "gemini-2.5-flash",
+    )
+    .await;
 }
-
-// ---- Ollama ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ollama_end_to_end_report() {
     let fake = fake_ollama::start().await;
-    fake.push(SseReply::Model(
-        ModelReply::text(&narrative_json("OLLAMA-NARRATIVE")).with_usage(1100, 300, None, None),
-    ));
-    fake.push(SseReply::Model(
-        tool_reply("call_0", &overview("OLLAMA-FOCUS")).with_usage(1700, 1300, None, None),
-    ));
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("report");
-    let mut cmd = isolated(tmp.path());
-    cmd.env("OLLAMA_HOST", fake.endpoint());
-    generate(&mut cmd, tmp.path(), &out, "ollama", "llama3.1");
-    let j = ok_json(&run_blocking(cmd).await);
-    assert_eq!(fake.rejections(), Vec::<String>::new());
-    assert_eq!(fake.requests().len(), 2);
-    assert_eq!(
-        fake.requests()[0].body["format"]["type"],
-        "object",
-        "the narrative schema goes in `format`"
-    );
-    assert_full_report(
-        &j,
-        &out,
-        "ollama",
-        "OLLAMA-NARRATIVE",
+    let (j, requests) = sse_end_to_end(
+        &fake,
+        [
+            ModelReply::text(&narrative_json("OLLAMA-NARRATIVE")),
+            tool_reply("call_0", &overview("OLLAMA-FOCUS")),
+        ],
         [(1100, 300), (1700, 1300)],
+        &[("OLLAMA_HOST", fake.endpoint())],
+        "ollama",
+        "llama3.1",
         "llama3.1:8b",
+    )
+    .await;
+    assert_eq!(
+        requests[0].body["format"]["type"], "object",
+        "the narrative schema goes in `format`"
     );
     // Local models have no price: zero, not unknown.
     assert_eq!(j["phases"][1]["cost_usd"], 0.0);
@@ -722,16 +627,7 @@ async fn the_model_writes_each_week_through_a_validated_tool() {
     }
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("MODEL-WORKOUT week 1"));
-    let fits = std::fs::read_dir(out.join("workouts"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "fit")
-        })
-        .count();
+    let fits = common::fit_files(&out.join("workouts"));
     assert!(fits >= 3 * PLAN_WEEKS as usize, "{fits} workout files");
 }
 
@@ -802,15 +698,8 @@ async fn bedrock_options_reach_the_service_from_check_and_are_refused_elsewhere(
     let fake = FakeBedrock::start().await;
     fake.push(Reply::Model(ModelReply::text("OK")));
     let tmp = tempfile::tempdir().unwrap();
-    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    let mut cmd = common::bedrock_check(tmp.path(), &fake.endpoint(), "nova-micro");
     cmd.args([
-        "--json",
-        "providers",
-        "check",
-        "--provider",
-        "bedrock",
-        "--model",
-        "nova-micro",
         "--guardrail-id",
         "gr-abc",
         "--guardrail-version",
@@ -823,11 +712,7 @@ async fn bedrock_options_reach_the_service_from_check_and_are_refused_elsewhere(
         "2",
     ]);
     let out = run_blocking(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let requests = fake.requests();
     assert_eq!(requests.len(), 1);
     let body = &requests[0].body;

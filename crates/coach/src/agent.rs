@@ -26,8 +26,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use llm::log::{InteractionLog, LogEntry};
 use llm::{
-    CacheHints, Catalog, LlmError, MalformedToolCall, Message, Part, Provider, Request, Response,
-    Role, StopReason, StreamEvent, ToolCall, ToolChoice, ToolDef, ToolOutput, ToolResult, Usage,
+    CacheHints, Catalog, Folded, FoldedCall, Folder, LlmError, MalformedToolCall, Message, Part,
+    Provider, Request, Role, StopReason, StreamEvent, ToolCall, ToolChoice, ToolDef, ToolOutput,
+    ToolResult, Usage,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -323,176 +324,51 @@ pub fn canonical_json(v: &Value) -> String {
     out
 }
 
-/// One call of a response, valid or not, in the order the model made them.
-#[derive(Debug, Clone)]
-enum CallSlot {
-    Valid(ToolCall),
-    Malformed(MalformedToolCall),
-}
-
-impl CallSlot {
-    fn id(&self) -> &str {
-        match self {
-            CallSlot::Valid(c) => &c.id,
-            CallSlot::Malformed(m) => &m.id,
-        }
+/// The assistant turn of a folded response: the text, then every call in order. A malformed
+/// call is kept with empty arguments so its error result pairs up with it (providers require
+/// every result to answer a call of the preceding turn, and an object as the call's input).
+fn assistant_message(folded: &Folded) -> Message {
+    let mut content = Vec::new();
+    if !folded.text.trim().is_empty() {
+        content.push(Part::Text(folded.text.clone()));
     }
-    fn name(&self) -> &str {
-        match self {
-            CallSlot::Valid(c) => &c.name,
-            CallSlot::Malformed(m) => &m.name,
-        }
+    for c in &folded.calls {
+        content.push(Part::ToolCall(match c {
+            FoldedCall::Valid(c) => c.clone(),
+            FoldedCall::Malformed(m) => ToolCall {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                arguments: json!({}),
+            },
+        }));
     }
-}
-
-/// A response folded by [`Agent::call_model`], with the calls in order.
-struct Folded {
-    text: String,
-    calls: Vec<CallSlot>,
-    stop_reason: StopReason,
-    usage: Usage,
-    latency: Option<Duration>,
-    model_used: String,
-}
-
-impl Folded {
-    /// The assistant turn: the text, then every call in order. A malformed call is kept with
-    /// empty arguments so its error result pairs up with it (providers require every result to
-    /// answer a call of the preceding turn, and an object as the call's input).
-    fn to_message(&self) -> Message {
-        let mut content = Vec::new();
-        if !self.text.trim().is_empty() {
-            content.push(Part::Text(self.text.clone()));
-        }
-        for c in &self.calls {
-            content.push(Part::ToolCall(match c {
-                CallSlot::Valid(c) => c.clone(),
-                CallSlot::Malformed(m) => ToolCall {
-                    id: m.id.clone(),
-                    name: m.name.clone(),
-                    arguments: json!({}),
-                },
-            }));
-        }
-        Message {
-            role: Role::Assistant,
-            content,
-        }
-    }
-
-    fn to_response(&self) -> Response {
-        let mut tool_calls = Vec::new();
-        let mut malformed = Vec::new();
-        for c in &self.calls {
-            match c {
-                CallSlot::Valid(c) => tool_calls.push(c.clone()),
-                CallSlot::Malformed(m) => malformed.push(m.clone()),
-            }
-        }
-        Response {
-            text: self.text.clone(),
-            tool_calls,
-            malformed_tool_calls: malformed,
-            stop_reason: self.stop_reason.clone(),
-            usage: self.usage,
-            latency: self.latency,
-            model_used: self.model_used.clone(),
-        }
+    Message {
+        role: Role::Assistant,
+        content,
     }
 }
 
-struct PendingCall {
-    id: String,
-    name: String,
-    args: String,
-    done: Option<CallSlot>,
-}
-
-/// Fold a stream, forwarding text deltas as they arrive and keeping tool calls (valid and
-/// malformed) in the order they started.
+/// Fold a stream (see [`Folder`]), forwarding text deltas as they arrive.
 async fn fold_stream(
     provider: &str,
     mut stream: llm::EventStream,
     on_event: &mut (dyn FnMut(AgentEvent) + Send),
 ) -> Result<Folded, LlmError> {
-    let mut text = String::new();
-    let mut usage = Usage::default();
-    let mut calls: Vec<PendingCall> = Vec::new();
+    let mut folder = Folder::new();
     while let Some(event) = stream.next().await {
-        match event? {
-            StreamEvent::TextDelta(t) => {
-                if !t.is_empty() {
-                    text.push_str(&t);
-                    on_event(AgentEvent::TextDelta(t));
-                }
-            }
-            StreamEvent::ToolCallStart { id, name } => {
-                // A repeated id in one response would make two results for one id: keep the first.
-                if !calls.iter().any(|c| c.id == id) {
-                    calls.push(PendingCall {
-                        id,
-                        name,
-                        args: String::new(),
-                        done: None,
-                    });
-                }
-            }
-            StreamEvent::ToolCallArgsDelta { id, json } => {
-                if let Some(c) = calls.iter_mut().find(|c| c.id == id && c.done.is_none()) {
-                    c.args.push_str(&json);
-                }
-            }
-            StreamEvent::ToolCallEnd { id } => {
-                if let Some(c) = calls.iter_mut().find(|c| c.id == id && c.done.is_none()) {
-                    c.done = Some(match llm::provider::parse_arguments(&c.args) {
-                        Ok(arguments) => CallSlot::Valid(ToolCall {
-                            id: c.id.clone(),
-                            name: c.name.clone(),
-                            arguments,
-                        }),
-                        Err(error) => CallSlot::Malformed(MalformedToolCall {
-                            id: c.id.clone(),
-                            name: c.name.clone(),
-                            raw_arguments: c.args.clone(),
-                            error,
-                        }),
-                    });
-                }
-            }
-            StreamEvent::Usage(u) => usage.add(&u),
-            StreamEvent::Done {
-                stop_reason,
-                latency,
-                model_used,
-            } => {
-                let calls = calls
-                    .into_iter()
-                    .map(|c| {
-                        c.done.unwrap_or_else(|| {
-                            CallSlot::Malformed(MalformedToolCall {
-                                id: c.id,
-                                name: c.name,
-                                raw_arguments: c.args,
-                                error: "the tool call was never completed (the answer was cut off)"
-                                    .into(),
-                            })
-                        })
-                    })
-                    .collect();
-                return Ok(Folded {
-                    text,
-                    calls,
-                    stop_reason,
-                    usage,
-                    latency,
-                    model_used,
-                });
-            }
+        let event = event?;
+        if let StreamEvent::TextDelta(t) = &event
+            && !t.is_empty()
+        {
+            on_event(AgentEvent::TextDelta(t.clone()));
+        }
+        if let Some(folded) = folder.push(event) {
+            return Ok(folded);
         }
     }
     Err(LlmError::StreamBroken {
         provider: provider.to_string(),
-        partial_text: text,
+        partial_text: folder.into_text(),
         message: "the stream ended without a final event".into(),
     })
 }
@@ -669,7 +545,7 @@ impl Agent<'_> {
                 model_used: folded.model_used.clone(),
                 usage: folded.usage,
             });
-            let assistant = folded.to_message();
+            let assistant = assistant_message(&folded);
             if !assistant.content.is_empty() {
                 work.push(assistant);
             }
@@ -770,7 +646,7 @@ impl Agent<'_> {
             // The log keeps valid and malformed calls apart; their interleaving is the order
             // the results were sent in, which a replay must reproduce.
             if let (Ok(f), Some(r)) = (&outcome, entry.response.as_mut()) {
-                r["call_order"] = json!(f.calls.iter().map(CallSlot::id).collect::<Vec<_>>());
+                r["call_order"] = json!(f.calls.iter().map(FoldedCall::id).collect::<Vec<_>>());
             }
             if let Err(e) = log.record(&entry) {
                 warnings.push(format!("the call was not logged: {e}"));
@@ -784,7 +660,7 @@ impl Agent<'_> {
     /// tool that mutates is among them (then one after the other, in order).
     fn answer_calls(
         &self,
-        calls: &[CallSlot],
+        calls: &[FoldedCall],
         offered: &[&str],
         cache: &mut ReuseCache,
         on_event: &mut (dyn FnMut(AgentEvent) + Send),
@@ -794,8 +670,8 @@ impl Agent<'_> {
                 id: c.id().to_string(),
                 name: c.name().to_string(),
                 arguments: match c {
-                    CallSlot::Valid(c) => c.arguments.clone(),
-                    CallSlot::Malformed(m) => Value::String(m.raw_arguments.clone()),
+                    FoldedCall::Valid(c) => c.arguments.clone(),
+                    FoldedCall::Malformed(m) => Value::String(m.raw_arguments.clone()),
                 },
             });
         }
@@ -804,15 +680,15 @@ impl Agent<'_> {
         let mut runnable: Vec<(usize, &ToolCall)> = Vec::new();
         for (i, c) in calls.iter().enumerate() {
             let rejected = match c {
-                CallSlot::Malformed(m) => Some(malformed_message(m)),
-                CallSlot::Valid(c) if !offered.contains(&c.name.as_str()) => Some(
+                FoldedCall::Malformed(m) => Some(malformed_message(m)),
+                FoldedCall::Valid(c) if !offered.contains(&c.name.as_str()) => Some(
                     ToolError::UnknownTool {
                         name: c.name.clone(),
                         offered: offered.join(", "),
                     }
                     .to_string(),
                 ),
-                CallSlot::Valid(c) => {
+                FoldedCall::Valid(c) => {
                     runnable.push((i, c));
                     None
                 }
@@ -877,7 +753,7 @@ impl Agent<'_> {
                 answers[*i] = Some(Answer { result, terminal });
             }
             for (i, first) in same_as {
-                let CallSlot::Valid(c) = &calls[i] else {
+                let FoldedCall::Valid(c) = &calls[i] else {
                     continue;
                 };
                 let Some(first) = answers[first].as_ref() else {

@@ -4,18 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use coach::agent::{Agent, AgentConfig, AgentError, AgentEvent, TurnOutcome, TurnStop};
 use coach::toolbox::{ToolBox, ToolError, ToolSuccess};
 use futures::StreamExt;
-use llm::anthropic::AnthropicProvider;
-use llm::bedrock::{BedrockOptions, BedrockProvider};
-use llm::http::{HttpSettings, RetryPolicy};
+use llm::bedrock::BedrockOptions;
 use llm::log::InteractionLog;
 use llm::replay::ReplayProvider;
-use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY, FakeAnthropic};
+use llm::testing::fake_anthropic::{self, FakeAnthropic};
 use llm::testing::{FakeBedrock, Frame, ModelReply, Reply, SseReply};
 use llm::{
     Catalog, LlmError, Message, Part, Provider, Role, ToolChoice, ToolDef, ToolOutput, ToolResult,
@@ -188,13 +186,7 @@ struct H {
 impl H {
     async fn bedrock() -> H {
         let fake = FakeBedrock::start().await;
-        let cfg = fake.sdk_config().await;
-        let provider = BedrockProvider::from_sdk_config(
-            &cfg,
-            BedrockOptions::default(),
-            Arc::new(Catalog::builtin()),
-        )
-        .unwrap();
+        let provider = fake.provider(BedrockOptions::default()).await;
         H {
             fake: Fake::Bedrock(fake),
             provider: Box::new(provider),
@@ -206,22 +198,7 @@ impl H {
 
     async fn anthropic() -> H {
         let fake = fake_anthropic::start().await;
-        let http = HttpSettings {
-            retry: RetryPolicy {
-                max_attempts: 3,
-                initial_backoff: Duration::from_millis(5),
-                max_backoff: Duration::from_millis(20),
-                max_retry_after: Duration::from_secs(5),
-            },
-            ..HttpSettings::default()
-        };
-        let provider = AnthropicProvider::new(
-            ANTHROPIC_TEST_KEY,
-            fake.endpoint(),
-            http,
-            Arc::new(Catalog::builtin()),
-        )
-        .unwrap();
+        let provider = fake.provider(3);
         H {
             fake: Fake::Anthropic(fake),
             provider: Box::new(provider),

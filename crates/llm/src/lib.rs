@@ -21,5 +21,5 @@ pub mod types;
 
 pub use catalog::{Catalog, Cost};
 pub use error::LlmError;
-pub use provider::{EventStream, Provider, collect};
+pub use provider::{EventStream, Folded, FoldedCall, Folder, Provider, collect};
 pub use types::*;

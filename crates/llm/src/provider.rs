@@ -1,6 +1,5 @@
 //! The provider trait and the fold of a stream into a [`Response`].
 
-use std::collections::HashMap;
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
@@ -40,87 +39,184 @@ pub trait Provider: Send + Sync {
     }
 }
 
-struct PendingCall {
-    name: String,
-    args: String,
+/// One tool call of a response, valid or not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FoldedCall {
+    Valid(ToolCall),
+    Malformed(MalformedToolCall),
 }
 
-/// Fold a stream into a [`Response`]. Tool-call argument fragments are concatenated and parsed
-/// once, at `ToolCallEnd`; an empty argument string means a call without arguments (`{}`).
-/// Arguments that are not a JSON object end up in `malformed_tool_calls` instead of failing the
-/// whole call, so the caller can tell the model. An error from the stream is returned as is
-/// (providers already turn a failure after output into `StreamBroken` with the partial text).
-pub async fn collect(mut stream: EventStream) -> Result<Response, LlmError> {
-    let mut text = String::new();
-    let mut usage = Usage::default();
-    let mut pending: HashMap<String, PendingCall> = HashMap::new();
-    let mut tool_calls = Vec::new();
-    let mut malformed = Vec::new();
-    while let Some(event) = stream.next().await {
-        match event? {
-            StreamEvent::TextDelta(t) => text.push_str(&t),
+impl FoldedCall {
+    pub fn id(&self) -> &str {
+        match self {
+            FoldedCall::Valid(c) => &c.id,
+            FoldedCall::Malformed(m) => &m.id,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            FoldedCall::Valid(c) => &c.name,
+            FoldedCall::Malformed(m) => &m.name,
+        }
+    }
+}
+
+/// A finished stream: the text, every tool call in the order the model started them, and the
+/// final event's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Folded {
+    pub text: String,
+    pub calls: Vec<FoldedCall>,
+    pub stop_reason: StopReason,
+    pub usage: Usage,
+    pub latency: Option<std::time::Duration>,
+    pub model_used: String,
+}
+
+impl Folded {
+    /// The [`Response`]: valid calls in `tool_calls`, the others in `malformed_tool_calls`,
+    /// each in start order.
+    pub fn to_response(&self) -> Response {
+        let mut tool_calls = Vec::new();
+        let mut malformed = Vec::new();
+        for c in &self.calls {
+            match c {
+                FoldedCall::Valid(c) => tool_calls.push(c.clone()),
+                FoldedCall::Malformed(m) => malformed.push(m.clone()),
+            }
+        }
+        Response {
+            text: self.text.clone(),
+            tool_calls,
+            malformed_tool_calls: malformed,
+            stop_reason: self.stop_reason.clone(),
+            usage: self.usage,
+            latency: self.latency,
+            model_used: self.model_used.clone(),
+        }
+    }
+}
+
+struct PendingCall {
+    id: String,
+    name: String,
+    args: String,
+    done: Option<FoldedCall>,
+}
+
+/// The incremental fold of a stream's events, for callers that act on events as they arrive
+/// (the coach's agent forwards text) as well as for [`collect`]. Tool-call argument fragments
+/// are concatenated and parsed once, at `ToolCallEnd`; an empty argument string means a call
+/// without arguments (`{}`). Arguments that are not a JSON object make a
+/// [`FoldedCall::Malformed`] instead of failing the whole call, so the caller can tell the
+/// model; so does a call started but never ended. A repeated call id keeps the first call (two
+/// calls with one id would get two results for one id).
+#[derive(Default)]
+pub struct Folder {
+    text: String,
+    usage: Usage,
+    calls: Vec<PendingCall>,
+}
+
+impl Folder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Take one event; at `Done`, the whole response.
+    pub fn push(&mut self, event: StreamEvent) -> Option<Folded> {
+        match event {
+            StreamEvent::TextDelta(t) => self.text.push_str(&t),
             StreamEvent::ToolCallStart { id, name } => {
-                pending.insert(
-                    id,
-                    PendingCall {
+                if !self.calls.iter().any(|c| c.id == id) {
+                    self.calls.push(PendingCall {
+                        id,
                         name,
                         args: String::new(),
-                    },
-                );
+                        done: None,
+                    });
+                }
             }
             StreamEvent::ToolCallArgsDelta { id, json } => {
-                if let Some(call) = pending.get_mut(&id) {
-                    call.args.push_str(&json);
+                if let Some(c) = self.open_call(&id) {
+                    c.args.push_str(&json);
                 }
             }
             StreamEvent::ToolCallEnd { id } => {
-                if let Some(call) = pending.remove(&id) {
-                    match parse_arguments(&call.args) {
-                        Ok(arguments) => tool_calls.push(ToolCall {
-                            id,
-                            name: call.name,
+                if let Some(c) = self.open_call(&id) {
+                    c.done = Some(match parse_arguments(&c.args) {
+                        Ok(arguments) => FoldedCall::Valid(ToolCall {
+                            id: c.id.clone(),
+                            name: c.name.clone(),
                             arguments,
                         }),
-                        Err(error) => malformed.push(MalformedToolCall {
-                            id,
-                            name: call.name,
-                            raw_arguments: call.args,
+                        Err(error) => FoldedCall::Malformed(MalformedToolCall {
+                            id: c.id.clone(),
+                            name: c.name.clone(),
+                            raw_arguments: c.args.clone(),
                             error,
                         }),
-                    }
+                    });
                 }
             }
-            StreamEvent::Usage(u) => usage.add(&u),
+            StreamEvent::Usage(u) => self.usage.add(&u),
             StreamEvent::Done {
                 stop_reason,
                 latency,
                 model_used,
             } => {
-                // Calls started but never ended are incomplete: report them as malformed rather
-                // than silently dropping them.
-                for (id, call) in pending.drain() {
-                    malformed.push(MalformedToolCall {
-                        id,
-                        name: call.name,
-                        raw_arguments: call.args,
-                        error: "the tool call was never completed".into(),
-                    });
-                }
-                return Ok(Response {
-                    text,
-                    tool_calls,
-                    malformed_tool_calls: malformed,
+                let calls = std::mem::take(&mut self.calls)
+                    .into_iter()
+                    .map(|c| {
+                        c.done.unwrap_or_else(|| {
+                            FoldedCall::Malformed(MalformedToolCall {
+                                id: c.id,
+                                name: c.name,
+                                raw_arguments: c.args,
+                                error: "the tool call was never completed (the answer was cut off)"
+                                    .into(),
+                            })
+                        })
+                    })
+                    .collect();
+                return Some(Folded {
+                    text: std::mem::take(&mut self.text),
+                    calls,
                     stop_reason,
-                    usage,
+                    usage: self.usage,
                     latency,
                     model_used,
                 });
             }
         }
+        None
+    }
+
+    /// The text so far (what a broken stream leaves).
+    pub fn into_text(self) -> String {
+        self.text
+    }
+
+    fn open_call(&mut self, id: &str) -> Option<&mut PendingCall> {
+        self.calls
+            .iter_mut()
+            .find(|c| c.id == id && c.done.is_none())
+    }
+}
+
+/// Fold a stream into a [`Response`] (see [`Folder`]). An error from the stream is returned as
+/// is (providers already turn a failure after output into `StreamBroken` with the partial text).
+pub async fn collect(mut stream: EventStream) -> Result<Response, LlmError> {
+    let mut folder = Folder::new();
+    while let Some(event) = stream.next().await {
+        if let Some(folded) = folder.push(event?) {
+            return Ok(folded.to_response());
+        }
     }
     Err(LlmError::StreamBroken {
         provider: "stream".into(),
-        partial_text: text,
+        partial_text: folder.into_text(),
         message: "the stream ended without a final event".into(),
     })
 }
@@ -144,7 +240,9 @@ pub fn parse_arguments(raw: &str) -> Result<serde_json::Value, String> {
     }
 }
 
-fn json_kind(v: &serde_json::Value) -> &'static str {
+/// The kind of a JSON value with its article ("an array", "null"), for messages that say what
+/// was given instead of what was expected.
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "a boolean",
@@ -264,6 +362,52 @@ mod tests {
             "{}",
             r.malformed_tool_calls[0].error
         );
+    }
+
+    #[test]
+    fn folder_keeps_start_order_the_first_of_a_repeated_id_and_reports_unended_calls() {
+        let start = |id: &str, name: &str| StreamEvent::ToolCallStart {
+            id: id.into(),
+            name: name.into(),
+        };
+        let args = |id: &str, json: &str| StreamEvent::ToolCallArgsDelta {
+            id: id.into(),
+            json: json.into(),
+        };
+        let end = |id: &str| StreamEvent::ToolCallEnd { id: id.into() };
+        let mut folder = Folder::new();
+        for event in [
+            start("a", "first"),
+            start("b", "second"),
+            args("b", r#"{"x":1}"#),
+            end("b"),
+            args("a", r#"{"y":2}"#),
+            end("a"),
+            // A repeated id after the call ended: ignored, the first call stands.
+            start("a", "again"),
+            args("a", r#"{"z":3}"#),
+            end("a"),
+            start("c", "cut"),
+            args("c", r#"{"w":"#),
+        ] {
+            assert!(folder.push(event).is_none());
+        }
+        let folded = folder.push(done()).expect("Done finishes the fold");
+        let ids: Vec<&str> = folded.calls.iter().map(FoldedCall::id).collect();
+        assert_eq!(ids, ["a", "b", "c"], "start order");
+        assert_eq!(folded.calls[0].name(), "first");
+        let FoldedCall::Valid(a) = &folded.calls[0] else {
+            panic!("{:?}", folded.calls[0])
+        };
+        assert_eq!(a.arguments, serde_json::json!({"y": 2}));
+        let FoldedCall::Malformed(c) = &folded.calls[2] else {
+            panic!("{:?}", folded.calls[2])
+        };
+        assert_eq!(c.raw_arguments, r#"{"w":"#);
+        assert!(c.error.contains("never completed"), "{}", c.error);
+        let r = folded.to_response();
+        assert_eq!(r.tool_calls.len(), 2);
+        assert_eq!(r.malformed_tool_calls.len(), 1);
     }
 
     #[tokio::test]

@@ -17,8 +17,7 @@ const SONNET_45_US: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 async fn setup_with(options: BedrockOptions) -> (FakeBedrock, BedrockProvider) {
     let fake = FakeBedrock::start().await;
-    let cfg = fake.sdk_config().await;
-    let p = BedrockProvider::from_sdk_config(&cfg, options, Arc::new(Catalog::builtin())).unwrap();
+    let p = fake.provider(options).await;
     (fake, p)
 }
 

@@ -8,20 +8,18 @@
 //! behaviour instead.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use llm::anthropic::AnthropicProvider;
 use llm::bedrock::{BedrockOptions, BedrockProvider};
 use llm::gemini::GeminiProvider;
-use llm::http::{HttpSettings, RetryPolicy};
 use llm::ollama::{OllamaOptions, OllamaProvider};
 use llm::openai::{OpenAiOptions, OpenAiProvider};
-use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY, FakeAnthropic};
+use llm::testing::fake_anthropic::{self, FakeAnthropic};
 use llm::testing::fake_gemini::{self, FakeGemini, GEMINI_TEST_KEY};
 use llm::testing::fake_ollama::{self, FakeOllama};
 use llm::testing::fake_openai::{self, FakeOpenAi, OPENAI_TEST_KEY};
-use llm::testing::{FakeBedrock, Frame, ModelReply, Reply, SseReply};
+use llm::testing::{FakeBedrock, Frame, ModelReply, Reply, SseReply, fast_http};
 use llm::{
     Catalog, Cost, LlmError, Message, Part, Provider, Request, Role, StopReason, StreamEvent,
     ToolCall, ToolDef, ToolResult,
@@ -119,18 +117,6 @@ trait Harness: Sized {
     fn last_tool_names(&self) -> Vec<String>;
 }
 
-fn fast_http() -> HttpSettings {
-    HttpSettings {
-        retry: RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(20),
-            max_retry_after: Duration::from_secs(5),
-        },
-        ..HttpSettings::default()
-    }
-}
-
 // ---- Bedrock ----
 
 struct BedrockHarness {
@@ -142,13 +128,7 @@ impl Harness for BedrockHarness {
     const NAME: &'static str = "bedrock";
     async fn start() -> Self {
         let fake = FakeBedrock::start().await;
-        let cfg = fake.sdk_config().await;
-        let provider = BedrockProvider::from_sdk_config(
-            &cfg,
-            BedrockOptions::default(),
-            Arc::new(Catalog::builtin()),
-        )
-        .unwrap();
+        let provider = fake.provider(BedrockOptions::default()).await;
         Self { fake, provider }
     }
     fn provider(&self) -> &dyn Provider {
@@ -258,13 +238,7 @@ impl Harness for AnthropicHarness {
     const NAME: &'static str = "anthropic";
     async fn start() -> Self {
         let fake = fake_anthropic::start().await;
-        let provider = AnthropicProvider::new(
-            ANTHROPIC_TEST_KEY,
-            fake.endpoint(),
-            fast_http(),
-            Arc::new(Catalog::builtin()),
-        )
-        .unwrap();
+        let provider = fake.provider(3);
         Self { fake, provider }
     }
     fn provider(&self) -> &dyn Provider {
@@ -350,7 +324,7 @@ impl Harness for OpenAiHarness {
             Some(OPENAI_TEST_KEY.into()),
             format!("{}/v1", fake.endpoint()),
             OpenAiOptions {
-                http: fast_http(),
+                http: fast_http(3),
                 ..OpenAiOptions::default()
             },
             Arc::new(Catalog::builtin()),
@@ -466,7 +440,7 @@ impl Harness for GeminiHarness {
         let provider = GeminiProvider::new(
             GEMINI_TEST_KEY,
             fake.endpoint(),
-            fast_http(),
+            fast_http(3),
             Arc::new(Catalog::builtin()),
         )
         .unwrap();
@@ -578,7 +552,7 @@ impl Harness for OllamaHarness {
         let provider = OllamaProvider::new(
             &host,
             OllamaOptions {
-                http: fast_http(),
+                http: fast_http(3),
                 ..OllamaOptions::default()
             },
             Arc::new(Catalog::builtin()),

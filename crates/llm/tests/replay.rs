@@ -2,36 +2,17 @@
 //! is given back identically — answers, tool calls, malformed calls, usage, the model used and
 //! the errors — and a replay that drifts from the recording or runs past it fails clearly.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use llm::anthropic::AnthropicProvider;
-use llm::http::{HttpSettings, RetryPolicy};
 use llm::log::{InteractionLog, complete_logged};
 use llm::replay::ReplayProvider;
-use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY, FakeAnthropic};
+use llm::testing::fake_anthropic::{self, FakeAnthropic};
 use llm::testing::{ModelReply, SseReply};
 use llm::{Catalog, LlmError, Message, Provider, Request, Response, ToolCall, ToolDef, ToolResult};
 use serde_json::json;
 
 async fn anthropic() -> (FakeAnthropic, AnthropicProvider) {
     let fake = fake_anthropic::start().await;
-    let http = HttpSettings {
-        retry: RetryPolicy {
-            max_attempts: 2,
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(10),
-            max_retry_after: Duration::from_secs(1),
-        },
-        ..HttpSettings::default()
-    };
-    let provider = AnthropicProvider::new(
-        ANTHROPIC_TEST_KEY,
-        fake.endpoint(),
-        http,
-        Arc::new(Catalog::builtin()),
-    )
-    .unwrap();
+    let provider = fake.provider(2);
     (fake, provider)
 }
 

@@ -199,12 +199,6 @@ pub fn summarize(activity: &Activity, th: &Thresholds, tz: &TimeZone) -> Activit
         }
         _ => None,
     };
-    let cad: Vec<f64> = series
-        .cadence
-        .iter()
-        .copied()
-        .filter(|&c| c > 0.0)
-        .collect();
 
     ActivitySummary {
         start_time,
@@ -234,7 +228,7 @@ pub fn summarize(activity: &Activity, th: &Thresholds, tz: &TimeZone) -> Activit
         work_kj: has_power.then(|| power::work_kj(&series.power)),
         avg_hr_bpm,
         max_hr_bpm,
-        avg_cadence_rpm: crate::num::ratio(cad.iter().sum(), cad.len() as f64),
+        avg_cadence_rpm: series.average_cadence(),
         power_zones_s: ftp
             .filter(|_| has_power)
             .map(|f| zones::time_in_power_zones(&series, f)),

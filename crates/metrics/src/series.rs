@@ -241,6 +241,17 @@ impl Series {
         self.has_power.iter().any(|&b| b)
     }
 
+    /// Mean cadence over the pedalling samples (zero cadence, i.e. coasting, left out); `None`
+    /// without any.
+    pub fn average_cadence(&self) -> Option<f64> {
+        let (sum, n) = self
+            .cadence
+            .iter()
+            .filter(|&&c| c > 0.0)
+            .fold((0.0, 0usize), |(s, n), &c| (s + c, n + 1));
+        crate::num::ratio(sum, n as f64)
+    }
+
     pub fn moving_seconds(&self) -> usize {
         self.moving.iter().filter(|&&b| b).count()
     }

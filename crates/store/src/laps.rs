@@ -102,12 +102,6 @@ pub fn compute_laps(activity: &Activity) -> Vec<LapRow> {
             } else {
                 None
             };
-            let cad: Vec<f64> = series
-                .cadence
-                .iter()
-                .copied()
-                .filter(|&c| c > 0.0)
-                .collect();
             LapRow {
                 index: i as u32,
                 start_time: lap.start_time.or_else(|| {
@@ -123,9 +117,7 @@ pub fn compute_laps(activity: &Activity) -> Vec<LapRow> {
                 np_w: finite(np_w),
                 avg_hr_bpm: finite(hr::average_hr(&series)),
                 max_hr_bpm: finite(hr::max_hr(&series)),
-                avg_cadence_rpm: finite(
-                    (!cad.is_empty()).then(|| cad.iter().sum::<f64>() / cad.len() as f64),
-                ),
+                avg_cadence_rpm: series.average_cadence(),
             }
         })
         .collect()

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Global, print_json};
 use crate::args::CheckArgs;
-use crate::config::{self, Flags, PROVIDERS, ProviderEffective};
+use crate::config::{self, PROVIDERS, ProviderEffective};
 use crate::providers_setup;
 use crate::term;
 
@@ -44,12 +44,7 @@ struct Report {
 
 pub fn run(global: &Global, args: CheckArgs) -> Result<()> {
     let loaded = config::load()?;
-    let flags = Flags {
-        provider: args.provider.clone(),
-        model: args.model.clone(),
-        aws_region: args.aws_region.clone(),
-        aws_profile: args.aws_profile.clone(),
-    };
+    let flags = args.aws.flags(args.provider.clone(), args.model.clone());
     let effective = config::resolve(&loaded, &flags);
     let Some(provider) = effective.default_provider.as_str().map(str::to_string) else {
         bail!(
@@ -64,8 +59,8 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<()> {
     }
     let mut settings = effective.providers[&provider].clone();
     if provider == "bedrock" {
-        providers_setup::apply_bedrock_args(&mut settings, &args.bedrock);
-    } else if args.bedrock.is_set() {
+        providers_setup::apply_bedrock_args(&mut settings, &args.aws.bedrock);
+    } else if args.aws.bedrock.is_set() {
         bail!(
             "--guardrail-id, --guardrail-version, --latency, --retry-mode and --max-attempts apply to --provider bedrock only"
         );

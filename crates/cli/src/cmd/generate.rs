@@ -25,7 +25,6 @@ use llm::log::InteractionLog;
 
 use super::{Global, athlete, import, print_json};
 use crate::args::{GenerateArgs, WorkoutSource};
-use crate::config::Flags;
 use crate::providers_setup::{self, Selection};
 use crate::term;
 
@@ -210,18 +209,13 @@ fn run_phase<T, E: std::fmt::Display>(
 }
 
 pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
-    let flags = Flags {
-        provider: args.provider.clone(),
-        model: args.model.clone(),
-        aws_region: args.aws_region.clone(),
-        aws_profile: args.aws_profile.clone(),
-    };
+    let flags = args.aws.flags(args.provider.clone(), args.model.clone());
     // An explicit `--provider offline` (the demo's) needs nothing from the config file, so a
     // broken file cannot stop an offline report.
     let selection = if args.provider.as_deref() == Some(OFFLINE) {
         None
     } else {
-        providers_setup::select(&flags, &args.bedrock)?
+        providers_setup::select(&flags, &args.aws.bedrock)?
     };
     if selection.is_none() {
         if let Some(m) = &args.model {
@@ -229,7 +223,7 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
                 "--model {m}: no model provider is selected; pass --provider NAME (bedrock, anthropic, openai, gemini, ollama) or set default_provider in the config file"
             );
         }
-        if args.bedrock.is_set() {
+        if args.aws.bedrock.is_set() {
             bail!(
                 "--guardrail-id, --latency, --retry-mode and --max-attempts need --provider bedrock"
             );

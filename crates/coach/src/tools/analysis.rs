@@ -14,7 +14,7 @@ use store::ActivityRow;
 use super::{
     BEST_EFFORT_S, CoachTools, ComparePeriodsArgs, PeriodArgs, WeeklyVolumeArgs, WeeksArgs,
     display_name, duration_label, failed, invalid, measured, num, opt_num, sport_of, store_err,
-    weeks_back,
+    weeks_arg, weeks_back,
 };
 use crate::bundle::{fitness_section, is_cycling_power, power_section, zone_section};
 use crate::toolbox::ToolError;
@@ -159,17 +159,8 @@ pub(super) fn compare_periods(
     ];
     let given = explicit.iter().filter(|x| x.is_some()).count();
     let (recent, previous) = if given == 0 {
-        let weeks = a.weeks.unwrap_or(4);
-        if !(1..=52).contains(&weeks) {
-            return Err(invalid(
-                TOOL,
-                format!("weeks: {weeks} is outside the accepted range 1 to 52"),
-            ));
-        }
-        let end = match &a.end {
-            Some(e) => tools.date_arg(TOOL, "end", e)?,
-            None => tools.today,
-        };
+        let weeks = weeks_arg(TOOL, a.weeks, 4, 52)?;
+        let end = tools.date_or_today(TOOL, "end", a.end.as_deref())?;
         let recent_from = weeks_back(end, weeks);
         let prev_to = recent_from.checked_sub(1.day()).unwrap_or(recent_from);
         ((recent_from, end), (weeks_back(prev_to, weeks), prev_to))
@@ -504,25 +495,10 @@ pub(super) fn get_power_curve(tools: &CoachTools, a: PeriodArgs) -> Result<Value
 // ---------------------------------------------------------------------------------------------
 // get_cross_training
 
-fn weeks_arg(tool: &str, weeks: Option<u32>, default: u32, max: u32) -> Result<u32, ToolError> {
-    let w = weeks.unwrap_or(default);
-    if (1..=max).contains(&w) {
-        Ok(w)
-    } else {
-        Err(invalid(
-            tool,
-            format!("weeks: {w} is outside the accepted range 1 to {max}"),
-        ))
-    }
-}
-
 pub(super) fn get_cross_training(tools: &CoachTools, a: WeeksArgs) -> Result<Value, ToolError> {
     const TOOL: &str = "get_cross_training";
     let weeks = weeks_arg(TOOL, a.weeks, 12, 52)?;
-    let to = match &a.to {
-        Some(t) => tools.date_arg(TOOL, "to", t)?,
-        None => tools.today,
-    };
+    let to = tools.date_or_today(TOOL, "to", a.to.as_deref())?;
     let from = weeks_back(to, weeks);
     let (_, summaries) = load(tools, TOOL, Some(from), to)?;
     let ct = metrics::cross_training::cross_training(&summaries, to, weeks);
@@ -576,10 +552,7 @@ fn is_test_ride(row: &ActivityRow) -> bool {
 pub(super) fn estimate_thresholds(tools: &CoachTools, a: WeeksArgs) -> Result<Value, ToolError> {
     const TOOL: &str = "estimate_thresholds";
     let weeks = weeks_arg(TOOL, a.weeks, 52, 104)?;
-    let to = match &a.to {
-        Some(t) => tools.date_arg(TOOL, "to", t)?,
-        None => tools.today,
-    };
+    let to = tools.date_or_today(TOOL, "to", a.to.as_deref())?;
     let from = weeks_back(to, weeks);
     let (rows, summaries) = load(tools, TOOL, Some(from), to)?;
     let profile = tools.profile();
@@ -666,10 +639,7 @@ pub(super) fn get_weekly_volume(
 ) -> Result<Value, ToolError> {
     const TOOL: &str = "get_weekly_volume";
     let weeks = weeks_arg(TOOL, a.weeks, 8, 26)?;
-    let to = match &a.to {
-        Some(t) => tools.date_arg(TOOL, "to", t)?,
-        None => tools.today,
-    };
+    let to = tools.date_or_today(TOOL, "to", a.to.as_deref())?;
     let last_monday = metrics::weekly::week_start(to);
     let first_monday = last_monday
         .checked_sub((i64::from(weeks - 1) * 7).days())

@@ -24,6 +24,7 @@ use std::sync::{OnceLock, RwLock};
 
 use jiff::ToSpan;
 use jiff::civil::Date;
+use llm::provider::json_kind;
 use metrics::ActivitySummary;
 use ride::profile::Profile;
 use schemars::JsonSchema;
@@ -513,20 +514,32 @@ fn clean_serde_message(msg: &str) -> String {
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 impl CoachTools {
     /// A `YYYY-MM-DD` argument, between [`EARLIEST_DATE`] and [`MAX_DAYS_AHEAD`] days after
     /// today.
+    /// The optional date argument `field` (see `date_arg`).
+    pub(crate) fn opt_date_arg(
+        &self,
+        tool: &str,
+        field: &str,
+        text: Option<&str>,
+    ) -> Result<Option<Date>, ToolError> {
+        text.map(|t| self.date_arg(tool, field, t)).transpose()
+    }
+
+    /// The date argument `field` (see `date_arg`), or today when it was left out.
+    pub(crate) fn date_or_today(
+        &self,
+        tool: &str,
+        field: &str,
+        text: Option<&str>,
+    ) -> Result<Date, ToolError> {
+        match text {
+            Some(t) => self.date_arg(tool, field, t),
+            None => Ok(self.today),
+        }
+    }
+
     pub(crate) fn date_arg(&self, tool: &str, field: &str, text: &str) -> Result<Date, ToolError> {
         let t = text.trim();
         let shape_ok = t.len() == 10
@@ -577,17 +590,9 @@ impl CoachTools {
         default_weeks: u32,
         max_weeks: u32,
     ) -> Result<(Date, Date), ToolError> {
-        let to = match to {
-            Some(t) => self.date_arg(tool, "to", t)?,
-            None => self.today,
-        };
-        if let Some(w) = weeks
-            && !(1..=max_weeks).contains(&w)
-        {
-            return Err(invalid(
-                tool,
-                format!("weeks: {w} is outside the accepted range 1 to {max_weeks}"),
-            ));
+        let to = self.date_or_today(tool, "to", to)?;
+        if weeks.is_some() {
+            weeks_arg(tool, weeks, default_weeks, max_weeks)?;
         }
         let from = match (from, weeks) {
             (Some(_), Some(_)) => {
@@ -617,6 +622,24 @@ impl CoachTools {
             ));
         }
         Ok((from, to))
+    }
+}
+
+/// `weeks`, or `default` when it was left out; refused outside 1 to `max`.
+pub(crate) fn weeks_arg(
+    tool: &str,
+    weeks: Option<u32>,
+    default: u32,
+    max: u32,
+) -> Result<u32, ToolError> {
+    let w = weeks.unwrap_or(default);
+    if (1..=max).contains(&w) {
+        Ok(w)
+    } else {
+        Err(invalid(
+            tool,
+            format!("weeks: {w} is outside the accepted range 1 to {max}"),
+        ))
     }
 }
 

@@ -128,11 +128,7 @@ pub(super) fn get_training_plan(
     a: TrainingPlanArgs,
 ) -> Result<Value, ToolError> {
     const TOOL: &str = "get_training_plan";
-    let date = a
-        .date
-        .as_deref()
-        .map(|d| tools.date_arg(TOOL, "date", d))
-        .transpose()?;
+    let date = tools.opt_date_arg(TOOL, "date", a.date.as_deref())?;
     let Some((stored, plan)) = find_plan(tools, TOOL, date)? else {
         return Ok(json!({
             "has_plan": false,
@@ -218,11 +214,7 @@ fn actual_json(r: &ActivityRow, s: &ActivitySummary) -> Value {
 
 pub(super) fn plan_compliance(tools: &CoachTools, a: ComplianceArgs) -> Result<Value, ToolError> {
     const TOOL: &str = "plan_compliance";
-    let date = a
-        .date
-        .as_deref()
-        .map(|d| tools.date_arg(TOOL, "date", d))
-        .transpose()?;
+    let date = tools.opt_date_arg(TOOL, "date", a.date.as_deref())?;
     let Some((stored, plan)) = find_plan(tools, TOOL, date)? else {
         return Err(failed(
             TOOL,

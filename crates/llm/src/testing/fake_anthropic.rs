@@ -25,6 +25,20 @@ impl AnthropicWire {
     }
 }
 
+impl FakeAnthropic {
+    /// An Anthropic provider on this fake: the test key, [`super::fast_http`]`(max_attempts)`
+    /// and the built-in catalog.
+    pub fn provider(&self, max_attempts: u32) -> crate::anthropic::AnthropicProvider {
+        crate::anthropic::AnthropicProvider::new(
+            ANTHROPIC_TEST_KEY,
+            self.endpoint(),
+            super::fast_http(max_attempts),
+            std::sync::Arc::new(Catalog::builtin()),
+        )
+        .expect("a provider on the fake's endpoint")
+    }
+}
+
 /// Start a fake that accepts [`ANTHROPIC_TEST_KEY`].
 pub async fn start() -> FakeAnthropic {
     SseFake::start(AnthropicWire, ANTHROPIC_TEST_KEY).await

@@ -391,6 +391,20 @@ impl FakeBedrock {
             .load()
             .await
     }
+
+    /// A Bedrock provider on this fake through the real SDK ([`Self::sdk_config`]), with the
+    /// built-in catalog.
+    pub async fn provider(
+        &self,
+        options: crate::bedrock::BedrockOptions,
+    ) -> crate::bedrock::BedrockProvider {
+        crate::bedrock::BedrockProvider::from_sdk_config(
+            &self.sdk_config().await,
+            options,
+            Arc::new(Catalog::builtin()),
+        )
+        .expect("a provider on the fake's SDK config")
+    }
 }
 
 pub(crate) struct HttpRequest {

@@ -12,3 +12,22 @@ pub mod sse_fake;
 
 pub use fake_bedrock::{Block, FakeBedrock, Frame, ModelReply, Operation, RecordedRequest, Reply};
 pub use sse_fake::{RecordedHttp, SseFake, SseReply, Wire};
+
+use std::time::Duration;
+
+use crate::http::{HttpSettings, RetryPolicy};
+
+/// HTTP settings for tests against the fakes: `max_attempts` attempts with back-offs of a few
+/// milliseconds (5 doubling up to 20) and a `retry-after` honoured up to 5 s, so retry tests
+/// stay fast.
+pub fn fast_http(max_attempts: u32) -> HttpSettings {
+    HttpSettings {
+        retry: RetryPolicy {
+            max_attempts,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(20),
+            max_retry_after: Duration::from_secs(5),
+        },
+        ..HttpSettings::default()
+    }
+}

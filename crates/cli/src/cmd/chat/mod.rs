@@ -33,7 +33,7 @@ use store::Store;
 
 use super::{Global, athlete};
 use crate::args::ChatArgs;
-use crate::config::{self, Flags, PROVIDERS};
+use crate::config::{self, PROVIDERS};
 use crate::providers_setup;
 use crate::term;
 
@@ -166,13 +166,8 @@ async fn connect(args: &ChatArgs, resumed: Option<&Session>) -> Result<Setup> {
     if args.from.is_some() {
         bail!("--from LOG is for --provider replay only");
     }
-    let flags = Flags {
-        provider,
-        model,
-        aws_region: args.aws_region.clone(),
-        aws_profile: args.aws_profile.clone(),
-    };
-    let Some(sel) = providers_setup::select(&flags, &args.bedrock)? else {
+    let flags = args.aws.flags(provider, model);
+    let Some(sel) = providers_setup::select(&flags, &args.aws.bedrock)? else {
         eprint!("{}", setup_help(flags.provider.as_deref()));
         bail!("chat needs a model provider and none is configured (see above)");
     };

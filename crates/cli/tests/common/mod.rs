@@ -1,0 +1,172 @@
+//! Helpers shared by the process tests (`cli.rs`, `chat.rs`, `generate_providers.rs`): an
+//! isolated environment for the binary, the Bedrock fake's settings, a small Strava export and
+//! the way to run the binary while an in-process fake keeps serving. Each test binary uses only
+//! part of this module, hence the `dead_code` allowances.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use llm::testing::fake_bedrock::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
+use serde_json::Value;
+
+/// Every variable through which the developer's own settings, keys or endpoints could reach a
+/// test run; `isolated` removes them all.
+pub const PROVIDER_VARS: &[&str] = &[
+    "CYCLING_AI_DATA_DIR",
+    "CYCLING_AI_CONFIG",
+    "CYCLING_AI_PROVIDER",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GEMINI_BASE_URL",
+    "OLLAMA_HOST",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+];
+
+/// The binary isolated from the developer's own settings: working directory `tmp`, its own HOME
+/// and config dir under `tmp/home`, AWS files that do not exist, no instance metadata, none of
+/// [`PROVIDER_VARS`], no colour, and the data directory `tmp/data`.
+pub fn isolated(tmp: &Path) -> Command {
+    let home = tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cycling-ai"));
+    cmd.current_dir(tmp)
+        .env("NO_COLOR", "1")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("AWS_CONFIG_FILE", home.join("aws-config-absent"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("aws-credentials-absent"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .arg("--data-dir")
+        .arg(tmp.join("data"));
+    for var in PROVIDER_VARS {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The environment that points the real AWS SDK at the Bedrock fake listening on `endpoint`,
+/// with the fake's test credentials (for `Command::envs`).
+pub fn bedrock_fake_env(endpoint: &str) -> [(&'static str, String); 4] {
+    [
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY.to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ]
+}
+
+/// `providers check` of `model` on the Bedrock fake listening on `endpoint`, JSON output.
+pub fn bedrock_check(tmp: &Path, endpoint: &str, model: &str) -> Command {
+    let mut cmd = isolated(tmp);
+    cmd.envs(bedrock_fake_env(endpoint)).args([
+        "--json",
+        "providers",
+        "check",
+        "--provider",
+        "bedrock",
+        "--model",
+        model,
+    ]);
+    cmd
+}
+
+/// Run the binary off the async runtime's threads so the in-process fakes keep serving.
+pub async fn run_blocking(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Fail the test, showing stderr, unless the command succeeded.
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How many `.fit` files `dir` holds (not recursive).
+pub fn fit_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "fit")
+        })
+        .count()
+}
+
+/// The JSON a command that must have succeeded printed on stdout.
+pub fn ok_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out.stdout)
+}
+
+/// `out` parsed as JSON, or a panic that shows it.
+pub fn json_of(out: &[u8]) -> Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(out)
+        )
+    })
+}
+
+/// A Strava CSV of 40 rides in September 2026 (summaries only, fast to import), activity `i`
+/// named `name(i)`, and a profile: FTP 250 W, 7 h a week on Tue/Thu/Sat/Sun, an autumn century.
+pub fn strava_athlete(dir: &Path, name: impl Fn(u32) -> String) -> (PathBuf, PathBuf) {
+    let csv = dir.join("activities.csv");
+    let mut text = String::from(
+        "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Moving Time,Distance,Distance\n",
+    );
+    for i in 0..40u32 {
+        text.push_str(&format!(
+            "{},\"Sep {}, 2026, 8:00:00 AM\",\"{}\",Ride,{},{},{},{}\n",
+            1000 + i,
+            1 + i % 28,
+            name(i),
+            3600 + i * 60,
+            3500 + i * 60,
+            30.0 + f64::from(i),
+            30_000.0 + 1000.0 * f64::from(i)
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let profile = dir.join("athlete.json");
+    std::fs::write(
+        &profile,
+        r#"{"name": "Test Rider", "ftp_w": 250, "weight_kg": 70, "lthr_bpm": 165,
+            "training_availability": {"hours_per_week": 7, "week_days": ["tuesday", "thursday", "saturday", "sunday"]},
+            "goals": ["Ride a strong autumn century"]}"#,
+    )
+    .unwrap();
+    (csv, profile)
+}
