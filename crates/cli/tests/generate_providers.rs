@@ -540,6 +540,88 @@ async fn a_tool_call_that_never_comes_fails_phase_3_and_resume_finishes_it() {
     assert_eq!(plan["overview"]["weeks"][0]["focus"], "RESUMED-FOCUS");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_keeps_the_finished_phases_and_resume_finishes_the_report() {
+    use tokio::io::AsyncReadExt;
+    // A server that takes the analysis request and never answers: phase 2 waits on the model
+    // when the user presses Ctrl-C.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = format!("http://{}", listener.local_addr().unwrap());
+    let (got_request, request_seen) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let _ = got_request.send(());
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+        drop(sock);
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    let mut cmd = isolated(tmp.path());
+    cmd.env("ANTHROPIC_BASE_URL", &silent)
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    generate(&mut cmd, tmp.path(), &out, "anthropic", "claude-haiku-4.5");
+    let child = cmd.spawn().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(60), request_seen)
+        .await
+        .expect("phase 2 sent its request")
+        .unwrap();
+    // The request is out and the phase's Ctrl-C handler is armed alongside it.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("interrupted in phase 2 (performance analysis)")
+            && err.contains("finished phases are kept")
+            && err.contains("rerun with --resume"),
+        "{err}"
+    );
+    assert!(out.join("checkpoints/1-data.json").is_file());
+    assert!(!out.join("checkpoints/2-analysis.json").exists());
+    assert!(!out.join("index.html").exists());
+
+    // Resume against a provider that answers: phase 1 is not redone, phases 2 and 3 take one
+    // call each.
+    let fake = fake_anthropic::start().await;
+    fake.push(SseReply::Model(
+        ModelReply::tool_calls(&[(
+            "toolu_1",
+            "performance_analysis",
+            &narrative_json("AFTER-CTRL-C"),
+        )])
+        .with_usage(1400, 380, None, None),
+    ));
+    fake.push(SseReply::Model(
+        tool_reply("toolu_2", &overview("AFTER-CTRL-C-FOCUS")).with_usage(2000, 1600, None, None),
+    ));
+    let mut cmd = isolated(tmp.path());
+    cmd.env("ANTHROPIC_BASE_URL", fake.endpoint())
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY);
+    generate(&mut cmd, tmp.path(), &out, "anthropic", "claude-haiku-4.5");
+    cmd.arg("--resume");
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    let resumed: Vec<bool> = j["phases"].as_array().unwrap()[..3]
+        .iter()
+        .map(|p| p["resumed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(resumed, vec![true, false, false]);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("AFTER-CTRL-C"));
+}
+
 // ---- --workout-source llm ----
 
 /// Valid `write_week_workouts` arguments for one overview week: a warm-up ramp and a set of two
