@@ -538,6 +538,19 @@ async fn a_tool_call_that_never_comes_fails_phase_3_and_resume_finishes_it() {
     let plan: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
     assert_eq!(plan["overview"]["weeks"][0]["focus"], "RESUMED-FOCUS");
+
+    // Resuming a finished run calls no model and still names the model that answered, not the
+    // alias typed on the command line.
+    let mut cmd = bedrock_cmd(tmp.path(), &fake);
+    generate(&mut cmd, tmp.path(), &out, "bedrock", BEDROCK_MODEL);
+    cmd.arg("--resume");
+    let j = ok_json(&run_blocking(cmd).await);
+    assert_eq!(fake.requests().len(), 5);
+    assert_eq!(j["model"], BEDROCK_USED, "{j}");
+    let data: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report_data.json")).unwrap())
+            .unwrap();
+    assert_eq!(data["run"]["model"], BEDROCK_USED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

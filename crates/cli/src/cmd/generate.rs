@@ -342,9 +342,17 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
     // Phase 2: performance analysis.
     progress.start(2, "performance analysis");
     let t = Instant::now();
-    let narrative: Narrative = match checkpoints.load(PHASE_ANALYSIS)? {
+    let narrative: Narrative = match checkpoints.load::<Narrative>(PHASE_ANALYSIS)? {
         Some(n) => {
             phases.push(resumed("performance analysis"));
+            // A resumed run makes no call of its own to learn the model that answered; the
+            // narrative's author ("<provider> <model used>") recorded it.
+            if let Some(m) = model.as_mut() {
+                let prefix = format!("{} ", m.sel.provider);
+                if let Some(used) = n.author.strip_prefix(&prefix) {
+                    m.model_used.get_or_insert_with(|| used.to_string());
+                }
+            }
             n
         }
         None => match model.as_mut() {
