@@ -804,3 +804,116 @@ async fn malformed_arguments_unknown_tools_and_repeated_calls_are_survived() {
     assert_eq!(last["toolUseId"], "tooluse_v4");
     assert_eq!(&last["content"], first, "the same answer as the first call");
 }
+
+/// A rule-abiding overview for the demo profile, built the way `create_plan_overview` derives
+/// its constraints (the profile's days, hours and event date; the Monday after today).
+fn demo_overview(env: &Env, weeks: u32) -> Value {
+    let profile = ride::profile::Profile::load(&env.tmp.path().join("demo/profile.json")).unwrap();
+    let today = jiff::ZonedDateTime::now().date();
+    let start = coach::planner::monday_of(today)
+        .checked_add(jiff::ToSpan::days(7))
+        .unwrap();
+    let basis = coach::planner::constraints_for(&profile, today, weeks, start, None, None).unwrap();
+    let overview = coach::planner::offline_overview(&coach::planner::PlannerInput {
+        constraints: basis.constraints,
+        goal: basis.goal,
+        ctl: None,
+        ftp_w: basis.ftp_w,
+        trains_strength: false,
+        start_phase: None,
+    });
+    serde_json::to_value(coach::plan_llm::OverviewArgs::from_overview(&overview)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coach_creates_a_plan_after_repairing_a_rule_break() {
+    let env = Env::new(true);
+    let good = demo_overview(&env, 12);
+    // The demo athlete does not train on Mondays.
+    let mut bad = good.clone();
+    bad["weeks"][0]["workout_types"][0] = "endurance".into();
+    bad["weeks"][0]["hours"][0] = 1.0.into();
+    let fake = FakeBedrock::start().await;
+    fake.push(Reply::Model(ModelReply::tool_calls(&[(
+        "tooluse_plan_bad",
+        "create_plan_overview",
+        &bad.to_string(),
+    )])));
+    fake.push(Reply::Model(ModelReply::tool_calls(&[(
+        "tooluse_plan_good",
+        "create_plan_overview",
+        &good.to_string(),
+    )])));
+    fake.push(Reply::Model(ModelReply::tool_calls(&[(
+        "tooluse_get_plan",
+        "get_training_plan",
+        "{}",
+    )])));
+    fake.push(Reply::Model(ModelReply::text(
+        "Your 12-week plan is ready.",
+    )));
+    let mut cmd = env.bedrock_chat(&fake);
+    cmd.args(["--provider", "bedrock", "--model", "claude-sonnet-4.5"]);
+    let out = run(cmd, "Make me a training plan for my event.\n").await;
+    let (stdout, stderr) = ok(&out);
+    assert!(stdout.contains("Your 12-week plan is ready."), "{stdout}");
+    assert_eq!(
+        stderr.matches("· create_plan_overview ").count(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 4);
+    // The tool is offered with generate's overview schema plus the plan parameters.
+    let spec = reqs[0].body["toolConfig"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["toolSpec"]["name"] == "create_plan_overview")
+        .expect("create_plan_overview offered")["toolSpec"]["inputSchema"]["json"]
+        .clone();
+    for p in [
+        "weeks",
+        "coaching_notes",
+        "monitoring",
+        "start_date",
+        "event_date",
+        "goal",
+    ] {
+        assert!(spec["properties"][p].is_object(), "{p}: {spec}");
+    }
+    let last_result = |i: usize| {
+        reqs[i].body["messages"].as_array().unwrap().last().unwrap()["content"][0]["toolResult"]
+            .clone()
+    };
+    // The violation goes back to the model as an error it can act on, naming week and day.
+    let r = last_result(1);
+    assert_eq!(r["toolUseId"], "tooluse_plan_bad");
+    assert_eq!(r["status"], "error");
+    let text = r.to_string();
+    assert!(
+        text.contains("the plan breaks") && text.contains("week 1:") && text.contains("monday"),
+        "{text}"
+    );
+    // The repaired overview is stored …
+    let r = last_result(2);
+    assert_eq!(r["toolUseId"], "tooluse_plan_good");
+    assert_ne!(r["status"], "error", "{r}");
+    let created = &r["content"][0]["json"];
+    assert_eq!(created["created"], true, "{r}");
+    assert_eq!(created["weeks"].as_array().unwrap().len(), 12, "{r}");
+    // … and is the plan the reading tool finds afterwards.
+    let r = last_result(3);
+    assert_eq!(r["toolUseId"], "tooluse_get_plan");
+    let got = &r["content"][0]["json"];
+    assert_eq!(got["has_plan"], true, "{r}");
+    assert_eq!(got["source"], "chat", "{r}");
+    assert_eq!(got["plan_id"], created["plan_id"], "{r}");
+    let store = store::Store::open(&env.data()).unwrap();
+    let athlete = store.athletes().unwrap()[0].id;
+    let stored = store.latest_plan(athlete).unwrap().expect("a stored plan");
+    assert_eq!(stored.source, "chat");
+    let plan: Value = serde_json::from_str(&stored.plan_json).unwrap();
+    assert_eq!(plan["weeks"].as_array().unwrap().len(), 12);
+}

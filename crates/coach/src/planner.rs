@@ -39,6 +39,69 @@ pub struct PlannerInput {
     pub start_phase: Option<Phase>,
 }
 
+/// A profile field every plan needs, missing from the profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the profile has no {field}: {why}")]
+pub struct MissingPlanField {
+    /// The field as the profile spells it (with a plain-words name where that helps).
+    pub field: &'static str,
+    pub why: &'static str,
+}
+
+/// What a plan is built from, derived from the profile by [`constraints_for`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanBasis {
+    pub constraints: PlanConstraints,
+    /// FTP in force on the `as_of` date.
+    pub ftp_w: f64,
+    /// The goal given, else the profile's goals joined with "; ".
+    pub goal: Option<String>,
+}
+
+/// The plan constraints for `profile`: one derivation for `generate` and chat's
+/// `create_plan_overview`, so both check a plan against the same rules. `start_date` is moved
+/// back to its Monday; `event_date` and `goal` fall back to the profile's. Fails on the first
+/// missing field (FTP, weekly hours, training days), naming it.
+pub fn constraints_for(
+    profile: &ride::profile::Profile,
+    as_of: Date,
+    weeks: u32,
+    start_date: Date,
+    event_date: Option<Date>,
+    goal: Option<String>,
+) -> Result<PlanBasis, MissingPlanField> {
+    let ftp_w = profile.ftp_on(as_of).ok_or(MissingPlanField {
+        field: "FTP (ftp_w)",
+        why: "the plan's power targets need one",
+    })?;
+    let availability = profile.training_availability.as_ref();
+    let hours_per_week = availability
+        .and_then(|a| a.hours_per_week)
+        .ok_or(MissingPlanField {
+            field: "training_availability.hours_per_week",
+            why: "the plan needs a weekly budget",
+        })?;
+    let available_days: Vec<Weekday> = availability
+        .map(|a| a.week_days.clone())
+        .filter(|d| !d.is_empty())
+        .ok_or(MissingPlanField {
+            field: "training_availability.week_days",
+            why: "the plan needs training days",
+        })?;
+    let goal = goal.or_else(|| (!profile.goals.is_empty()).then(|| profile.goals.join("; ")));
+    Ok(PlanBasis {
+        constraints: PlanConstraints {
+            weeks,
+            available_days,
+            hours_per_week,
+            event_date: event_date.or(profile.event_date),
+            start_date: monday_of(start_date),
+        },
+        ftp_w,
+        goal,
+    })
+}
+
 /// Hours are planned in quarter hours.
 const UNIT_H: f64 = 0.25;
 

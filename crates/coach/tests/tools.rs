@@ -1631,3 +1631,233 @@ fn widest_plan_tools() -> (CoachTools, tempfile::TempDir) {
         dir,
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Creating a plan from the chat (`create_plan_overview`, generate's overview tool)
+
+fn planning_profile() -> Profile {
+    Profile {
+        name: "Ann".into(),
+        ftp_w: Some(250.0),
+        goals: vec!["Ride a 200 km sportive".into()],
+        training_availability: Some(ride::profile::TrainingAvailability {
+            hours_per_week: Some(8.0),
+            week_days: vec![
+                jiff::civil::Weekday::Tuesday,
+                jiff::civil::Weekday::Thursday,
+                jiff::civil::Weekday::Saturday,
+                jiff::civil::Weekday::Sunday,
+            ],
+        }),
+        ..Profile::default()
+    }
+}
+
+/// A rule-abiding overview of `weeks` weeks for [`planning_profile`], as tool arguments.
+fn overview_args(weeks: u32, start: Date) -> Value {
+    let p = planning_profile();
+    let o = coach::planner::offline_overview(&coach::planner::PlannerInput {
+        constraints: coach::rules::PlanConstraints {
+            weeks,
+            available_days: p.training_availability.unwrap().week_days,
+            hours_per_week: 8.0,
+            event_date: None,
+            start_date: start,
+        },
+        goal: None,
+        ctl: Some(50.0),
+        ftp_w: 250.0,
+        trains_strength: false,
+        start_phase: None,
+    });
+    serde_json::to_value(coach::plan_llm::OverviewArgs::from_overview(&o)).unwrap()
+}
+
+/// Tools over a fresh, empty store for one athlete with `profile`.
+fn fresh_tools(profile: Option<Profile>) -> (tempfile::TempDir, CoachTools) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = Store::open(&data)
+        .unwrap()
+        .upsert_athlete("ann", None)
+        .unwrap()
+        .id;
+    let t = CoachTools::new(data, id, profile, TODAY);
+    (dir, t)
+}
+
+fn stored_plans(t: &CoachTools, dir: &tempfile::TempDir) -> Option<store::StoredPlan> {
+    Store::open(&dir.path().join("data"))
+        .unwrap()
+        .latest_plan(t.athlete_id())
+        .unwrap()
+}
+
+#[test]
+fn create_plan_overview_stores_a_plan_that_get_training_plan_returns() {
+    let (dir, t) = fresh_tools(Some(planning_profile()));
+    assert!(t.mutates("create_plan_overview"));
+    assert_eq!(call(&t, "get_training_plan", json!({}))["has_plan"], false);
+    // TODAY is Sunday 2025-06-29: the default start is the next day, Monday 2025-06-30.
+    let args = overview_args(12, date(2025, 6, 30));
+    let out = call(&t, "create_plan_overview", args.clone());
+    assert_eq!(out["created"], true);
+    assert_eq!(out["start_date"], "2025-06-30");
+    assert_eq!(out["end_date"], "2025-09-21");
+    assert_eq!(out["ftp_w"], 250);
+    assert_eq!(out["goal"], "Ride a 200 km sportive");
+    let weeks = out["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    for (w, a) in weeks.iter().zip(args["weeks"].as_array().unwrap()) {
+        assert_eq!(w["week"], a["week"]);
+        assert_eq!(w["phase"], a["phase"]);
+        // The focus comes back whole or clipped with an ellipsis.
+        let focus = w["focus"].as_str().unwrap();
+        assert!(
+            a["focus"]
+                .as_str()
+                .unwrap()
+                .starts_with(focus.trim_end_matches('…')),
+            "{focus}"
+        );
+        // The library fills each day within a quarter hour or so of the overview's hours.
+        let asked: f64 = a["hours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_f64().unwrap())
+            .sum();
+        let planned = w["hours"].as_f64().unwrap();
+        assert!((planned - asked).abs() <= 0.15 * asked, "{w} vs {asked} h");
+        assert!(w["tss"].as_f64().unwrap() > 0.0, "{w}");
+    }
+
+    let stored = stored_plans(&t, &dir).expect("the plan is stored");
+    assert_eq!(stored.source, "chat");
+    assert_eq!(stored.start_date, "2025-06-30");
+    assert_eq!(stored.end_date, "2025-09-21");
+    assert_eq!(out["plan_id"], stored.id);
+
+    let got = call(&t, "get_training_plan", json!({"week": 2}));
+    assert_eq!(got["has_plan"], true);
+    assert_eq!(got["plan_id"], stored.id);
+    assert_eq!(got["source"], "chat");
+    assert_eq!(got["weeks"].as_array().unwrap().len(), 12);
+    let sel = &got["selected_week"];
+    assert_eq!(sel["start"], "2025-07-07");
+    let workouts = sel["workouts"].as_array().unwrap();
+    assert!(!workouts.is_empty(), "{sel}");
+    for w in workouts {
+        let day = w["weekday"].as_str().unwrap();
+        assert!(
+            ["tuesday", "thursday", "saturday", "sunday"].contains(&day),
+            "{w}"
+        );
+    }
+    // Compliance sees the same plan (week 1 is still to come).
+    let c = call(&t, "plan_compliance", json!({"week": 1}));
+    assert_eq!(c["plan_id"], stored.id);
+    assert_eq!(c["totals"]["missed"], 0);
+    assert!(c["totals"]["upcoming"].as_u64().unwrap() > 0, "{c}");
+}
+
+#[test]
+fn create_plan_overview_takes_a_start_date_and_stays_in_budget_for_24_weeks() {
+    let (_dir, t) = fresh_tools(Some(planning_profile()));
+    // Wednesday 2025-07-09 moves back to its Monday.
+    let mut args = overview_args(24, date(2025, 7, 7));
+    args["start_date"] = json!("2025-07-09");
+    args["goal"] = json!("Finish the Marmotte");
+    let out = call(&t, "create_plan_overview", args);
+    assert_eq!(out["start_date"], "2025-07-07");
+    assert_eq!(out["goal"], "Finish the Marmotte");
+    assert_eq!(out["weeks"].as_array().unwrap().len(), 24);
+    let size = out.to_string().len();
+    if std::env::var("SHOW_TOOL_OUTPUT").is_ok() {
+        println!("create_plan_overview, 24 weeks: {size} chars");
+    }
+    assert!(size <= BUDGET_CHARS, "{size} chars");
+    // A start in an earlier week is refused, naming the argument.
+    let mut args = overview_args(8, date(2025, 6, 16));
+    args["start_date"] = json!("2025-06-18");
+    let m = invalid_message(&t, "create_plan_overview", args);
+    assert!(
+        m.starts_with("start_date: 2025-06-18 is before this week"),
+        "{m}"
+    );
+}
+
+#[test]
+fn create_plan_overview_returns_every_rule_break_and_stores_nothing() {
+    let (dir, t) = fresh_tools(Some(planning_profile()));
+    let mut args = overview_args(8, date(2025, 6, 30));
+    // Monday is not a training day; week 3 also gets a workout on Wednesday.
+    args["weeks"][0]["workout_types"][0] = "endurance".into();
+    args["weeks"][0]["hours"][0] = 1.0.into();
+    args["weeks"][2]["workout_types"][2] = "tempo".into();
+    args["weeks"][2]["hours"][2] = 1.0.into();
+    let m = invalid_message(&t, "create_plan_overview", args);
+    assert!(m.starts_with("the plan breaks "), "{m}");
+    assert!(m.contains("week 1:") && m.contains("monday"), "{m}");
+    assert!(m.contains("week 3:") && m.contains("wednesday"), "{m}");
+    assert!(stored_plans(&t, &dir).is_none());
+    // A shape error from generate's parser is reported too.
+    let mut args = overview_args(8, date(2025, 6, 30));
+    args["weeks"][1]["phase"] = "bulk".into();
+    let m = invalid_message(&t, "create_plan_overview", args);
+    assert!(m.contains("bulk"), "{m}");
+    assert!(stored_plans(&t, &dir).is_none());
+    // Missing and mistyped arguments are named.
+    let m = invalid_message(&t, "create_plan_overview", json!({"coaching_notes": "x"}));
+    assert_eq!(m, "`weeks` is required");
+    let mut args = overview_args(8, date(2025, 6, 30));
+    args["goal"] = json!(3);
+    let m = invalid_message(&t, "create_plan_overview", args);
+    assert_eq!(m, "`goal`: expected a string, got a number 3");
+    let mut args = overview_args(8, date(2025, 6, 30));
+    args["event_date"] = json!("next spring");
+    let m = invalid_message(&t, "create_plan_overview", args);
+    assert!(
+        m.starts_with("event_date: \"next spring\" is not a date"),
+        "{m}"
+    );
+}
+
+#[test]
+fn create_plan_overview_names_the_missing_profile_field() {
+    let failed = |t: &CoachTools| match t
+        .call("create_plan_overview", &overview_args(8, date(2025, 6, 30)))
+    {
+        Err(ToolError::Failed { tool, message }) => {
+            assert_eq!(tool, "create_plan_overview");
+            message
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    };
+    let (dir, t) = fresh_tools(None);
+    let m = failed(&t);
+    assert!(
+        m.contains("no athlete profile") && m.contains("save_athlete_profile"),
+        "{m}"
+    );
+    assert!(stored_plans(&t, &dir).is_none());
+
+    let mut p = planning_profile();
+    p.training_availability = None;
+    let (_d, t) = fresh_tools(Some(p));
+    let m = failed(&t);
+    assert!(
+        m.starts_with("the profile has no training_availability.hours_per_week"),
+        "{m}"
+    );
+
+    let mut p = planning_profile();
+    p.training_availability.as_mut().unwrap().week_days.clear();
+    let (_d, t) = fresh_tools(Some(p));
+    assert!(failed(&t).starts_with("the profile has no training_availability.week_days"),);
+
+    let mut p = planning_profile();
+    p.ftp_w = None;
+    let (_d, t) = fresh_tools(Some(p));
+    assert!(failed(&t).starts_with("the profile has no FTP (ftp_w)"));
+}

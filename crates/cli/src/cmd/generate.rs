@@ -645,19 +645,6 @@ mod plan {
         event_date: Option<Date>,
         plan_start: Option<Date>,
     ) -> Result<PlanInputs> {
-        let ftp_w = profile
-            .ftp_on(bundle.as_of)
-            .context("the profile has no FTP (ftp_w): the plan's power targets need one")?;
-        let availability = profile.training_availability.as_ref();
-        let hours_per_week = availability.and_then(|a| a.hours_per_week).context(
-            "the profile has no training_availability.hours_per_week: the plan needs a weekly budget",
-        )?;
-        let available_days: Vec<Weekday> = availability
-            .map(|a| a.week_days.clone())
-            .filter(|d| !d.is_empty())
-            .context(
-                "the profile has no training_availability.week_days: the plan needs training days",
-            )?;
         let weeks = args
             .training_plan_weeks
             .or(profile.training_plan_weeks)
@@ -665,18 +652,19 @@ mod plan {
         let start_date = next_monday(
             plan_start.unwrap_or_else(|| bundle.as_of.checked_add(1.day()).unwrap_or(bundle.as_of)),
         );
-        let event_date = event_date.or(profile.event_date);
-        let goal = args
-            .goal
-            .clone()
-            .or_else(|| (!profile.goals.is_empty()).then(|| profile.goals.join("; ")));
-        let constraints = coach::rules::PlanConstraints {
+        let coach::planner::PlanBasis {
+            constraints,
+            ftp_w,
+            goal,
+        } = coach::planner::constraints_for(
+            profile,
+            bundle.as_of,
             weeks,
-            available_days,
-            hours_per_week,
-            event_date,
             start_date,
-        };
+            event_date,
+            args.goal.clone(),
+        )?;
+        let event_date = constraints.event_date;
         let trains_strength = bundle
             .cross_training
             .categories

@@ -144,6 +144,20 @@ pub struct ComplianceArgs {
     pub week: Option<u32>,
 }
 
+/// The plan parameters `create_plan_overview` takes besides the overview itself (whose
+/// arguments are `plan_llm::OverviewArgs`, the schema `generate` uses).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlanParams {
+    /// First day of the plan, YYYY-MM-DD, moved back to its Monday (not before this week's
+    /// Monday); default: the Monday after today.
+    pub start_date: Option<String>,
+    /// The target event's date, YYYY-MM-DD (default: the profile's event_date).
+    pub event_date: Option<String>,
+    /// The plan's goal in the athlete's words, 1–200 characters (default: the profile's goals).
+    pub goal: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaveProfileArgs {

@@ -41,7 +41,7 @@ pub use plan::duration_band;
 pub use snapshot::athlete_snapshot;
 
 /// Name of every tool, in the stable order [`ToolBox::definitions`] offers them.
-pub const TOOL_NAMES: [&str; 14] = [
+pub const TOOL_NAMES: [&str; 15] = [
     "get_athlete_profile",
     "list_activities",
     "get_activity",
@@ -56,10 +56,11 @@ pub const TOOL_NAMES: [&str; 14] = [
     "get_training_plan",
     "plan_compliance",
     "save_athlete_profile",
+    "create_plan_overview",
 ];
 
 /// The tools that change state (the agent loop must not reuse earlier results after them).
-pub const MUTATING_TOOLS: [&str; 1] = ["save_athlete_profile"];
+pub const MUTATING_TOOLS: [&str; 2] = ["save_athlete_profile", "create_plan_overview"];
 
 /// Earliest date a tool accepts: older dates are typos, not training history.
 pub const EARLIEST_DATE: Date = jiff::civil::date(1980, 1, 1);
@@ -171,6 +172,42 @@ where
         description,
         schema,
         run: Box::new(move |tools, raw| f(tools, parse_args::<A>(name, &checked, raw)?)),
+    }
+}
+
+/// A spec whose schema is given (not derived from one type) and whose runner gets the argument
+/// object after [`check_args`] has passed it: `create_plan_overview` reuses `generate`'s
+/// overview schema and parser and adds its own plan parameters.
+fn raw_spec(
+    name: &'static str,
+    description: &'static str,
+    schema: Value,
+    f: fn(&CoachTools, &Value) -> Result<Value, ToolError>,
+) -> Spec {
+    let checked = schema.clone();
+    Spec {
+        name,
+        description,
+        schema,
+        run: Box::new(move |tools, raw| {
+            // A missing argument object counts as `{}`, as in `parse_args`.
+            let empty = Map::new();
+            let map = match raw {
+                Value::Null => &empty,
+                Value::Object(map) => map,
+                other => {
+                    return Err(invalid(
+                        name,
+                        format!(
+                            "the arguments must be a JSON object, got {}",
+                            json_kind(other)
+                        ),
+                    ));
+                }
+            };
+            check_args(name, &checked, map)?;
+            f(tools, &Value::Object(map.clone()))
+        }),
     }
 }
 
@@ -334,6 +371,12 @@ fn specs() -> &'static [Spec] {
                 profile::SAVE_DESCRIPTION,
                 profile::save_athlete_profile,
             ),
+            raw_spec(
+                crate::plan_llm::TOOL_NAME,
+                plan::CREATE_DESCRIPTION,
+                plan::create_schema(),
+                plan::create_plan_overview,
+            ),
         ]
     })
 }
@@ -394,7 +437,7 @@ pub fn schema_for<A: JsonSchema>() -> Value {
     value
 }
 
-fn tidy_schema(v: &mut Value) {
+pub(crate) fn tidy_schema(v: &mut Value) {
     match v {
         Value::Object(map) => {
             // anyOf [X, {"type":"null"}] (an optional struct or enum) → X, keeping this node's

@@ -1,4 +1,6 @@
-//! `get_training_plan` and `plan_compliance`: the plan `generate` stored, and what was ridden.
+//! `get_training_plan` and `plan_compliance`: the plan `generate` stored, and what was ridden;
+//! `create_plan_overview`: a new plan from the chat, designed through the same tool (schema and
+//! rule check) as `generate`'s plan phase.
 
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -8,14 +10,15 @@ use serde_json::{Value, json};
 use store::{ActivityRow, StoredPlan};
 
 use super::{
-    CoachTools, ComplianceArgs, TrainingPlanArgs, display_name, failed, invalid, num, store_err,
+    CoachTools, ComplianceArgs, CreatePlanParams, TrainingPlanArgs, display_name, failed, invalid,
+    num, schema_for, store_err, tidy_schema,
 };
 use crate::plan::{PlanWeek, PlannedWorkout, TrainingPlan, WorkoutType, weekday_name};
 use crate::toolbox::ToolError;
 
 pub(super) const PLAN_DESCRIPTION: &str = "The athlete's stored training plan (made by \
-`generate`): start/end dates, FTP it was built for, goal, every week (phase, focus, planned \
-hours and TSS) and, for one week (by `week` number or a `date` in it; default the current \
+`generate` or `create_plan_overview`): start/end dates, FTP it was built for, goal, every week \
+(phase, focus, planned hours and TSS) and, for one week (by `week` number or a `date` in it; default the current \
 week), its focus and planned workouts (date, type, name, duration_h, tss). Returns has_plan=false when no \
 plan exists.";
 
@@ -134,25 +137,15 @@ pub(super) fn get_training_plan(
             "has_plan": false,
             "note": match date {
                 Some(d) => format!("no stored plan covers {d}"),
-                None => "no training plan yet: `cycling-ai generate` makes one".to_owned(),
+                None => "no training plan yet: `create_plan_overview` or `cycling-ai generate` \
+                         makes one"
+                    .to_owned(),
             },
         }));
     };
     let selected = resolve_week(tools, TOOL, &plan, a.week, date)?;
     let current = week_containing(&plan, tools.today).map(|w| w.week);
-    let weeks: Vec<Value> = plan
-        .weeks
-        .iter()
-        .map(|w| {
-            json!({
-                "week": w.week,
-                "start": w.start_date.to_string(),
-                "phase": phase_str(w),
-                "hours": num(w.planned_hours, 1),
-                "tss": num(w.planned_tss, 0),
-            })
-        })
-        .collect();
+    let weeks: Vec<Value> = plan.weeks.iter().map(week_line).collect();
     Ok(json!({
         "has_plan": true,
         "plan_id": stored.id,
@@ -174,6 +167,167 @@ pub(super) fn get_training_plan(
             "planned_tss": num(w.planned_tss, 0),
             "workouts": w.workouts.iter().map(workout_json).collect::<Vec<_>>(),
         })),
+    }))
+}
+
+pub(super) const CREATE_DESCRIPTION: &str = "Create and store a new training plan (it replaces \
+the current one for `get_training_plan` and `plan_compliance`). Design every week: phase (base, \
+build, recovery, peak, taper), a focus, and Monday-to-Sunday `workout_types` and `hours` (rest \
+and 0 on days the athlete does not train). The plan has as many weeks as `weeks` lists (4 to \
+24). The rules `generate` uses are checked: workouts only on the profile's training days, at \
+least one rest day, at most three hard days a week and none back to back, load weeks within \
+10 % of training_availability.hours_per_week and recovery/taper weeks 25-45 % below, load ramps \
+of at most 10 %, a recovery week after at most three load weeks, a taper in or before the event \
+week. Every broken rule is returned (week and day named) to fix and call again. Needs FTP, \
+hours_per_week and week_days in the profile. The days are then filled with workouts from the \
+library; returns the stored plan's weeks (phase, focus, planned hours and TSS).";
+
+/// Longest `goal` accepted.
+const MAX_GOAL_CHARS: usize = 200;
+
+/// `create_plan_overview`'s schema: `generate`'s overview schema plus [`CreatePlanParams`].
+pub(super) fn create_schema() -> Value {
+    let mut schema = crate::plan_llm::tool_def().schema;
+    let params = schema_for::<CreatePlanParams>();
+    if let (Some(props), Some(extra)) = (
+        schema["properties"].as_object_mut(),
+        params["properties"].as_object(),
+    ) {
+        for (k, v) in extra {
+            props.insert(k.clone(), v.clone());
+        }
+    }
+    tidy_schema(&mut schema);
+    schema
+}
+
+pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Value, ToolError> {
+    use crate::planner::{FillInput, constraints_for, fill_plan, monday_of};
+    const TOOL: &str = crate::plan_llm::TOOL_NAME;
+    // The runner has checked that `raw` is an object with known, well-typed arguments; split
+    // the plan parameters from the overview, which goes to `generate`'s own parser and check.
+    let mut overview = raw.as_object().cloned().unwrap_or_default();
+    let mut params = serde_json::Map::new();
+    for key in ["start_date", "event_date", "goal"] {
+        if let Some(v) = overview.remove(key).filter(|v| !v.is_null()) {
+            params.insert(key.to_owned(), v);
+        }
+    }
+    let params: CreatePlanParams = serde_json::from_value(Value::Object(params))
+        .map_err(|e| invalid(TOOL, super::clean_serde_message(&e.to_string())))?;
+    let this_monday = monday_of(tools.today);
+    let start = match tools.opt_date_arg(TOOL, "start_date", params.start_date.as_deref())? {
+        Some(d) if monday_of(d) < this_monday => {
+            return Err(invalid(
+                TOOL,
+                format!(
+                    "start_date: {d} is before this week (Monday {this_monday}); a plan starts \
+                     this week or later"
+                ),
+            ));
+        }
+        Some(d) => monday_of(d),
+        None => this_monday.checked_add(7.days()).unwrap_or(this_monday),
+    };
+    let event_date = tools.opt_date_arg(TOOL, "event_date", params.event_date.as_deref())?;
+    let goal = match params.goal.as_deref().map(str::trim) {
+        Some(g) if g.is_empty() || g.chars().count() > MAX_GOAL_CHARS => {
+            return Err(invalid(
+                TOOL,
+                format!("goal: give 1 to {MAX_GOAL_CHARS} characters"),
+            ));
+        }
+        g => g.map(str::to_owned),
+    };
+    let Some(profile) = tools.profile() else {
+        return Err(failed(
+            TOOL,
+            "there is no athlete profile yet: ask the athlete for FTP, weekly training hours and \
+             training days, save them with save_athlete_profile, then create the plan",
+        ));
+    };
+    let weeks = overview
+        .get("weeks")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let basis = constraints_for(
+        &profile,
+        tools.today,
+        u32::try_from(weeks).unwrap_or(u32::MAX),
+        start,
+        event_date,
+        goal,
+    )
+    .map_err(|e| {
+        failed(
+            TOOL,
+            format!("{e}; ask the athlete and save it with save_athlete_profile first"),
+        )
+    })?;
+    let checked = crate::plan_llm::check_arguments(&Value::Object(overview), &basis.constraints)
+        .map_err(|errors| {
+            invalid(
+                TOOL,
+                format!(
+                    "the plan breaks {} rule(s); fix every one and call again: {}",
+                    errors.len(),
+                    errors.join("; ")
+                ),
+            )
+        })?;
+    let plan = fill_plan(
+        &checked,
+        &FillInput {
+            start_date: basis.constraints.start_date,
+            ftp_w: basis.ftp_w,
+            seed: 1,
+            event_date: basis.constraints.event_date,
+            goal: basis.goal,
+        },
+    );
+    let last_day = i64::try_from(plan.weeks.len()).unwrap_or(0) * 7 - 1;
+    let end = plan
+        .start_date
+        .checked_add(last_day.max(0).days())
+        .unwrap_or(plan.start_date);
+    let json = serde_json::to_string(&plan)
+        .map_err(|e| failed(TOOL, format!("serialising the plan: {e}")))?;
+    let mut store = tools.open(TOOL)?;
+    let plan_id = store
+        .save_plan(
+            tools.athlete_id,
+            &plan.start_date.to_string(),
+            &end.to_string(),
+            "chat",
+            &json,
+        )
+        .map_err(|e| failed(TOOL, format!("storing the plan: {e}")))?;
+    let weeks: Vec<Value> = plan
+        .weeks
+        .iter()
+        .map(|w| {
+            let mut line = week_line(w);
+            line["focus"] = json!(clip(&w.focus, 100));
+            line["workouts"] = json!(
+                w.workouts
+                    .iter()
+                    .filter(|p| p.workout.workout_type != WorkoutType::Rest)
+                    .count()
+            );
+            line
+        })
+        .collect();
+    Ok(json!({
+        "created": true,
+        "plan_id": plan_id,
+        "start_date": plan.start_date.to_string(),
+        "end_date": end.to_string(),
+        "ftp_w": num(plan.ftp_w, 0),
+        "goal": plan.goal.as_deref().map(|g| clip(g, MAX_TEXT)),
+        "event_date": plan.event_date.map(|d| d.to_string()),
+        "total_hours": num(plan.weeks.iter().map(|w| w.planned_hours).sum(), 1),
+        "weeks": weeks,
+        "note": "stored; get_training_plan shows a week's workouts, plan_compliance compares them with what was ridden",
     }))
 }
 
@@ -220,7 +374,9 @@ pub(super) fn plan_compliance(tools: &CoachTools, a: ComplianceArgs) -> Result<V
             TOOL,
             match date {
                 Some(d) => format!("no stored training plan covers {d}"),
-                None => "no training plan yet: `cycling-ai generate` makes one".to_owned(),
+                None => "no training plan yet: `create_plan_overview` or `cycling-ai generate` \
+                         makes one"
+                    .to_owned(),
             },
         ));
     };
@@ -340,6 +496,17 @@ pub(super) fn plan_compliance(tools: &CoachTools, a: ComplianceArgs) -> Result<V
             "actual_tss": num(actual_tss, 0),
         },
     }))
+}
+
+/// One plan week in a line: number, start, phase, planned hours and TSS.
+fn week_line(w: &PlanWeek) -> Value {
+    json!({
+        "week": w.week,
+        "start": w.start_date.to_string(),
+        "phase": phase_str(w),
+        "hours": num(w.planned_hours, 1),
+        "tss": num(w.planned_tss, 0),
+    })
 }
 
 #[cfg(test)]
