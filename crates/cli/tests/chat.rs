@@ -265,6 +265,10 @@ async fn bedrock_parallel_tools_follow_up_cost_exit_then_continue() {
         ["Tomorrow: an easy hour in zone 2."]
     );
     assert_eq!(bedrock_texts(&resumed[6]), ["And next week?"]);
+    // Four calls logged, and no AWS secret in the log.
+    let log = std::fs::read_to_string(env.data().join("interactions.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 4);
+    assert!(!log.contains(llm::testing::fake_bedrock::TEST_SECRET_KEY));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,6 +328,12 @@ async fn anthropic_parallel_tools_follow_up_cost_and_continue() {
     // The interaction log replays the same conversation offline: same answers, no request.
     let log = env.tmp.path().join("recorded.jsonl");
     std::fs::copy(env.data().join("interactions.jsonl"), &log).unwrap();
+    let recorded = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(recorded.lines().count(), 3, "every model call is logged");
+    assert!(
+        !recorded.contains(ANTHROPIC_TEST_KEY),
+        "the API key never reaches the interaction log"
+    );
     let mut cmd = env.cmd();
     cmd.args(["chat", "--provider", "replay", "--from"])
         .arg(&log);
