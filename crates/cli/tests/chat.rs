@@ -696,20 +696,9 @@ async fn slash_commands_tools_model_switch_clear_and_sessions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_cancels_the_answer_and_keeps_the_session() {
-    use tokio::io::AsyncReadExt;
     let env = Env::new(true);
     // A server that takes the request and never answers: the answer is "streaming" forever.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let (got_request, request_seen) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = [0u8; 4096];
-        let _ = sock.read(&mut buf).await;
-        let _ = got_request.send(());
-        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
-        drop(sock);
-    });
+    let (endpoint, request_seen) = common::silent_server().await;
     let mut cmd = env.anthropic_chat(&endpoint);
     cmd.args(["--provider", "anthropic", "--model", "claude-haiku-4.5"])
         .stdin(Stdio::piped())
@@ -722,21 +711,7 @@ async fn ctrl_c_cancels_the_answer_and_keeps_the_session() {
         .unwrap()
         .write_all(b"A question that never gets its answer\n/session\n")
         .unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(60), request_seen)
-        .await
-        .expect("the chat sent its request")
-        .unwrap();
-    // The turn is running and its Ctrl-C handler armed (it is polled alongside the request;
-    // a moment's grace covers the thread that sent the request being ahead of it).
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let out = common::interrupt_when_requested(child, request_seen, "the chat").await;
     let (stdout, stderr) = ok(&out);
     assert!(stderr.contains("cancelled"), "{stderr}");
     // The process went on: /session ran after the cancelled answer, with nothing half-added.

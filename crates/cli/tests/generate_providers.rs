@@ -20,7 +20,7 @@ use llm::testing::{FakeBedrock, ModelReply, RecordedHttp, Reply, SseFake, SseRep
 use serde_json::{Value, json};
 
 mod common;
-use common::{isolated, ok_json, run_blocking};
+use common::{interrupt_when_requested, isolated, ok_json, run_blocking, silent_server};
 
 const PLAN_WEEKS: u32 = 8;
 
@@ -555,20 +555,9 @@ async fn a_tool_call_that_never_comes_fails_phase_3_and_resume_finishes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_keeps_the_finished_phases_and_resume_finishes_the_report() {
-    use tokio::io::AsyncReadExt;
     // A server that takes the analysis request and never answers: phase 2 waits on the model
     // when the user presses Ctrl-C.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent = format!("http://{}", listener.local_addr().unwrap());
-    let (got_request, request_seen) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = [0u8; 4096];
-        let _ = sock.read(&mut buf).await;
-        let _ = got_request.send(());
-        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
-        drop(sock);
-    });
+    let (silent, request_seen) = silent_server().await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
     let mut cmd = isolated(tmp.path());
@@ -578,20 +567,7 @@ async fn ctrl_c_keeps_the_finished_phases_and_resume_finishes_the_report() {
         .stderr(std::process::Stdio::piped());
     generate(&mut cmd, tmp.path(), &out, "anthropic", "claude-haiku-4.5");
     let child = cmd.spawn().unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(60), request_seen)
-        .await
-        .expect("phase 2 sent its request")
-        .unwrap();
-    // The request is out and the phase's Ctrl-C handler is armed alongside it.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let o = interrupt_when_requested(child, request_seen, "phase 2").await;
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

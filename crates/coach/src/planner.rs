@@ -1048,22 +1048,24 @@ pub fn fill_plan_with(lib: &Library, overview: &PlanOverview, input: &FillInput)
     }
 }
 
+/// Every weekday, Monday first: the widest availability the planner and rules tests offer.
+#[cfg(test)]
+pub(crate) const ALL_DAYS: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::check_overview;
     use jiff::civil::date;
     use proptest::prelude::*;
-
-    const ALL_DAYS: [Weekday; 7] = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ];
 
     fn input(
         weeks: u32,

@@ -405,18 +405,8 @@ fn sorted(days: &[Weekday]) -> Vec<Weekday> {
 mod tests {
     use super::*;
     use crate::plan::DayPlan;
-    use crate::planner::{PlannerInput, offline_overview};
+    use crate::planner::{ALL_DAYS, PlannerInput, offline_overview};
     use jiff::civil::date;
-
-    const ALL_DAYS: [Weekday; 7] = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ];
 
     fn constraints() -> PlanConstraints {
         PlanConstraints {

@@ -16,7 +16,8 @@ use crate::catalog::Catalog;
 use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
-    AttemptCounter, HttpFailure, HttpSettings, KeyedEndpoint, SseDecoder, start_sse_stream,
+    AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, KeyedEndpoint, SseDecoder,
+    closing_events, env_or, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
@@ -63,10 +64,7 @@ impl AnthropicProvider {
             provider: PROVIDER.into(),
             message: "no API key: set ANTHROPIC_API_KEY".into(),
         })?;
-        let base = std::env::var("ANTHROPIC_BASE_URL")
-            .ok()
-            .filter(|b| !b.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base = env_or("ANTHROPIC_BASE_URL", DEFAULT_BASE_URL);
         Self::new(key, base, settings, catalog)
     }
 
@@ -81,10 +79,7 @@ impl AnthropicProvider {
     /// Catalog aliases (`claude-sonnet-4.5`) resolve to the API's model id; anything else is
     /// sent as given.
     pub fn resolve_model(&self, model: &str) -> String {
-        self.catalog
-            .find(PROVIDER, model)
-            .map(|e| e.id.clone())
-            .unwrap_or_else(|| model.to_string())
+        self.catalog.resolve(PROVIDER, model)
     }
 
     /// The JSON body exactly as it will be sent.
@@ -441,17 +436,13 @@ impl SseDecoder for Decoder {
             Some(r) => StopReason::from_wire(r),
             None => StopReason::Other("missing".into()),
         };
-        Ok(vec![
-            StreamEvent::Usage(self.usage),
-            StreamEvent::Done {
-                stop_reason,
-                latency: None,
-                model_used: self
-                    .model
-                    .clone()
-                    .unwrap_or_else(|| self.requested_model.clone()),
-            },
-        ])
+        Ok(closing_events(
+            Some(self.usage),
+            stop_reason,
+            None,
+            self.model.as_deref(),
+            &self.requested_model,
+        ))
     }
 }
 
@@ -468,48 +459,38 @@ impl Provider for AnthropicProvider {
     async fn stream_counted(
         &self,
         request: &Request,
-    ) -> (
-        Result<EventStream, LlmError>,
-        Option<crate::http::AttemptCounter>,
-    ) {
-        let attempts = AttemptCounter::new();
+    ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
         let body = self.request_body(request);
         let model = body["model"].as_str().unwrap_or_default().to_string();
-        let bytes = body.to_string().into_bytes();
-        let client = self.endpoint.client.clone();
-        let url = format!("{}/v1/messages", self.endpoint.base_url);
-        let key = self.endpoint.api_key.clone();
-        let make = Arc::new(move || {
-            client
-                .post(&url)
-                .header("x-api-key", &key)
-                .header("anthropic-version", API_VERSION)
-                .header("content-type", "application/json")
-                .header("accept", "text/event-stream")
-                .body(bytes.clone())
-        });
+        let post = JsonPost {
+            client: self.endpoint.client.clone(),
+            url: format!("{}/v1/messages", self.endpoint.base_url),
+            body: body.to_string().into_bytes(),
+            headers: vec![
+                ("anthropic-version", API_VERSION.into()),
+                ("accept", "text/event-stream".into()),
+            ],
+            secret: Some(("x-api-key", self.endpoint.api_key.clone())),
+        };
         let m = model.clone();
-        let classify = Arc::new(move |f: HttpFailure| error_from_status(&m, f));
         let structured_tool = request.structured_output.as_ref().map(|s| s.name.clone());
-        let new_decoder = Arc::new(move || Decoder {
-            requested_model: model.clone(),
-            structured_tool: structured_tool.clone(),
-            blocks: HashMap::new(),
-            model: None,
-            usage: Usage::default(),
-            stop_reason: None,
-            stopped: false,
-        });
-        let stream = start_sse_stream(
+        stream_json_post(
             PROVIDER,
+            Framing::Sse,
             self.endpoint.settings.retry,
-            attempts.clone(),
-            make,
-            classify,
-            new_decoder,
+            post,
+            move |f: HttpFailure| error_from_status(&m, f),
+            move || Decoder {
+                requested_model: model.clone(),
+                structured_tool: structured_tool.clone(),
+                blocks: HashMap::new(),
+                model: None,
+                usage: Usage::default(),
+                stop_reason: None,
+                stopped: false,
+            },
         )
-        .await;
-        (stream, Some(attempts))
+        .await
     }
 }
 

@@ -273,6 +273,14 @@ impl Catalog {
             })
     }
 
+    /// The provider's API id for `model`: a catalog id or alias resolves to the entry's id;
+    /// anything else is sent as given (the API decides whether it knows it).
+    pub fn resolve(&self, provider: &str, model: &str) -> String {
+        self.find(provider, model)
+            .map(|e| e.id.clone())
+            .unwrap_or_else(|| model.to_string())
+    }
+
     /// Resolve what the user typed into the model id to send to Bedrock in `region`.
     ///
     /// Aliases resolve to the model's geographic profile for the region (`claude-sonnet-4.5` in

@@ -22,7 +22,8 @@ use crate::catalog::Catalog;
 use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
-    AttemptCounter, HttpFailure, HttpSettings, SseDecoder, build_client, start_ndjson_stream,
+    AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, SseDecoder, build_client,
+    closing_events, env_or, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
@@ -112,10 +113,7 @@ impl OllamaProvider {
 
     /// Host from `OLLAMA_HOST` (default [`DEFAULT_HOST`]).
     pub fn from_env(options: OllamaOptions, catalog: Arc<Catalog>) -> Result<Self, LlmError> {
-        let host = std::env::var("OLLAMA_HOST")
-            .ok()
-            .filter(|h| !h.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_HOST.to_string());
+        let host = env_or("OLLAMA_HOST", DEFAULT_HOST);
         Self::new(&host, options, catalog)
     }
 
@@ -130,10 +128,7 @@ impl OllamaProvider {
 
     /// Catalog aliases resolve to the model's tag; anything else is sent as given.
     pub fn resolve_model(&self, model: &str) -> String {
-        self.catalog
-            .find(PROVIDER, model)
-            .map(|e| e.id.clone())
-            .unwrap_or_else(|| model.to_string())
+        self.catalog.resolve(PROVIDER, model)
     }
 
     /// The context window asked for on `model`.
@@ -393,17 +388,13 @@ impl SseDecoder for Decoder {
             cache_read: 0,
             cache_write: 0,
         };
-        Ok(vec![
-            StreamEvent::Usage(usage),
-            StreamEvent::Done {
-                stop_reason,
-                latency: done["total_duration"].as_u64().map(Duration::from_nanos),
-                model_used: self
-                    .model
-                    .clone()
-                    .unwrap_or_else(|| self.requested_model.clone()),
-            },
-        ])
+        Ok(closing_events(
+            Some(usage),
+            stop_reason,
+            done["total_duration"].as_u64().map(Duration::from_nanos),
+            self.model.as_deref(),
+            &self.requested_model,
+        ))
     }
 }
 
@@ -421,34 +412,28 @@ impl Provider for OllamaProvider {
         &self,
         request: &Request,
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
-        let attempts = AttemptCounter::new();
         let body = self.request_body(request);
         let model = body["model"].as_str().unwrap_or_default().to_string();
-        let bytes = body.to_string().into_bytes();
-        let client = self.client.clone();
-        let url = format!("{}/api/chat", self.host);
-        let make = Arc::new(move || {
-            client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("accept", "application/x-ndjson")
-                .body(bytes.clone())
-        });
+        let post = JsonPost {
+            client: self.client.clone(),
+            url: format!("{}/api/chat", self.host),
+            body: body.to_string().into_bytes(),
+            headers: vec![("accept", "application/x-ndjson".into())],
+            secret: None,
+        };
         let m = model.clone();
-        let classify = Arc::new(move |f: HttpFailure| error_from_status(&m, f));
-        let new_decoder = Arc::new(move || Decoder {
-            requested_model: model.clone(),
-            model: None,
-            calls: 0,
-            done: None,
-        });
-        let stream = start_ndjson_stream(
+        let (stream, attempts) = stream_json_post(
             PROVIDER,
+            Framing::Ndjson,
             self.options.http.retry,
-            attempts.clone(),
-            make,
-            classify,
-            new_decoder,
+            post,
+            move |f: HttpFailure| error_from_status(&m, f),
+            move || Decoder {
+                requested_model: model.clone(),
+                model: None,
+                calls: 0,
+                done: None,
+            },
         )
         .await;
         // The usual cause of a refused connection is a server that is not running.
@@ -462,7 +447,7 @@ impl Provider for OllamaProvider {
             },
             other => other,
         });
-        (stream, Some(attempts))
+        (stream, attempts)
     }
 }
 

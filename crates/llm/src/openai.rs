@@ -15,7 +15,8 @@ use crate::catalog::Catalog;
 use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
-    AttemptCounter, HttpFailure, HttpSettings, SseDecoder, build_client, start_sse_stream,
+    AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, SseDecoder, build_client,
+    closing_events, env_or, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
@@ -102,10 +103,7 @@ impl OpenAiProvider {
     /// Key from `OPENAI_API_KEY`, base URL from `OPENAI_BASE_URL` (default [`DEFAULT_BASE_URL`]).
     pub fn from_env(options: OpenAiOptions, catalog: Arc<Catalog>) -> Result<Self, LlmError> {
         let key = std::env::var("OPENAI_API_KEY").ok();
-        let base = std::env::var("OPENAI_BASE_URL")
-            .ok()
-            .filter(|b| !b.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base = env_or("OPENAI_BASE_URL", DEFAULT_BASE_URL);
         Self::new(key, base, options, catalog)
     }
 
@@ -119,10 +117,7 @@ impl OpenAiProvider {
 
     /// Catalog aliases resolve to the API's model id; anything else is sent as given.
     pub fn resolve_model(&self, model: &str) -> String {
-        self.catalog
-            .find(PROVIDER, model)
-            .map(|e| e.id.clone())
-            .unwrap_or_else(|| model.to_string())
+        self.catalog.resolve(PROVIDER, model)
     }
 
     /// The JSON body exactly as it will be sent.
@@ -469,19 +464,13 @@ impl SseDecoder for Decoder {
             Some(other) => StopReason::Other(other.to_string()),
             None => StopReason::Other("missing".into()),
         };
-        let mut out = Vec::new();
-        if let Some(u) = self.usage {
-            out.push(StreamEvent::Usage(u));
-        }
-        out.push(StreamEvent::Done {
+        Ok(closing_events(
+            self.usage,
             stop_reason,
-            latency: None,
-            model_used: self
-                .model
-                .clone()
-                .unwrap_or_else(|| self.requested_model.clone()),
-        });
-        Ok(out)
+            None,
+            self.model.as_deref(),
+            &self.requested_model,
+        ))
     }
 }
 
@@ -499,44 +488,35 @@ impl Provider for OpenAiProvider {
         &self,
         request: &Request,
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
-        let attempts = AttemptCounter::new();
         let body = self.request_body(request);
         let model = body["model"].as_str().unwrap_or_default().to_string();
-        let bytes = body.to_string().into_bytes();
-        let client = self.client.clone();
-        let url = format!("{}/chat/completions", self.base_url);
-        let key = self.api_key.clone();
-        let make = Arc::new(move || {
-            let mut b = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("accept", "text/event-stream")
-                .body(bytes.clone());
-            if let Some(k) = &key {
-                b = b.bearer_auth(k);
-            }
-            b
-        });
+        let post = JsonPost {
+            client: self.client.clone(),
+            url: format!("{}/chat/completions", self.base_url),
+            body: body.to_string().into_bytes(),
+            headers: vec![("accept", "text/event-stream".into())],
+            secret: self
+                .api_key
+                .as_ref()
+                .map(|k| ("authorization", format!("Bearer {k}"))),
+        };
         let m = model.clone();
-        let classify = Arc::new(move |f: HttpFailure| error_from_status(&m, f));
-        let new_decoder = Arc::new(move || Decoder {
-            requested_model: model.clone(),
-            model: None,
-            calls: BTreeMap::new(),
-            finish_reason: None,
-            usage: None,
-            done: false,
-        });
-        let stream = start_sse_stream(
+        stream_json_post(
             PROVIDER,
+            Framing::Sse,
             self.options.http.retry,
-            attempts.clone(),
-            make,
-            classify,
-            new_decoder,
+            post,
+            move |f: HttpFailure| error_from_status(&m, f),
+            move || Decoder {
+                requested_model: model.clone(),
+                model: None,
+                calls: BTreeMap::new(),
+                finish_reason: None,
+                usage: None,
+                done: false,
+            },
         )
-        .await;
-        (stream, Some(attempts))
+        .await
     }
 }
 

@@ -117,6 +117,25 @@ trait Harness: Sized {
     fn last_tool_names(&self) -> Vec<String>;
 }
 
+/// The accessors every harness implements the same way: each has a `fake` whose `push` takes
+/// the given reply type (wrapping a model reply in `Model`) and a `provider` built against it.
+macro_rules! fake_accessors {
+    ($reply:ident) => {
+        fn provider(&self) -> &dyn Provider {
+            &self.provider
+        }
+        fn push(&self, reply: ModelReply) {
+            self.fake.push($reply::Model(reply));
+        }
+        fn request_count(&self) -> usize {
+            self.fake.requests().len()
+        }
+        fn rejections(&self) -> Vec<String> {
+            self.fake.rejections()
+        }
+    };
+}
+
 // ---- Bedrock ----
 
 struct BedrockHarness {
@@ -131,9 +150,7 @@ impl Harness for BedrockHarness {
         let provider = fake.provider(BedrockOptions::default()).await;
         Self { fake, provider }
     }
-    fn provider(&self) -> &dyn Provider {
-        &self.provider
-    }
+    fake_accessors!(Reply);
     fn model(&self) -> &'static str {
         "claude-haiku-4.5"
     }
@@ -143,9 +160,6 @@ impl Harness for BedrockHarness {
     fn expected_cost(&self) -> f64 {
         // (1000 × 1.0 + 500 × 5.0 + 2000 × 0.1) / 1e6, +10 % for the `us.` geographic profile.
         0.0037 * 1.1
-    }
-    fn push(&self, reply: ModelReply) {
-        self.fake.push(Reply::Model(reply));
     }
     fn push_error(&self, class: ErrorClass, times: usize) {
         let reply = match class {
@@ -184,12 +198,6 @@ impl Harness for BedrockHarness {
         frames.truncate(4); // messageStart + three deltas
         frames.push(Frame::Cut);
         self.fake.push(Reply::Frames(frames));
-    }
-    fn request_count(&self) -> usize {
-        self.fake.requests().len()
-    }
-    fn rejections(&self) -> Vec<String> {
-        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();
@@ -241,9 +249,7 @@ impl Harness for AnthropicHarness {
         let provider = fake.provider(3);
         Self { fake, provider }
     }
-    fn provider(&self) -> &dyn Provider {
-        &self.provider
-    }
+    fake_accessors!(SseReply);
     fn model(&self) -> &'static str {
         "claude-haiku-4.5"
     }
@@ -252,9 +258,6 @@ impl Harness for AnthropicHarness {
     }
     fn expected_cost(&self) -> f64 {
         0.0037
-    }
-    fn push(&self, reply: ModelReply) {
-        self.fake.push(SseReply::Model(reply));
     }
     fn push_error(&self, class: ErrorClass, times: usize) {
         use fake_anthropic::error;
@@ -288,12 +291,6 @@ impl Harness for AnthropicHarness {
     fn push_cut_after_three_deltas(&self, reply: ModelReply) {
         // message_start, ping, content_block_start, then three text deltas.
         self.fake.push(SseReply::CutAfter(reply, 6));
-    }
-    fn request_count(&self) -> usize {
-        self.fake.requests().len()
-    }
-    fn rejections(&self) -> Vec<String> {
-        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();
@@ -332,9 +329,7 @@ impl Harness for OpenAiHarness {
         .unwrap();
         Self { fake, provider }
     }
-    fn provider(&self) -> &dyn Provider {
-        &self.provider
-    }
+    fake_accessors!(SseReply);
     fn model(&self) -> &'static str {
         "gpt-5.1"
     }
@@ -344,9 +339,6 @@ impl Harness for OpenAiHarness {
     fn expected_cost(&self) -> f64 {
         // (1000 × 1.25 + 500 × 10 + 2000 × 0.125) / 1e6
         0.0065
-    }
-    fn push(&self, reply: ModelReply) {
-        self.fake.push(SseReply::Model(reply));
     }
     fn push_error(&self, class: ErrorClass, times: usize) {
         use fake_openai::error;
@@ -391,12 +383,6 @@ impl Harness for OpenAiHarness {
     fn push_cut_after_three_deltas(&self, reply: ModelReply) {
         // The role chunk, then three content chunks.
         self.fake.push(SseReply::CutAfter(reply, 4));
-    }
-    fn request_count(&self) -> usize {
-        self.fake.requests().len()
-    }
-    fn rejections(&self) -> Vec<String> {
-        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();
@@ -446,9 +432,7 @@ impl Harness for GeminiHarness {
         .unwrap();
         Self { fake, provider }
     }
-    fn provider(&self) -> &dyn Provider {
-        &self.provider
-    }
+    fake_accessors!(SseReply);
     fn model(&self) -> &'static str {
         "gemini-2.5-flash"
     }
@@ -458,9 +442,6 @@ impl Harness for GeminiHarness {
     fn expected_cost(&self) -> f64 {
         // (1000 × 0.30 + 500 × 2.50 + 2000 × 0.03) / 1e6
         0.00161
-    }
-    fn push(&self, reply: ModelReply) {
-        self.fake.push(SseReply::Model(reply));
     }
     fn push_error(&self, class: ErrorClass, times: usize) {
         use fake_gemini::error;
@@ -500,12 +481,6 @@ impl Harness for GeminiHarness {
     fn push_cut_after_three_deltas(&self, reply: ModelReply) {
         // Every event is a chunk with one text piece.
         self.fake.push(SseReply::CutAfter(reply, 3));
-    }
-    fn request_count(&self) -> usize {
-        self.fake.requests().len()
-    }
-    fn rejections(&self) -> Vec<String> {
-        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         self.last_parts("functionResponse")
@@ -560,9 +535,7 @@ impl Harness for OllamaHarness {
         .unwrap();
         Self { fake, provider }
     }
-    fn provider(&self) -> &dyn Provider {
-        &self.provider
-    }
+    fake_accessors!(SseReply);
     fn model(&self) -> &'static str {
         "llama3.1"
     }
@@ -571,9 +544,6 @@ impl Harness for OllamaHarness {
     }
     fn expected_cost(&self) -> f64 {
         0.0
-    }
-    fn push(&self, reply: ModelReply) {
-        self.fake.push(SseReply::Model(reply));
     }
     fn push_error(&self, class: ErrorClass, times: usize) {
         use fake_ollama::error;
@@ -597,12 +567,6 @@ impl Harness for OllamaHarness {
     }
     fn push_cut_after_three_deltas(&self, reply: ModelReply) {
         self.fake.push(SseReply::CutAfter(reply, 3));
-    }
-    fn request_count(&self) -> usize {
-        self.fake.requests().len()
-    }
-    fn rejections(&self) -> Vec<String> {
-        self.fake.rejections()
     }
     fn last_tool_result_ids(&self) -> Vec<String> {
         let body = self.fake.requests().last().unwrap().body.clone();

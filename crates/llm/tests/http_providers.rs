@@ -69,6 +69,11 @@ fn tool(name: &str) -> ToolDef {
     }
 }
 
+/// The smallest call: one user message "q", at most five output tokens.
+fn one_question(model: &str) -> Request {
+    Request::new(model, vec![Message::user("q")], 5)
+}
+
 #[tokio::test]
 async fn anthropic_request_on_the_wire() {
     let (fake, p) = anthropic().await;
@@ -123,20 +128,14 @@ async fn openai_request_on_the_wire_and_the_max_tokens_option() {
         stream_usage: true,
     })
     .await;
-    let err = p
-        .complete(&Request::new("gpt-5.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap_err();
+    let err = p.complete(&one_question("gpt-5.1")).await.unwrap_err();
     assert_eq!(err.kind(), "validation");
     assert!(
         err.to_string()
             .contains("Use 'max_completion_tokens' instead"),
         "{err}"
     );
-    let ok = p
-        .complete(&Request::new("gpt-4.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap();
+    let ok = p.complete(&one_question("gpt-4.1")).await.unwrap();
     assert_eq!(ok.text, "ok");
     assert_eq!(fake.requests()[1].body["max_tokens"], 5);
 }
@@ -152,11 +151,7 @@ async fn a_wrong_key_is_rejected_by_the_fakes_own_check() {
     )
     .unwrap();
     let err = p
-        .complete(&Request::new(
-            "claude-haiku-4.5",
-            vec![Message::user("q")],
-            5,
-        ))
+        .complete(&one_question("claude-haiku-4.5"))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "authentication");
@@ -175,10 +170,7 @@ async fn a_wrong_key_is_rejected_by_the_fakes_own_check() {
         Arc::new(Catalog::builtin()),
     )
     .unwrap();
-    let err = p
-        .complete(&Request::new("gpt-5.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap_err();
+    let err = p.complete(&one_question("gpt-5.1")).await.unwrap_err();
     assert_eq!(err.kind(), "authentication");
     assert!(err.to_string().contains("sk-proj-****1234"), "{err}");
 }
@@ -191,13 +183,8 @@ async fn retry_after_is_honoured_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let log = InteractionLog::open(dir.path()).unwrap();
     let started = Instant::now();
-    let (r, written) = complete_logged(
-        &p,
-        &Request::new("claude-haiku-4.5", vec![Message::user("q")], 5),
-        p.catalog(),
-        &log,
-    )
-    .await;
+    let (r, written) =
+        complete_logged(&p, &one_question("claude-haiku-4.5"), p.catalog(), &log).await;
     written.unwrap();
     assert_eq!(r.unwrap().text, "patience");
     assert!(
@@ -215,10 +202,7 @@ async fn retry_after_is_honoured_and_counted() {
 async fn a_retry_after_beyond_the_limit_is_not_waited_for() {
     let (fake, p) = openai().await;
     fake.push(fake_openai::rate_limited("60000"));
-    let err = p
-        .complete(&Request::new("gpt-5.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap_err();
+    let err = p.complete(&one_question("gpt-5.1")).await.unwrap_err();
     match err {
         LlmError::RateLimited { retry_after, .. } => {
             assert_eq!(retry_after, Some(Duration::from_secs(60)))
@@ -242,13 +226,7 @@ async fn connect_errors_are_retried_then_reported() {
         Arc::new(Catalog::builtin()),
     )
     .unwrap();
-    let (stream, attempts) = p
-        .stream_counted(&Request::new(
-            "claude-haiku-4.5",
-            vec![Message::user("q")],
-            5,
-        ))
-        .await;
+    let (stream, attempts) = p.stream_counted(&one_question("claude-haiku-4.5")).await;
     let err = stream.err().unwrap();
     assert_eq!(err.kind(), "transport", "{err}");
     assert_eq!(attempts.unwrap().get(), 3);
@@ -270,14 +248,7 @@ async fn an_overloaded_event_before_output_reissues_the_call() {
     );
     fake.push(SseReply::Raw(vec![start, overloaded_event()]));
     fake.push(SseReply::Model(ModelReply::text("second try")));
-    let r = p
-        .complete(&Request::new(
-            "claude-haiku-4.5",
-            vec![Message::user("q")],
-            5,
-        ))
-        .await
-        .unwrap();
+    let r = p.complete(&one_question("claude-haiku-4.5")).await.unwrap();
     assert_eq!(r.text, "second try");
     assert_eq!(r.usage.input, 12, "usage of the answered attempt only");
     assert_eq!(fake.requests().len(), 2);
@@ -294,11 +265,7 @@ async fn an_overloaded_event_after_output_is_a_broken_stream() {
     frames.push(overloaded_event());
     fake.push(SseReply::Raw(frames));
     let err = p
-        .complete(&Request::new(
-            "claude-haiku-4.5",
-            vec![Message::user("q")],
-            5,
-        ))
+        .complete(&one_question("claude-haiku-4.5"))
         .await
         .unwrap_err();
     match &err {
@@ -322,19 +289,13 @@ async fn an_openai_error_chunk_and_a_malformed_chunk() {
         data(&json!({"id": "c", "object": "chat.completion.chunk", "model": "gpt-5.1", "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": null}]})),
         data(&json!({"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": null, "code": null}})),
     ]));
-    let err = p
-        .complete(&Request::new("gpt-5.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap_err();
+    let err = p.complete(&one_question("gpt-5.1")).await.unwrap_err();
     match &err {
         LlmError::StreamBroken { partial_text, .. } => assert_eq!(partial_text, "Hi"),
         other => panic!("{other}"),
     }
     fake.push(SseReply::Raw(vec!["data: {\"choices\": [\n\n".into()]));
-    let err = p
-        .complete(&Request::new("gpt-5.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap_err();
+    let err = p.complete(&one_question("gpt-5.1")).await.unwrap_err();
     assert_eq!(err.kind(), "model_error", "{err}");
     assert!(err.to_string().contains("malformed stream chunk"), "{err}");
 }
@@ -348,10 +309,7 @@ async fn a_stream_without_done_is_incomplete() {
         &json!({"id": "c", "object": "chat.completion.chunk", "model": "gpt-5.1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
     )]));
     fake.push(SseReply::Model(ModelReply::text("whole")));
-    let r = p
-        .complete(&Request::new("gpt-5.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap();
+    let r = p.complete(&one_question("gpt-5.1")).await.unwrap();
     assert_eq!(r.text, "whole");
     assert_eq!(fake.requests().len(), 2);
 }
@@ -464,10 +422,7 @@ async fn a_server_that_ignores_stream_true_is_reported_clearly() {
         body: r#"{"id":"chatcmpl-1","object":"chat.completion","choices":[]}"#.into(),
         headers: Vec::new(),
     });
-    let err = p
-        .complete(&Request::new("gpt-5.1", vec![Message::user("q")], 5))
-        .await
-        .unwrap_err();
+    let err = p.complete(&one_question("gpt-5.1")).await.unwrap_err();
     assert_eq!(err.kind(), "model_error");
     assert!(
         err.to_string().contains(

@@ -229,20 +229,12 @@ fn athlete(out: &mut String, b: &AnalysisBundle) {
 }
 
 /// (label, previous, recent, decimals, change %).
-type CompareRow<'a> = (&'a str, Option<f64>, Option<f64>, usize, Option<f64>);
+pub(crate) type CompareRow = (&'static str, Option<f64>, Option<f64>, usize, Option<f64>);
 
-fn comparison_table(out: &mut String, title: &str, c: &PeriodComparison) {
+/// Every row of a period comparison, in report order; the Markdown summary shows a subset.
+pub(crate) fn comparison_rows(c: &PeriodComparison) -> [CompareRow; 9] {
     let (r, p) = (&c.recent, &c.previous);
-    let _ = write!(
-        out,
-        "<h3>{}</h3><table><thead><tr><th></th><th class=\"num\">Previous<br><span class=\"meta\">{} – {}</span></th><th class=\"num\">Recent<br><span class=\"meta\">{} – {}</span></th><th class=\"num\">Change</th></tr></thead><tbody>",
-        escape(title),
-        p.start,
-        p.end,
-        r.start,
-        r.end
-    );
-    let rows: [CompareRow; 9] = [
+    [
         (
             "Activities",
             Some(f64::from(p.count)),
@@ -300,7 +292,21 @@ fn comparison_table(out: &mut String, title: &str, c: &PeriodComparison) {
             0,
             text::change(r.avg_hr_bpm, p.avg_hr_bpm),
         ),
-    ];
+    ]
+}
+
+fn comparison_table(out: &mut String, title: &str, c: &PeriodComparison) {
+    let (r, p) = (&c.recent, &c.previous);
+    let _ = write!(
+        out,
+        "<h3>{}</h3><table><thead><tr><th></th><th class=\"num\">Previous<br><span class=\"meta\">{} – {}</span></th><th class=\"num\">Recent<br><span class=\"meta\">{} – {}</span></th><th class=\"num\">Change</th></tr></thead><tbody>",
+        escape(title),
+        p.start,
+        p.end,
+        r.start,
+        r.end
+    );
+    let rows = comparison_rows(c);
     for (label, prev, rec, d, ch) in rows {
         let _ = write!(
             out,

@@ -6,9 +6,19 @@ use std::fmt::Write as _;
 use coach::plan::weekday_name;
 
 use crate::ReportInput;
-use crate::html::{phase_name, provider_line};
+use crate::html::{comparison_rows, phase_name, provider_line};
 use crate::text::{self, hours, md, num, num_unit, pct_change};
 use crate::workouts::{self, Exported};
+
+/// The headline comparison rows; elevation, load per week and heart rate stay in the HTML report.
+const SUMMARY_ROWS: [&str; 6] = [
+    "Activities",
+    "Hours",
+    "Distance (km)",
+    "Load (TSS)",
+    "Hours / week",
+    "Average NP (W)",
+];
 
 fn bullets(out: &mut String, items: &[String]) {
     if items.is_empty() {
@@ -70,44 +80,9 @@ pub fn render(input: &ReportInput, exported: &[Exported]) -> String {
             "### {title}\n\n| | Previous ({} – {}) | Recent ({} – {}) | Change |\n|---|---:|---:|---:|",
             p.start, p.end, r.start, r.end
         );
-        let rows = [
-            (
-                "Activities",
-                Some(f64::from(p.count)),
-                Some(f64::from(r.count)),
-                0,
-                c.change.count_pct,
-            ),
-            ("Hours", Some(p.hours), Some(r.hours), 1, c.change.hours_pct),
-            (
-                "Distance (km)",
-                Some(p.distance_km),
-                Some(r.distance_km),
-                0,
-                c.change.distance_pct,
-            ),
-            (
-                "Load (TSS)",
-                Some(p.load),
-                Some(r.load),
-                0,
-                c.change.load_pct,
-            ),
-            (
-                "Hours / week",
-                Some(p.hours_per_week),
-                Some(r.hours_per_week),
-                1,
-                c.change.hours_pct,
-            ),
-            (
-                "Average NP (W)",
-                p.avg_np_w,
-                r.avg_np_w,
-                0,
-                c.change.avg_np_pct,
-            ),
-        ];
+        let rows = comparison_rows(c)
+            .into_iter()
+            .filter(|row| SUMMARY_ROWS.contains(&row.0));
         for (label, pv, rv, d, ch) in rows {
             let _ = writeln!(
                 o,

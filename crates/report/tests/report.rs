@@ -326,39 +326,36 @@ fn workout(id: &str, name: &str, t: WorkoutType, steps: Vec<Step>) -> Workout {
     }
 }
 
+/// Warm-up, `times` × `steps`, cool-down: the shape of every interval session in the library.
+fn interval_set(times: u32, steps: Vec<Step>) -> Vec<Step> {
+    vec![warmup(), Step::Repeat { times, steps }, cooldown()]
+}
+
 fn library() -> Vec<Workout> {
     vec![
         workout(
             "vo2-3x8",
             "VO2max 3×8",
             WorkoutType::Vo2max,
-            vec![
-                warmup(),
-                Step::Repeat {
-                    times: 3,
-                    steps: vec![
-                        steady(StepKind::Work, 480, 105.0, 105.0),
-                        steady(StepKind::Recovery, 240, 55.0, 55.0),
-                    ],
-                },
-                cooldown(),
-            ],
+            interval_set(
+                3,
+                vec![
+                    steady(StepKind::Work, 480, 105.0, 105.0),
+                    steady(StepKind::Recovery, 240, 55.0, 55.0),
+                ],
+            ),
         ),
         workout(
             "ss-2x20",
             "Sweet spot 2×20",
             WorkoutType::SweetSpot,
-            vec![
-                warmup(),
-                Step::Repeat {
-                    times: 2,
-                    steps: vec![
-                        steady(StepKind::Work, 1200, 88.0, 93.0),
-                        steady(StepKind::Recovery, 300, 50.0, 60.0),
-                    ],
-                },
-                cooldown(),
-            ],
+            interval_set(
+                2,
+                vec![
+                    steady(StepKind::Work, 1200, 88.0, 93.0),
+                    steady(StepKind::Recovery, 300, 50.0, 60.0),
+                ],
+            ),
         ),
         workout(
             "end-2h",
@@ -371,18 +368,14 @@ fn library() -> Vec<Workout> {
             "anaer-30-30",
             XSS,
             WorkoutType::Anaerobic,
-            vec![
-                warmup(),
-                Step::Repeat {
-                    times: 4,
-                    steps: vec![
-                        steady(StepKind::Work, 30, 150.0, 150.0),
-                        steady(StepKind::Recovery, 30, 50.0, 50.0),
-                        steady(StepKind::Recovery, 120, 55.0, 55.0),
-                    ],
-                },
-                cooldown(),
-            ],
+            interval_set(
+                4,
+                vec![
+                    steady(StepKind::Work, 30, 150.0, 150.0),
+                    steady(StepKind::Recovery, 30, 50.0, 50.0),
+                    steady(StepKind::Recovery, 120, 55.0, 55.0),
+                ],
+            ),
         ),
     ]
 }

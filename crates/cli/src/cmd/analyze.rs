@@ -446,25 +446,10 @@ fn print_fitness(f: &FitnessJson) {
             c.ctl,
             c.atl,
             c.tsb,
-            form_band(c.tsb)
+            coach::offline::form_band(c.tsb)
         );
     }
     println!("Convention: {}", f.convention);
-}
-
-/// Form bands as intervals.icu names them.
-fn form_band(tsb: f64) -> &'static str {
-    if tsb < -30.0 {
-        "high risk: deep fatigue"
-    } else if tsb < -10.0 {
-        "optimal training zone"
-    } else if tsb <= 5.0 {
-        "grey zone: maintaining"
-    } else if tsb <= 25.0 {
-        "fresh"
-    } else {
-        "transition: losing fitness"
-    }
 }
 
 #[derive(Serialize)]

@@ -170,3 +170,45 @@ pub fn strava_athlete(dir: &Path, name: impl Fn(u32) -> String) -> (PathBuf, Pat
     .unwrap();
     (csv, profile)
 }
+
+/// A loopback server that reads one request and never answers, so the call it serves stays in
+/// flight. Returns its `http://` address and a receiver that fires once the request arrived.
+pub async fn silent_server() -> (String, tokio::sync::oneshot::Receiver<()>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (got_request, request_seen) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let _ = got_request.send(());
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+        drop(sock);
+    });
+    (endpoint, request_seen)
+}
+
+/// Presses Ctrl-C on `child` once its request reached the [`silent_server`] (`request_seen`;
+/// `what` names the request in the failure message) and returns its output.
+pub async fn interrupt_when_requested(
+    child: std::process::Child,
+    request_seen: tokio::sync::oneshot::Receiver<()>,
+    what: &str,
+) -> Output {
+    tokio::time::timeout(std::time::Duration::from_secs(60), request_seen)
+        .await
+        .unwrap_or_else(|_| panic!("{what} sent its request"))
+        .unwrap();
+    // The request is out and the Ctrl-C handler, polled alongside it, is armed; a moment's
+    // grace covers the thread that sent the request being ahead of it.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap()
+}

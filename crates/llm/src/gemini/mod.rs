@@ -25,7 +25,8 @@ use crate::catalog::Catalog;
 use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
-    AttemptCounter, HttpFailure, HttpSettings, KeyedEndpoint, SseDecoder, start_sse_stream,
+    AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, KeyedEndpoint, SseDecoder,
+    closing_events, env_or, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
@@ -77,7 +78,7 @@ impl GeminiProvider {
                 provider: PROVIDER.into(),
                 message: "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY)".into(),
             })?;
-        let base = var("GEMINI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base = env_or("GEMINI_BASE_URL", DEFAULT_BASE_URL);
         Self::new(key, base, settings, catalog)
     }
 
@@ -93,10 +94,7 @@ impl GeminiProvider {
     /// else is sent as given.
     pub fn resolve_model(&self, model: &str) -> String {
         let model = model.strip_prefix("models/").unwrap_or(model);
-        self.catalog
-            .find(PROVIDER, model)
-            .map(|e| e.id.clone())
-            .unwrap_or_else(|| model.to_string())
+        self.catalog.resolve(PROVIDER, model)
     }
 
     /// The URL of a streamed call to `model` (tuned models keep their own collection).
@@ -557,19 +555,13 @@ impl SseDecoder for Decoder {
         let Some(finish) = &self.finish else {
             return Err("the stream ended before the model finished (no finishReason)".into());
         };
-        let mut out = Vec::new();
-        if let Some(u) = self.usage {
-            out.push(StreamEvent::Usage(u));
-        }
-        out.push(StreamEvent::Done {
-            stop_reason: stop_reason(finish, self.calls > 0),
-            latency: None,
-            model_used: self
-                .model
-                .clone()
-                .unwrap_or_else(|| self.requested_model.clone()),
-        });
-        Ok(out)
+        Ok(closing_events(
+            self.usage,
+            stop_reason(finish, self.calls > 0),
+            None,
+            self.model.as_deref(),
+            &self.requested_model,
+        ))
     }
 }
 
@@ -587,32 +579,24 @@ impl Provider for GeminiProvider {
         &self,
         request: &Request,
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
-        let attempts = AttemptCounter::new();
         let model = self.resolve_model(&request.model);
-        let bytes = self.request_body(request).to_string().into_bytes();
-        let client = self.endpoint.client.clone();
-        let url = self.stream_url(&model);
-        let key = self.endpoint.api_key.clone();
-        let make = Arc::new(move || {
-            client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("x-goog-api-key", &key)
-                .body(bytes.clone())
-        });
+        let post = JsonPost {
+            client: self.endpoint.client.clone(),
+            url: self.stream_url(&model),
+            body: self.request_body(request).to_string().into_bytes(),
+            headers: Vec::new(),
+            secret: Some(("x-goog-api-key", self.endpoint.api_key.clone())),
+        };
         let m = model.clone();
-        let classify = Arc::new(move |f: HttpFailure| error_from_status(&m, f));
-        let new_decoder = Arc::new(move || Decoder::new(model.clone()));
-        let stream = start_sse_stream(
+        stream_json_post(
             PROVIDER,
+            Framing::Sse,
             self.endpoint.settings.retry,
-            attempts.clone(),
-            make,
-            classify,
-            new_decoder,
+            post,
+            move |f: HttpFailure| error_from_status(&m, f),
+            move || Decoder::new(model.clone()),
         )
-        .await;
-        (stream, Some(attempts))
+        .await
     }
 }
 

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::error::LlmError;
 use crate::provider::EventStream;
-use crate::types::StreamEvent;
+use crate::types::{StopReason, StreamEvent, Usage};
 use ndjson::NdjsonParser;
 use sse::{SseEvent, SseParser};
 
@@ -144,6 +144,15 @@ impl KeyedEndpoint {
             settings,
         })
     }
+}
+
+/// The value of environment variable `var` unless it is unset or blank, else `default`: a blank
+/// base-URL variable (a common leftover of `export X=`) means "not set", not "empty URL".
+pub fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// How many HTTP attempts a call took. Shared with the stream driver, which may re-issue the
@@ -341,6 +350,27 @@ pub trait SseDecoder: Send + 'static {
     fn finish(&mut self) -> Result<Vec<StreamEvent>, String>;
 }
 
+/// The events that close a decoded stream: the usage, when the body reported it, then `Done`
+/// naming the model that answered (the one the body named, else the one asked for).
+pub fn closing_events(
+    usage: Option<Usage>,
+    stop_reason: StopReason,
+    latency: Option<Duration>,
+    answered: Option<&str>,
+    requested: &str,
+) -> Vec<StreamEvent> {
+    let mut out = Vec::with_capacity(2);
+    if let Some(u) = usage {
+        out.push(StreamEvent::Usage(u));
+    }
+    out.push(StreamEvent::Done {
+        stop_reason,
+        latency,
+        model_used: answered.unwrap_or(requested).to_string(),
+    });
+    out
+}
+
 /// Whether an event shows output to the caller (after which nothing may be re-issued).
 fn is_output(e: &StreamEvent) -> bool {
     matches!(
@@ -351,49 +381,66 @@ fn is_output(e: &StreamEvent) -> bool {
     )
 }
 
-/// Start a streamed call: send it (with retries), then decode the SSE body in a task.
-/// `new_decoder` gives a fresh decoder for each attempt. A transient error event or a body
-/// failure before any output re-issues the call while attempts remain.
-pub async fn start_sse_stream<D: SseDecoder>(
-    provider: &'static str,
-    policy: RetryPolicy,
-    attempts: AttemptCounter,
-    make: Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
-    classify: Arc<dyn Fn(HttpFailure) -> LlmError + Send + Sync>,
-    new_decoder: Arc<dyn Fn() -> D + Send + Sync>,
-) -> Result<EventStream, LlmError> {
-    start_stream(
-        Framing::Sse,
-        provider,
-        policy,
-        attempts,
-        make,
-        classify,
-        new_decoder,
-    )
-    .await
+/// The per-provider pieces of one streamed JSON POST: everything that differs between the
+/// HTTP providers, so the request building and attempt counting live once, here.
+pub struct JsonPost {
+    pub client: reqwest::Client,
+    pub url: String,
+    /// The serialized request body, re-sent unchanged on every attempt.
+    pub body: Vec<u8>,
+    /// Plain headers besides `content-type: application/json` (e.g. `accept`, API version).
+    pub headers: Vec<(&'static str, String)>,
+    /// The credential header, if any; marked sensitive so it never shows in debug output.
+    pub secret: Option<(&'static str, String)>,
 }
 
-/// [`start_sse_stream`] for a newline-delimited JSON body (Ollama): the same retry rules, each
-/// line handed to the decoder as one event.
-pub async fn start_ndjson_stream<D: SseDecoder>(
+impl JsonPost {
+    fn request(&self) -> reqwest::RequestBuilder {
+        let mut b = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json");
+        for (name, value) in &self.headers {
+            b = b.header(*name, value);
+        }
+        if let Some((name, value)) = &self.secret {
+            match reqwest::header::HeaderValue::from_str(value) {
+                Ok(mut v) => {
+                    v.set_sensitive(true);
+                    b = b.header(*name, v);
+                }
+                // Let reqwest report the malformed value when the request is built.
+                Err(_) => b = b.header(*name, value),
+            }
+        }
+        b.body(self.body.clone())
+    }
+}
+
+/// Start a streamed call: send `post` (with retries), then decode the body (framed as
+/// `framing`) in a task. `new_decoder` gives a fresh decoder for each attempt. A transient
+/// error event or a body failure before any output re-issues the call while attempts remain.
+/// Returns the counter of attempts made, for the interaction log.
+pub async fn stream_json_post<D: SseDecoder>(
     provider: &'static str,
+    framing: Framing,
     policy: RetryPolicy,
-    attempts: AttemptCounter,
-    make: Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
-    classify: Arc<dyn Fn(HttpFailure) -> LlmError + Send + Sync>,
-    new_decoder: Arc<dyn Fn() -> D + Send + Sync>,
-) -> Result<EventStream, LlmError> {
-    start_stream(
-        Framing::Ndjson,
+    post: JsonPost,
+    classify: impl Fn(HttpFailure) -> LlmError + Send + Sync + 'static,
+    new_decoder: impl Fn() -> D + Send + Sync + 'static,
+) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
+    let attempts = AttemptCounter::new();
+    let stream = start_stream(
+        framing,
         provider,
         policy,
-        attempts,
-        make,
-        classify,
-        new_decoder,
+        attempts.clone(),
+        Arc::new(move || post.request()),
+        Arc::new(classify),
+        Arc::new(new_decoder),
     )
-    .await
+    .await;
+    (stream, Some(attempts))
 }
 
 async fn start_stream<D: SseDecoder>(
@@ -583,6 +630,62 @@ async fn drive<D: SseDecoder>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn json_post_sends_the_body_and_headers_and_marks_the_credential_sensitive() {
+        let post = JsonPost {
+            client: reqwest::Client::new(),
+            url: "http://127.0.0.1:9/v1/messages".into(),
+            body: br#"{"model":"m"}"#.to_vec(),
+            headers: vec![("accept", "text/event-stream".into())],
+            secret: Some(("x-api-key", "sk-secret-42".into())),
+        };
+        // Built twice: every retry must send the same request.
+        for _ in 0..2 {
+            let req = post.request().build().unwrap();
+            assert_eq!(req.method(), reqwest::Method::POST);
+            assert_eq!(req.url().as_str(), "http://127.0.0.1:9/v1/messages");
+            let h = req.headers();
+            assert_eq!(h["content-type"], "application/json");
+            assert_eq!(h["accept"], "text/event-stream");
+            assert_eq!(h["x-api-key"], "sk-secret-42");
+            assert!(h["x-api-key"].is_sensitive());
+            assert!(!h["accept"].is_sensitive());
+            assert_eq!(
+                req.body().and_then(|b| b.as_bytes()),
+                Some(&br#"{"model":"m"}"#[..])
+            );
+        }
+    }
+
+    #[test]
+    fn closing_events_report_usage_when_known_and_the_answering_model() {
+        let usage = Usage {
+            input: 3,
+            output: 4,
+            cache_read: 0,
+            cache_write: 0,
+        };
+        let with = closing_events(
+            Some(usage),
+            StopReason::EndTurn,
+            Some(Duration::from_millis(5)),
+            Some("m-2025"),
+            "m",
+        );
+        assert_eq!(with.len(), 2);
+        assert!(matches!(&with[0], StreamEvent::Usage(u) if u.input == 3 && u.output == 4));
+        assert!(
+            matches!(&with[1], StreamEvent::Done { stop_reason: StopReason::EndTurn, latency: Some(l), model_used }
+            if *l == Duration::from_millis(5) && model_used == "m-2025")
+        );
+        let without = closing_events(None, StopReason::MaxTokens, None, None, "m");
+        assert_eq!(without.len(), 1);
+        assert!(
+            matches!(&without[0], StreamEvent::Done { stop_reason: StopReason::MaxTokens, latency: None, model_used }
+            if model_used == "m")
+        );
+    }
 
     #[test]
     fn keyed_endpoint_hides_the_key_refuses_an_empty_one_and_trims_the_url() {

@@ -145,10 +145,7 @@ impl Wire for AnthropicWire {
     }
 
     fn frames(&self, reply: &ModelReply, request: &Value) -> Vec<String> {
-        let model = reply
-            .invoked_model
-            .clone()
-            .unwrap_or_else(|| request["model"].as_str().unwrap_or("").to_string());
+        let model = reply.model_or(request["model"].as_str().unwrap_or(""));
         let mut f = vec![frame(
             "message_start",
             &json!({"type": "message_start", "message": {

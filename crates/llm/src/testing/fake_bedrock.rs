@@ -133,6 +133,14 @@ impl ModelReply {
         u
     }
 
+    /// The model the reply says answered: the one it names, else the one requested (every
+    /// fake's wire echoes it back).
+    pub fn model_or(&self, requested: &str) -> String {
+        self.invoked_model
+            .clone()
+            .unwrap_or_else(|| requested.to_string())
+    }
+
     fn trace_json(&self) -> Option<Value> {
         self.invoked_model
             .as_ref()

@@ -320,10 +320,7 @@ impl GeminiWire {
     /// The answer's events; `modelVersion` is the requested model unless the reply names
     /// another.
     pub fn frames_with_model(&self, reply: &ModelReply, requested: &str) -> Vec<String> {
-        let model = reply
-            .invoked_model
-            .clone()
-            .unwrap_or_else(|| requested.to_string());
+        let model = reply.model_or(requested);
         let cached = reply.cache_read.unwrap_or(0);
         let prompt = reply.input_tokens + cached;
         let usage = |output: u64, last: bool| {

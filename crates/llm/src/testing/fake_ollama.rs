@@ -123,10 +123,7 @@ impl Wire for OllamaWire {
     }
 
     fn frames(&self, reply: &ModelReply, request: &Value) -> Vec<String> {
-        let model = reply
-            .invoked_model
-            .clone()
-            .unwrap_or_else(|| request["model"].as_str().unwrap_or("").to_string());
+        let model = reply.model_or(request["model"].as_str().unwrap_or(""));
         let at = "2026-11-20T10:00:00.000000Z";
         let chunk = |message: Value| {
             line(&json!({"model": model, "created_at": at, "message": message, "done": false}))

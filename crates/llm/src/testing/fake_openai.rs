@@ -66,6 +66,19 @@ pub fn data(v: &Value) -> String {
     format!("data: {v}\n\n")
 }
 
+/// The API's refusal of tool calls left without a `tool` message (checked both when the next
+/// non-tool message arrives and at the end of the history).
+fn unanswered_calls(pending: &[String]) -> Rejection {
+    invalid(
+        format!(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {}",
+            pending.join(", ")
+        ),
+        Some("messages"),
+        None,
+    )
+}
+
 fn invalid(message: impl Into<String>, param: Option<&str>, code: Option<&str>) -> Rejection {
     (
         400,
@@ -334,14 +347,7 @@ fn check_messages(b: &Value) -> Result<(), Rejection> {
     for (n, m) in msgs.iter().enumerate() {
         let role = m["role"].as_str().unwrap_or("");
         if role != "tool" && !pending.is_empty() {
-            return Err(invalid(
-                format!(
-                    "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {}",
-                    pending.join(", ")
-                ),
-                Some("messages"),
-                None,
-            ));
+            return Err(unanswered_calls(&pending));
         }
         match role {
             "system" | "developer" | "user" => {
@@ -407,14 +413,7 @@ fn check_messages(b: &Value) -> Result<(), Rejection> {
         }
     }
     if !pending.is_empty() {
-        return Err(invalid(
-            format!(
-                "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {}",
-                pending.join(", ")
-            ),
-            Some("messages"),
-            None,
-        ));
+        return Err(unanswered_calls(&pending));
     }
     Ok(())
 }
