@@ -45,7 +45,7 @@ async fn main() {
     let narrative = narrative.to_string();
     let overview: coach::plan::PlanOverview =
         serde_json::from_value(plan["overview"].clone()).expect("plan.json has an overview");
-    let overview = serde_json::to_string(&coach::plan_llm::OverviewArgs::from_overview(&overview))
+    let overview = serde_json::to_string(&agent::plan_llm::OverviewArgs::from_overview(&overview))
         .expect("serialising the overview");
 
     let fake = FakeBedrock::start().await;

@@ -807,7 +807,7 @@ fn demo_overview(env: &Env, weeks: u32) -> Value {
         trains_strength: false,
         start_phase: None,
     });
-    serde_json::to_value(coach::plan_llm::OverviewArgs::from_overview(&overview)).unwrap()
+    serde_json::to_value(agent::plan_llm::OverviewArgs::from_overview(&overview)).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use coach::plan_llm::OverviewArgs;
+use agent::plan_llm::OverviewArgs;
 use coach::planner::{PlannerInput, offline_overview};
 use coach::rules::PlanConstraints;
 use jiff::civil::{Weekday, date};
@@ -616,7 +616,7 @@ async fn ctrl_c_keeps_the_finished_phases_and_resume_finishes_the_report() {
 /// Valid `write_week_workouts` arguments for one overview week: a warm-up ramp and a set of two
 /// steady blocks per ride day, lasting the day's planned hours.
 fn week_workouts(week: &coach::plan::WeekOverview, work_pct: f64) -> Value {
-    let workouts: Vec<Value> = coach::plan_llm::writable_days(week)
+    let workouts: Vec<Value> = agent::plan_llm::writable_days(week)
         .iter()
         .map(|d| {
             json!({
@@ -644,7 +644,7 @@ async fn the_model_writes_each_week_through_a_validated_tool() {
     fake.push(Reply::Model(
         tool_reply("tool-o", &args).with_usage(2000, 800, None, None),
     ));
-    let weeks = coach::plan_llm::check_arguments(&args, &constraints())
+    let weeks = agent::plan_llm::check_arguments(&args, &constraints())
         .unwrap()
         .weeks;
     for (i, w) in weeks.iter().enumerate() {

@@ -1,4 +1,5 @@
-//! The analysis bundle: every figure of a report, computed once from the store by `metrics`.
+//! The analysis bundle: every figure of a report, computed once by `metrics` from the athlete's
+//! activity summaries (loading them from the store is the `agent` crate's job).
 
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -12,7 +13,6 @@ use metrics::{ActivitySummary, PowerCurve};
 use ride::Sport;
 use ride::profile::Profile;
 use serde::{Deserialize, Serialize};
-use store::{ActivityRow, Store};
 
 use crate::error::CoachError;
 
@@ -32,6 +32,15 @@ pub struct AthleteCard {
     /// Lower-case English day names, Monday first.
     pub week_days: Vec<String>,
     pub event_date: Option<Date>,
+}
+
+/// Which activity a summary belongs to and what the athlete called it: what the bundle needs of
+/// a stored activity besides its [`ActivitySummary`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityRef {
+    pub id: i64,
+    /// User text (from Strava or the file name).
+    pub name: Option<String>,
 }
 
 /// A ride worth naming in the report (longest, hardest, best efforts).
@@ -239,7 +248,7 @@ pub fn power_section(
 /// qualifies for: longest, highest TSS, highest NP of rides ≥ 20 min, best 20 min, best 5 min,
 /// most climbing, most recent long ride. `rows[i]` and `summaries[i]` are the same activity.
 pub fn notable_rides(
-    rows: &[ActivityRow],
+    rows: &[ActivityRef],
     summaries: &[ActivitySummary],
     from: Date,
     to: Date,
@@ -360,7 +369,7 @@ pub(crate) fn fmt_duration(seconds: f64) -> String {
 /// activities up to `as_of` (older ones are needed for the fitness model and the comparison),
 /// in start order; `activity_count` is the athlete's total.
 pub fn bundle_from_activities(
-    rows: &[ActivityRow],
+    rows: &[ActivityRef],
     summaries: &[ActivitySummary],
     activity_count: u64,
     profile: &Profile,
@@ -411,35 +420,4 @@ pub fn bundle_from_activities(
         notable_rides: notable_rides(rows, summaries, recent_from, as_of),
         athlete,
     })
-}
-
-/// Every figure of a report for `athlete_id`, over the `period_weeks` weeks ending at `as_of`
-/// (default: the date of the last activity, never "now", so a re-run gives the same bundle).
-///
-/// One store query loads the athlete's activities up to `as_of` with their summaries and power
-/// curves; everything else is computed in memory.
-pub fn build_bundle(
-    store: &Store,
-    athlete_id: i64,
-    profile: &Profile,
-    as_of: Option<Date>,
-    period_weeks: u32,
-) -> Result<AnalysisBundle, CoachError> {
-    let Some(latest) = store.latest_activity_date(athlete_id)? else {
-        return Err(CoachError::NoActivities);
-    };
-    let as_of = as_of.unwrap_or(latest);
-    let activity_count = store.activity_count(athlete_id)?;
-    let (rows, summaries): (Vec<ActivityRow>, Vec<ActivitySummary>) = store
-        .summaries(athlete_id, None, Some(as_of))?
-        .into_iter()
-        .unzip();
-    bundle_from_activities(
-        &rows,
-        &summaries,
-        activity_count,
-        profile,
-        as_of,
-        period_weeks,
-    )
 }

@@ -9,7 +9,4 @@ pub enum CoachError {
     /// A period length outside what the analysis supports.
     #[error("period of {weeks} weeks: expected 1 to {max} weeks")]
     InvalidPeriod { weeks: u32, max: u32 },
-
-    #[error("reading the store: {0}")]
-    Store(#[from] store::StoreError),
 }

@@ -20,7 +20,7 @@ use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use store::{ImportSource, Store};
 
-use coach::analysis_llm::{CallStats, Caller, ModelSettings};
+use agent::analysis_llm::{CallStats, Caller, ModelSettings};
 use llm::log::InteractionLog;
 
 use super::{Global, athlete, import, print_json};
@@ -319,7 +319,7 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
             b
         }
         None => {
-            let b = coach::bundle::build_bundle(
+            let b = agent::bundle::build_bundle(
                 &store,
                 ctx.athlete.id,
                 &ctx.profile,
@@ -363,7 +363,7 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
                 n
             }
             Some(m) => {
-                let settings = m.settings(coach::analysis_llm::DEFAULT_MAX_TOKENS);
+                let settings = m.settings(agent::analysis_llm::DEFAULT_MAX_TOKENS);
                 m.ensure_provider()?;
                 let show = |s: &CallStats| progress.calls(&m.sel.model, s);
                 let provider = m.provider.as_deref().expect("built above");
@@ -374,7 +374,7 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
                     &m.runtime,
                     2,
                     "performance analysis",
-                    coach::analysis_llm::analyse(&mut caller, &settings, &bundle),
+                    agent::analysis_llm::analyse(&mut caller, &settings, &bundle),
                 );
                 report_log_errors(&progress, &caller.stats);
                 let n = n?;
@@ -409,7 +409,7 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
                         OFFLINE.to_string(),
                     ),
                     Some(m) => {
-                        let settings = m.settings(coach::plan_llm::DEFAULT_MAX_TOKENS);
+                        let settings = m.settings(agent::plan_llm::DEFAULT_MAX_TOKENS);
                         m.ensure_provider()?;
                         let show = |s: &CallStats| progress.calls(&m.sel.model, s);
                         let provider = m.provider.as_deref().expect("built above");
@@ -419,7 +419,7 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
                             "asking {} {} for the plan overview …",
                             m.sel.provider, m.sel.model
                         ));
-                        let prompt = coach::plan_llm::PlanPrompt {
+                        let prompt = agent::plan_llm::PlanPrompt {
                             constraints: &inputs.planner.constraints,
                             goal: inputs.planner.goal.as_deref(),
                             ctl: inputs.planner.ctl,
@@ -428,20 +428,20 @@ pub fn generate(global: &Global, args: &GenerateArgs) -> Result<Generated> {
                             bundle: &bundle,
                         };
                         let llm_weeks = args.workout_source == WorkoutSource::Llm;
-                        let week_settings = m.settings(coach::plan_llm::WEEK_MAX_TOKENS);
+                        let week_settings = m.settings(agent::plan_llm::WEEK_MAX_TOKENS);
                         let caller_ref = &mut caller;
                         let work = async {
                             let o =
-                                coach::plan_llm::design_overview(caller_ref, &settings, &prompt)
+                                agent::plan_llm::design_overview(caller_ref, &settings, &prompt)
                                     .await?;
                             // The library fills every day first; with `--workout-source llm`
                             // the model then rewrites the rides week by week.
                             let mut p = coach::planner::fill_plan(&o, &inputs.fill);
                             if llm_weeks {
-                                coach::plan_llm::write_weeks(caller_ref, &week_settings, &mut p)
+                                agent::plan_llm::write_weeks(caller_ref, &week_settings, &mut p)
                                     .await?;
                             }
-                            Ok::<_, coach::plan_llm::PlanLlmError>(p)
+                            Ok::<_, agent::plan_llm::PlanLlmError>(p)
                         };
                         let p = run_phase(&m.runtime, 3, "training plan", work);
                         report_log_errors(&progress, &caller.stats);

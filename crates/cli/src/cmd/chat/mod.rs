@@ -1,8 +1,8 @@
 //! `cycling-ai chat`: a streaming REPL with the coach.
 //!
 //! One process = one athlete (the data directory's) and one session at a time. Each line the user
-//! types is a turn of the agent loop ([`coach::agent::Agent::run_turn`]) over the coach's tools
-//! ([`coach::tools::CoachTools`]); the answer streams to stdout as it arrives (Markdown rendered
+//! types is a turn of the agent loop ([`agent::turn::Agent::run_turn`]) over the coach's tools
+//! ([`agent::tools::CoachTools`]); the answer streams to stdout as it arrives (Markdown rendered
 //! on a terminal, verbatim otherwise), tool activity goes to stderr in one short line per call.
 //! After every turn the whole session is written to the store in one statement; `--session ID`
 //! and `--continue` resume it with the provider and model it used unless flags say otherwise.
@@ -24,9 +24,9 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent::toolbox::ToolBox;
+use agent::turn::{Agent, AgentConfig, AgentEvent, TurnStop};
 use anyhow::{Context, Result, anyhow, bail};
-use coach::agent::{Agent, AgentConfig, AgentEvent, TurnStop};
-use coach::toolbox::ToolBox;
 use llm::log::InteractionLog;
 use llm::{Catalog, Message, Provider, ToolChoice, Usage};
 use store::Store;
@@ -61,7 +61,7 @@ pub fn run(global: &Global, args: ChatArgs) -> Result<()> {
     runtime.block_on(async move {
         let setup = connect(&args, resumed.as_ref()).await?;
         let today = jiff::ZonedDateTime::now().date();
-        let mut tools = coach::tools::CoachTools::new(
+        let mut tools = agent::tools::CoachTools::new(
             global.data_dir.clone(),
             athlete_id,
             ctx.has_profile.then(|| ctx.profile.clone()),
@@ -437,11 +437,11 @@ impl Repl<'_> {
             );
         }
         // Calls made are billed whether or not the turn completed.
-        let mut turn_usage = coach::agent::ModelUsage::default();
+        let mut turn_usage = agent::turn::ModelUsage::default();
         for (model, usage) in &calls {
             let cost = self.call_cost(model, usage);
             self.session.record_call(model, usage, cost);
-            turn_usage.merge(&coach::agent::ModelUsage {
+            turn_usage.merge(&agent::turn::ModelUsage {
                 calls: 1,
                 usage: *usage,
                 cost_usd: cost,

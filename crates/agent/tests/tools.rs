@@ -8,12 +8,12 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use agent::toolbox::{ToolBox, ToolError};
+use agent::tools::{CoachTools, TOOL_NAMES, athlete_snapshot};
 use coach::plan::{
     Phase, PlanOverview, PlanWeek, PlannedWorkout, Step, StepKind, TrainingPlan, Workout,
     WorkoutType,
 };
-use coach::toolbox::{ToolBox, ToolError};
-use coach::tools::{CoachTools, TOOL_NAMES, athlete_snapshot};
 use jiff::ToSpan;
 use jiff::civil::{Date, date};
 use metrics::ActivitySummary;
@@ -1208,7 +1208,7 @@ fn compliance_compares_planned_days_with_the_store() {
                 assert_eq!(f(&item["actual_duration_h"]), round(hours, 2));
                 let pct = hours * 3600.0 / f64::from(pw.duration_s) * 100.0;
                 assert_eq!(f(&item["duration_pct"]), pct.round());
-                assert_eq!(item["duration_band"], coach::tools::duration_band(pct));
+                assert_eq!(item["duration_band"], agent::tools::duration_band(pct));
             }
         }
         assert_eq!(out["totals"]["completed"], completed);
@@ -1464,7 +1464,7 @@ fn every_tool_result_fits_the_token_budget() {
                 .iter()
                 .map(|l| {
                     chars(l) - l["name"].as_str().unwrap().chars().count()
-                        + coach::tools::LIST_NAME_CHARS
+                        + agent::tools::LIST_NAME_CHARS
                 })
                 .sum::<usize>()
                 + (chars(&out) - lines_chars);
@@ -1670,7 +1670,7 @@ fn overview_args(weeks: u32, start: Date) -> Value {
         trains_strength: false,
         start_phase: None,
     });
-    serde_json::to_value(coach::plan_llm::OverviewArgs::from_overview(&o)).unwrap()
+    serde_json::to_value(agent::plan_llm::OverviewArgs::from_overview(&o)).unwrap()
 }
 
 /// Tools over a fresh, empty store for one athlete with `profile`.

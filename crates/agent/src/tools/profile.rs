@@ -243,7 +243,7 @@ pub(super) fn save_athlete_profile(
         if let Some(days) = &a.training_days {
             let mut parsed = Vec::new();
             for d in days {
-                let Some(w) = crate::plan::weekday_name::parse(d) else {
+                let Some(w) = coach::plan::weekday_name::parse(d) else {
                     return Err(invalid(
                         TOOL,
                         format!(

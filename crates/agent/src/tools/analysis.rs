@@ -1,5 +1,5 @@
 //! Analysis over a period: comparison, zones, fitness, power curve, cross-training, threshold
-//! estimates and weekly volume. Every figure comes from `metrics` (through [`crate::bundle`]'s
+//! estimates and weekly volume. Every figure comes from `metrics` (through [`coach::bundle`]'s
 //! sections where they exist) over the store's per-ride summaries.
 
 use std::collections::BTreeMap;
@@ -16,8 +16,8 @@ use super::{
     display_name, duration_label, failed, invalid, measured, num, opt_num, sport_of, store_err,
     weeks_arg, weeks_back,
 };
-use crate::bundle::{fitness_section, is_cycling_power, power_section, zone_section};
 use crate::toolbox::ToolError;
+use coach::bundle::{fitness_section, is_cycling_power, power_section, zone_section};
 
 pub(super) const COMPARE_DESCRIPTION: &str = "Compare two periods: 'the last N weeks vs the N \
 weeks before' (weeks, optional end date) or two explicit date ranges. For each period: \
@@ -399,7 +399,7 @@ pub(super) fn get_fitness_trend(tools: &CoachTools, a: PeriodArgs) -> Result<Val
             "ctl": num(last.ctl, 1),
             "atl": num(last.atl, 1),
             "tsb": num(last.tsb, 1),
-            "form": crate::offline::form_band(last.tsb),
+            "form": coach::offline::form_band(last.tsb),
         },
         "ramp_ctl_per_week": num(last.ramp_rate, 1),
         "ctl_change_over_range": num(last.ctl - days[0].ctl, 1),

@@ -13,8 +13,8 @@ use super::{
     CoachTools, ComplianceArgs, CreatePlanParams, TrainingPlanArgs, display_name, failed, invalid,
     num, schema_for, store_err, tidy_schema,
 };
-use crate::plan::{PlanWeek, PlannedWorkout, TrainingPlan, WorkoutType, weekday_name};
 use crate::toolbox::ToolError;
+use coach::plan::{PlanWeek, PlannedWorkout, TrainingPlan, WorkoutType, weekday_name};
 
 pub(super) const PLAN_DESCRIPTION: &str = "The athlete's stored training plan (made by \
 `generate` or `create_plan_overview`): start/end dates, FTP it was built for, goal, every week \
@@ -202,7 +202,7 @@ pub(super) fn create_schema() -> Value {
 }
 
 pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Value, ToolError> {
-    use crate::planner::{FillInput, constraints_for, fill_plan, monday_of};
+    use coach::planner::{FillInput, constraints_for, fill_plan, monday_of};
     const TOOL: &str = crate::plan_llm::TOOL_NAME;
     // The runner has checked that `raw` is an object with known, well-typed arguments; split
     // the plan parameters from the overview, which goes to `generate`'s own parser and check.

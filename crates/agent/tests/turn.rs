@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use coach::agent::{Agent, AgentConfig, AgentError, AgentEvent, TurnOutcome, TurnStop};
-use coach::toolbox::{ToolBox, ToolError, ToolSuccess};
+use agent::toolbox::{ToolBox, ToolError, ToolSuccess};
+use agent::turn::{Agent, AgentConfig, AgentError, AgentEvent, TurnOutcome, TurnStop};
 use futures::StreamExt;
 use llm::bedrock::BedrockOptions;
 use llm::log::InteractionLog;
@@ -781,8 +781,8 @@ async fn usage_is_summed(h: H) {
     assert_eq!(out.cost_usd(), Some(got));
     // Per session: a second turn merged in.
     let mut session = BTreeMap::new();
-    coach::agent::merge_usage(&mut session, &out.usage_by_model);
-    coach::agent::merge_usage(&mut session, &out.usage_by_model);
+    agent::turn::merge_usage(&mut session, &out.usage_by_model);
+    agent::turn::merge_usage(&mut session, &out.usage_by_model);
     assert_eq!(session[h.model_used].calls, 4);
     assert_eq!(session[h.model_used].usage.input, 5000);
 }

@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use agent::bundle::DataError;
+use agent::bundle::build_bundle;
 use coach::CoachError;
-use coach::bundle::{AnalysisBundle, build_bundle, bundle_from_activities};
+use coach::bundle::{AnalysisBundle, bundle_from_activities};
 use coach::offline::{AUTHOR, narrative};
 use jiff::civil::{Date, date};
 use metrics::ActivitySummary;
@@ -409,8 +411,15 @@ fn no_power_narrative_has_no_watts_and_no_nonsense() {
         ftp_history: Vec::new(),
         ..d.profile.clone()
     };
-    let b = bundle_from_activities(&rows, &all, all.len() as u64, &profile, as_of, PERIOD_WEEKS)
-        .unwrap();
+    let b = bundle_from_activities(
+        &agent::bundle::activity_refs(&rows),
+        &all,
+        all.len() as u64,
+        &profile,
+        as_of,
+        PERIOD_WEEKS,
+    )
+    .unwrap();
     assert!(b.power_curve.is_none() && b.eftp.is_none() && b.stale_ftp.is_none());
     assert!(b.zones.easy_moderate_hard_pct.is_none());
     assert!(b.notable_rides.iter().all(|r| r.np_w.is_none()));
@@ -456,7 +465,15 @@ fn single_week_without_power_or_heart_rate_still_reads_sensibly() {
         event_date: None,
         ..Profile::default()
     };
-    let b = bundle_from_activities(&rows, &all, all.len() as u64, &profile, as_of, 1).unwrap();
+    let b = bundle_from_activities(
+        &agent::bundle::activity_refs(&rows),
+        &all,
+        all.len() as u64,
+        &profile,
+        as_of,
+        1,
+    )
+    .unwrap();
     assert_eq!(b.comparison.previous.count, 0);
     assert_eq!(b.comparison.change.hours_pct, None);
     assert!(b.hr_zones.is_none() && b.zones.hr_zones_pct.is_none());
@@ -486,7 +503,7 @@ fn empty_store_and_bad_period_are_errors() {
     let mut store = Store::open_in_memory().unwrap();
     let athlete = store.default_athlete().unwrap();
     let err = build_bundle(&store, athlete.id, &Profile::default(), None, 6).unwrap_err();
-    assert!(matches!(err, CoachError::NoActivities));
+    assert!(matches!(err, DataError::Coach(CoachError::NoActivities)));
     assert_eq!(
         err.to_string(),
         "no activities: run `cycling-ai import` first"

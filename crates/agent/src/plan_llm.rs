@@ -1,11 +1,11 @@
 //! Phase 3 of `generate` with a model: the plan overview through one forced tool call.
 //!
 //! The model must call `create_plan_overview` ([`llm::ToolChoice::Tool`]); its arguments are
-//! parsed into a [`PlanOverview`] and checked by [`crate::rules::check_overview`]. Violations go
+//! parsed into a [`PlanOverview`] and checked by [`coach::rules::check_overview`]. Violations go
 //! back as the tool's result with `is_error: true` (the assistant turn with the call, then a user
 //! turn with the result) for at most [`MAX_REPAIRS`] repairs, with the forced choice kept. A text
 //! answer instead of the call is a failed attempt too. The weeks are then filled by the caller
-//! from the workout library ([`crate::planner::fill_plan`]).
+//! from the workout library ([`coach::planner::fill_plan`]).
 //!
 //! Unlike the original, the planner sees the analysis: the prompt carries a compact summary of
 //! the phase-2 narrative along with the constraints.
@@ -18,13 +18,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis_llm::{Caller, ModelSettings, inline_schema};
-use crate::bundle::AnalysisBundle;
-use crate::narrative::Narrative;
-use crate::plan::{
+use coach::bundle::AnalysisBundle;
+use coach::narrative::Narrative;
+use coach::plan::{
     DayPlan, Phase, PlanOverview, PlannedWorkout, Step, StepKind, TrainingPlan, WeekOverview,
     Workout, WorkoutType, weekday_name,
 };
-use crate::rules::{PlanConstraints, check_overview};
+use coach::rules::{PlanConstraints, check_overview};
 
 pub const TOOL_NAME: &str = "create_plan_overview";
 pub const MAX_REPAIRS: u32 = 2;
@@ -688,7 +688,7 @@ pub fn check_week(
             continue;
         }
         let steps = steps_of(&a.sets);
-        let secs = f64::from(crate::planned_tss::duration_s(&steps));
+        let secs = f64::from(coach::planned_tss::duration_s(&steps));
         let target = day.hours * 3600.0;
         if (secs - target).abs() > DURATION_TOLERANCE * target {
             errors.push(format!(
@@ -746,8 +746,8 @@ pub async fn write_weeks(
         let written = forced_tool_loop(caller, request, WEEK_TOOL, |a| check_week(a, ow)).await?;
         let week = &mut plan.weeks[wi];
         for (weekday, workout) in written {
-            let duration_s = crate::planned_tss::duration_s(&workout.steps);
-            let tss = round_to(crate::planned_tss::planned_tss(&workout.steps), 0.1);
+            let duration_s = coach::planned_tss::duration_s(&workout.steps);
+            let tss = round_to(coach::planned_tss::planned_tss(&workout.steps), 0.1);
             match week.workouts.iter_mut().find(|p| p.weekday == weekday) {
                 Some(p) => {
                     p.workout = workout;
@@ -787,7 +787,7 @@ pub async fn write_weeks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::planner::{PlannerInput, offline_overview};
+    use coach::planner::{PlannerInput, offline_overview};
     use jiff::civil::date;
 
     fn constraints() -> PlanConstraints {
@@ -903,7 +903,7 @@ mod tests {
         let (day, w) = &out[0];
         let planned = week.days.iter().find(|d| d.weekday == *day).unwrap();
         assert_eq!(
-            f64::from(crate::planned_tss::duration_s(&w.steps)),
+            f64::from(coach::planned_tss::duration_s(&w.steps)),
             (planned.hours * 3600.0).round()
         );
         assert!(

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use store::{ActivityRow, Store};
 
 use super::{display_name, num};
-use crate::CoachError;
-use crate::plan::TrainingPlan;
+use crate::bundle::DataError;
+use coach::plan::TrainingPlan;
 
 /// Most activities the snapshot lists.
 const MAX_RECENT: usize = 7;
@@ -36,12 +36,12 @@ pub fn athlete_snapshot(
     athlete_id: i64,
     profile: Option<&Profile>,
     today: Date,
-) -> Result<String, CoachError> {
+) -> Result<String, DataError> {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Today: {today} ({}).",
-        crate::plan::weekday_name::name(today.weekday())
+        coach::plan::weekday_name::name(today.weekday())
     );
     let count = store.activity_count(athlete_id)?;
     let latest = store.latest_activity_date(athlete_id)?;
@@ -93,7 +93,7 @@ pub fn athlete_snapshot(
             .summaries(athlete_id, None, Some(today))?
             .into_iter()
             .unzip();
-        let fitness = crate::bundle::fitness_section(&summaries, today, today);
+        let fitness = coach::bundle::fitness_section(&summaries, today, today);
         if let Some(d) = fitness.now {
             let _ = writeln!(
                 out,
@@ -102,7 +102,7 @@ pub fn athlete_snapshot(
                 d.ctl,
                 d.atl,
                 d.tsb,
-                crate::offline::form_band(d.tsb),
+                coach::offline::form_band(d.tsb),
                 d.ramp_rate
             );
         }

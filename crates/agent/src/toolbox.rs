@@ -1,6 +1,6 @@
 //! The seam between the agent loop and the tools it offers a model.
 //!
-//! The agent loop ([`crate::agent`]) knows nothing about cycling: it sends the definitions, runs
+//! The agent loop ([`crate::turn`]) knows nothing about cycling: it sends the definitions, runs
 //! the calls the model makes through [`ToolBox::call`] (independent calls in parallel, hence
 //! `Send + Sync`), and returns each result or error to the model. The coach's tools
 //! ([`crate::tools`]) implement it over the store; tests implement it with scripted tools.

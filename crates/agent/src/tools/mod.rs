@@ -136,7 +136,7 @@ impl CoachTools {
     }
 
     /// The compact athlete snapshot for the system prompt (see [`athlete_snapshot`]).
-    pub fn snapshot(&self) -> Result<String, crate::CoachError> {
+    pub fn snapshot(&self) -> Result<String, crate::bundle::DataError> {
         let store = Store::open(&self.data_dir)?;
         athlete_snapshot(&store, self.athlete_id, self.profile().as_ref(), self.today)
     }
@@ -688,7 +688,7 @@ pub(crate) fn weeks_arg(
 
 /// First day of the `weeks` weeks (7·N days) ending at `to`.
 pub(crate) fn weeks_back(to: Date, weeks: u32) -> Date {
-    crate::bundle::period_start(to, weeks)
+    coach::bundle::period_start(to, weeks)
 }
 
 pub(crate) fn sport_of(s: SportArg) -> ride::Sport {

@@ -25,8 +25,8 @@ use llm::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::AnalysisBundle;
-use crate::narrative::{Narrative, Recommendations, Trend};
+use coach::bundle::AnalysisBundle;
+use coach::narrative::{Narrative, Recommendations, Trend};
 
 /// Repairs after the first answer (so at most `1 + MAX_REPAIRS` calls).
 pub const MAX_REPAIRS: u32 = 2;
@@ -465,7 +465,7 @@ pub fn compact_bundle(b: &AnalysisBundle) -> String {
             r0(now.ctl),
             r0(now.atl),
             r0(now.tsb),
-            crate::offline::form_band(now.tsb),
+            coach::offline::form_band(now.tsb),
             r1(now.ramp_rate)
         );
     }
