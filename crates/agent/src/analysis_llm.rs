@@ -11,17 +11,12 @@
 //!
 //! The model writes prose only: every number the report shows comes from the bundle.
 //!
-//! [`Caller`] makes the calls: each one logged in the interaction log and counted (calls, tokens,
-//! cost from the catalog) so the CLI can show per-phase figures. Phase 3 ([`crate::plan_llm`])
-//! uses it too.
+//! The calls go through [`llm::Meter`]: each one logged in the interaction log and counted
+//! (calls, tokens, cost from the catalog), so the report shows per-phase figures.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
-use llm::log::InteractionLog;
-use llm::{
-    CacheHints, Catalog, LlmError, Message, Provider, Request, Response, StructuredOutput, Usage,
-};
+use llm::{CacheHints, LlmError, Message, Meter, Request, StructuredOutput};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -33,104 +28,6 @@ pub const MAX_REPAIRS: u32 = 2;
 /// Default output budget of the analysis call: the narrative is well under 1,000 tokens; the
 /// margin keeps a verbose model from being cut off mid-JSON.
 pub const DEFAULT_MAX_TOKENS: u32 = 2_000;
-
-// ---------------------------------------------------------------------------------------------
-// Calling a model: logged and counted
-// ---------------------------------------------------------------------------------------------
-
-/// What the calls of one phase cost.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CallStats {
-    /// Requests sent (failed ones included: the service received them).
-    pub calls: u32,
-    pub usage: Usage,
-    /// Sum of the calls' costs; `None` as soon as one call's price is unknown.
-    pub cost_usd: Option<f64>,
-    /// Why the cost is unknown (the catalog's reason), when it is.
-    pub price_unknown: Option<String>,
-    /// The model that answered the last successful call.
-    pub model_used: Option<String>,
-    /// Wall-clock time spent waiting on the provider.
-    pub waiting: Duration,
-    /// Failures to write the interaction log (the calls themselves went on).
-    pub log_errors: Vec<String>,
-}
-
-/// Makes model calls for a phase: each call is logged (when a log is given) and counted.
-pub struct Caller<'a> {
-    provider: &'a dyn Provider,
-    catalog: &'a Catalog,
-    log: Option<&'a InteractionLog>,
-    progress: Option<&'a (dyn Fn(&CallStats) + Sync)>,
-    pub stats: CallStats,
-}
-
-impl<'a> Caller<'a> {
-    pub fn new(
-        provider: &'a dyn Provider,
-        catalog: &'a Catalog,
-        log: Option<&'a InteractionLog>,
-    ) -> Self {
-        Caller {
-            provider,
-            catalog,
-            log,
-            progress: None,
-            stats: CallStats {
-                cost_usd: Some(0.0),
-                ..CallStats::default()
-            },
-        }
-    }
-
-    /// Called after every call with the phase's figures so far (live progress).
-    pub fn with_progress(mut self, progress: &'a (dyn Fn(&CallStats) + Sync)) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-
-    pub fn provider_name(&self) -> &str {
-        self.provider.name()
-    }
-
-    /// One call: streamed, folded, logged, counted.
-    pub async fn call(&mut self, request: &Request) -> Result<Response, LlmError> {
-        let started = Instant::now();
-        let outcome = match self.log {
-            Some(log) => {
-                let (outcome, written) =
-                    llm::log::complete_logged(self.provider, request, self.catalog, log).await;
-                if let Err(e) = written {
-                    self.stats.log_errors.push(e.to_string());
-                }
-                outcome
-            }
-            None => self.provider.complete(request).await,
-        };
-        self.stats.waiting += started.elapsed();
-        self.stats.calls += 1;
-        if let Ok(r) = &outcome {
-            self.stats.usage.add(&r.usage);
-            let cost = self
-                .catalog
-                .cost(self.provider.name(), &r.model_used, &r.usage);
-            match cost {
-                llm::Cost::Known { usd, .. } => {
-                    self.stats.cost_usd = self.stats.cost_usd.map(|c| c + usd);
-                }
-                llm::Cost::Unknown { model, reason } => {
-                    self.stats.cost_usd = None;
-                    self.stats.price_unknown = Some(format!("`{model}`: {reason}"));
-                }
-            }
-            self.stats.model_used = Some(r.model_used.clone());
-        }
-        if let Some(p) = self.progress {
-            p(&self.stats);
-        }
-        outcome
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The output contract
@@ -647,7 +544,7 @@ pub fn repair_message(errors: &[String]) -> String {
 /// Run phase 2: one call, plus at most [`MAX_REPAIRS`] repairs. `author` of the result is
 /// "<provider> <model actually used>".
 pub async fn analyse(
-    caller: &mut Caller<'_>,
+    meter: &mut Meter<'_>,
     settings: &ModelSettings,
     bundle: &AnalysisBundle,
 ) -> Result<Narrative, AnalysisError> {
@@ -655,10 +552,10 @@ pub async fn analyse(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let response = caller.call(&request).await?;
+        let response = meter.complete(&request).await?;
         match validate(&response.text) {
             Ok(out) => {
-                let author = format!("{} {}", caller.provider_name(), response.model_used);
+                let author = format!("{} {}", meter.provider_name(), response.model_used);
                 return Ok(out.into_narrative(author));
             }
             Err(errors) => {

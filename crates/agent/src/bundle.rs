@@ -16,6 +16,10 @@ pub enum DataError {
     Coach(#[from] CoachError),
     #[error("reading the store: {0}")]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Profile(#[from] ride::profile::ProfileError),
+    #[error("serialising: {0}")]
+    Serialise(serde_json::Error),
 }
 
 /// What the bundle needs of each stored activity besides its summary, in the same order.

@@ -13,11 +13,12 @@
 use std::fmt::Write as _;
 
 use jiff::civil::Weekday;
-use llm::{CacheHints, LlmError, Message, Part, Request, ToolChoice, ToolDef, ToolResult};
+use llm::meter::{ForcedToolError, forced_tool_loop};
+use llm::{CacheHints, LlmError, Message, Meter, Request, ToolChoice, ToolDef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis_llm::{Caller, ModelSettings, inline_schema};
+use crate::analysis_llm::{ModelSettings, inline_schema};
 use coach::bundle::AnalysisBundle;
 use coach::narrative::Narrative;
 use coach::plan::{
@@ -268,6 +269,17 @@ pub enum PlanLlmError {
     Invalid { attempts: u32, errors: Vec<String> },
 }
 
+impl From<ForcedToolError> for PlanLlmError {
+    fn from(e: ForcedToolError) -> Self {
+        match e {
+            ForcedToolError::Model(e) => PlanLlmError::Model(e),
+            ForcedToolError::Invalid { attempts, errors } => {
+                PlanLlmError::Invalid { attempts, errors }
+            }
+        }
+    }
+}
+
 /// The first request of the phase.
 pub fn initial_request(settings: &ModelSettings, prompt: &PlanPrompt<'_>) -> Request {
     let mut r = Request::new(
@@ -307,117 +319,17 @@ pub fn check_arguments(
 
 /// Run phase 3's design step: the overview, with at most [`MAX_REPAIRS`] repairs.
 pub async fn design_overview(
-    caller: &mut Caller<'_>,
+    meter: &mut Meter<'_>,
     settings: &ModelSettings,
     prompt: &PlanPrompt<'_>,
 ) -> Result<PlanOverview, PlanLlmError> {
     let request = initial_request(settings, prompt);
-    forced_tool_loop(caller, request, TOOL_NAME, |args| {
-        check_arguments(args, prompt.constraints)
-    })
-    .await
-}
-
-/// One forced tool call, checked by `check`; what `check` rejects goes back as the call's error
-/// result (with the forced choice kept) for at most [`MAX_REPAIRS`] repairs. A text answer, or
-/// arguments that are not JSON, count as failed attempts too.
-pub async fn forced_tool_loop<T>(
-    caller: &mut Caller<'_>,
-    mut request: Request,
-    tool: &str,
-    check: impl Fn(&serde_json::Value) -> Result<T, Vec<String>>,
-) -> Result<T, PlanLlmError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let response = caller.call(&request).await?;
-        let call = response.tool_calls.iter().find(|c| c.name == tool);
-        let malformed = response
-            .malformed_tool_calls
-            .iter()
-            .find(|c| c.name == tool);
-        let unknown = |name: &str| format!("unknown tool `{name}`: only {tool} exists");
-        let (errors, next): (Vec<String>, Vec<Message>) = match (call, malformed) {
-            (Some(call), _) => match check(&call.arguments) {
-                Ok(value) => return Ok(value),
-                Err(errors) => {
-                    // Every call of the turn needs its result: answer other calls too.
-                    let mut results = vec![ToolResult::error(
-                        call.id.clone(),
-                        rejection_text(tool, &errors),
-                    )];
-                    for other in response.tool_calls.iter().filter(|c| c.id != call.id) {
-                        results.push(ToolResult::error(other.id.clone(), unknown(&other.name)));
-                    }
-                    (
-                        errors,
-                        vec![response.to_message(), Message::tool_results(results)],
-                    )
-                }
-            },
-            (None, Some(bad)) => {
-                let errors = vec![format!(
-                    "the {tool} arguments were not valid JSON: {}",
-                    bad.error
-                )];
-                // The malformed call cannot be replayed: answer as text.
-                (
-                    errors.clone(),
-                    vec![
-                        Message::assistant(non_blank(&response.text, "(invalid tool call)")),
-                        Message::user(rejection_text(tool, &errors)),
-                    ],
-                )
-            }
-            (None, None) => {
-                let errors = vec![format!("the model did not call {tool}")];
-                let mut assistant = response.to_message();
-                if assistant.content.is_empty() {
-                    assistant = Message::assistant("(no answer)");
-                }
-                // Calls to other tools (none are offered) still need results.
-                let mut user: Vec<Part> = response
-                    .tool_calls
-                    .iter()
-                    .map(|c| Part::ToolResult(ToolResult::error(c.id.clone(), unknown(&c.name))))
-                    .collect();
-                user.push(Part::Text(format!(
-                    "You must call the {tool} tool; a text answer is not accepted."
-                )));
-                (
-                    errors,
-                    vec![
-                        assistant,
-                        Message {
-                            role: llm::Role::User,
-                            content: user,
-                        },
-                    ],
-                )
-            }
-        };
-        if attempts > MAX_REPAIRS {
-            return Err(PlanLlmError::Invalid { attempts, errors });
-        }
-        request.messages.extend(next);
-    }
-}
-
-fn rejection_text(tool: &str, errors: &[String]) -> String {
-    let mut m = String::from("Rejected:\n");
-    for e in errors {
-        let _ = writeln!(m, "- {e}");
-    }
-    let _ = write!(m, "Call {tool} again with the whole corrected answer.");
-    m
-}
-
-fn non_blank(text: &str, fallback: &str) -> String {
-    if text.trim().is_empty() {
-        fallback.into()
-    } else {
-        text.into()
-    }
+    Ok(
+        forced_tool_loop(meter, request, TOOL_NAME, MAX_REPAIRS, |args| {
+            check_arguments(args, prompt.constraints)
+        })
+        .await?,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,7 +645,7 @@ fn round_to(x: f64, step: f64) -> f64 {
 /// Replace the library's rides of every week with workouts the model writes (one forced call per
 /// week, each with its own repairs). Strength days keep their library session.
 pub async fn write_weeks(
-    caller: &mut Caller<'_>,
+    meter: &mut Meter<'_>,
     settings: &ModelSettings,
     plan: &mut TrainingPlan,
 ) -> Result<(), PlanLlmError> {
@@ -743,7 +655,10 @@ pub async fn write_weeks(
             continue;
         }
         let request = week_request(settings, ow, weeks, plan.ftp_w);
-        let written = forced_tool_loop(caller, request, WEEK_TOOL, |a| check_week(a, ow)).await?;
+        let written = forced_tool_loop(meter, request, WEEK_TOOL, MAX_REPAIRS, |a| {
+            check_week(a, ow)
+        })
+        .await?;
         let week = &mut plan.weeks[wi];
         for (weekday, workout) in written {
             let duration_s = coach::planned_tss::duration_s(&workout.steps);

@@ -23,14 +23,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use llm::log::{InteractionLog, LogEntry};
+use llm::log::InteractionLog;
 use llm::{
-    CacheHints, Catalog, Folded, FoldedCall, Folder, LlmError, MalformedToolCall, Message, Part,
-    Provider, Request, Role, StopReason, StreamEvent, ToolCall, ToolChoice, ToolDef, ToolOutput,
-    ToolResult, Usage,
+    CacheHints, Catalog, Folded, FoldedCall, LlmError, MalformedToolCall, Message, Meter, Part,
+    Provider, Request, Role, StopReason, ToolCall, ToolChoice, ToolDef, ToolOutput, ToolResult,
+    Usage,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::toolbox::{ToolBox, ToolError, ToolSuccess};
@@ -123,46 +121,7 @@ pub enum TurnStop {
     TokenLimit,
 }
 
-/// Calls, tokens and cost of one model.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ModelUsage {
-    pub calls: u32,
-    pub usage: Usage,
-    /// `None`: the price of at least one call is unknown.
-    pub cost_usd: Option<f64>,
-}
-
-impl ModelUsage {
-    /// Add another tally (a turn's to a session's). An unknown price stays unknown.
-    pub fn merge(&mut self, other: &ModelUsage) {
-        // An empty tally has no unknown price: start from the other's.
-        self.cost_usd = if self.calls == 0 {
-            other.cost_usd
-        } else {
-            match (self.cost_usd, other.cost_usd) {
-                (Some(a), Some(b)) => Some(a + b),
-                _ => None,
-            }
-        };
-        self.calls += other.calls;
-        self.usage.add(&other.usage);
-    }
-
-    fn add_call(&mut self, usage: &Usage, cost: Option<f64>) {
-        self.merge(&ModelUsage {
-            calls: 1,
-            usage: *usage,
-            cost_usd: cost,
-        });
-    }
-}
-
-/// Add a turn's usage to a session's, model by model.
-pub fn merge_usage(into: &mut BTreeMap<String, ModelUsage>, from: &BTreeMap<String, ModelUsage>) {
-    for (model, u) in from {
-        into.entry(model.clone()).or_default().merge(u);
-    }
-}
+pub use llm::meter::{ModelUsage, merge_usage};
 
 /// What a turn did.
 #[derive(Debug, Clone, PartialEq)]
@@ -348,31 +307,6 @@ fn assistant_message(folded: &Folded) -> Message {
     }
 }
 
-/// Fold a stream (see [`Folder`]), forwarding text deltas as they arrive.
-async fn fold_stream(
-    provider: &str,
-    mut stream: llm::EventStream,
-    on_event: &mut (dyn FnMut(AgentEvent) + Send),
-) -> Result<Folded, LlmError> {
-    let mut folder = Folder::new();
-    while let Some(event) = stream.next().await {
-        let event = event?;
-        if let StreamEvent::TextDelta(t) = &event
-            && !t.is_empty()
-        {
-            on_event(AgentEvent::TextDelta(t.clone()));
-        }
-        if let Some(folded) = folder.push(event) {
-            return Ok(folded);
-        }
-    }
-    Err(LlmError::StreamBroken {
-        provider: provider.to_string(),
-        partial_text: folder.into_text(),
-        message: "the stream ended without a final event".into(),
-    })
-}
-
 /// A cached answer to a call.
 #[derive(Clone)]
 struct Cached {
@@ -472,6 +406,7 @@ impl Agent<'_> {
             message: None,
             warnings: Vec::new(),
         };
+        let mut meter = Meter::new(self.provider, self.catalog, self.log);
         let mut turn_tokens: u64 = 0;
         let mut calls_by_tool: BTreeMap<String, u32> = BTreeMap::new();
         let mut last_round: Vec<String> = Vec::new();
@@ -523,24 +458,13 @@ impl Agent<'_> {
                     tools: true,
                 },
             };
-            let folded = self
-                .call_model(&request, on_event, &mut outcome.warnings)
+            let folded = meter
+                .stream(&request, &mut |t| {
+                    on_event(AgentEvent::TextDelta(t.to_string()))
+                })
                 .await?;
             outcome.model_calls += 1;
-            let call_tokens = folded.usage.input
-                + folded.usage.output
-                + folded.usage.cache_read
-                + folded.usage.cache_write;
-            turn_tokens += call_tokens;
-            let cost = self
-                .catalog
-                .cost(self.provider.name(), &folded.model_used, &folded.usage)
-                .usd();
-            outcome
-                .usage_by_model
-                .entry(folded.model_used.clone())
-                .or_default()
-                .add_call(&folded.usage, cost);
+            turn_tokens += folded.usage.total();
             on_event(AgentEvent::CallFinished {
                 model_used: folded.model_used.clone(),
                 usage: folded.usage,
@@ -584,6 +508,14 @@ impl Agent<'_> {
                 break;
             }
         }
+        outcome.usage_by_model = meter.stats.by_model;
+        outcome.warnings.extend(
+            meter
+                .stats
+                .log_errors
+                .into_iter()
+                .map(|e| format!("the call was not logged: {e}")),
+        );
         *history = work;
         Ok(outcome)
     }
@@ -611,48 +543,6 @@ impl Agent<'_> {
                     .find_map(|m| m.context_window)
             })
             .unwrap_or(FALLBACK_CONTEXT_WINDOW)
-    }
-
-    /// One model call: stream it (text forwarded live), fold it, log it.
-    async fn call_model(
-        &self,
-        request: &Request,
-        on_event: &mut (dyn FnMut(AgentEvent) + Send),
-        warnings: &mut Vec<String>,
-    ) -> Result<Folded, LlmError> {
-        let started = Instant::now();
-        let name = self.provider.name();
-        let (stream, attempts) = self.provider.stream_counted(request).await;
-        let mut outcome = match stream {
-            Ok(s) => fold_stream(name, s, on_event).await,
-            Err(e) => Err(e),
-        };
-        if let Ok(f) = &mut outcome
-            && f.latency.is_none()
-        {
-            f.latency = Some(started.elapsed());
-        }
-        if let Some(log) = self.log {
-            let response = outcome
-                .as_ref()
-                .map(Folded::to_response)
-                .map_err(Clone::clone);
-            let cost = response
-                .as_ref()
-                .ok()
-                .map(|r| self.catalog.cost(name, &r.model_used, &r.usage));
-            let mut entry =
-                LogEntry::new(name, request, &response, cost, attempts.map(|a| a.get()));
-            // The log keeps valid and malformed calls apart; their interleaving is the order
-            // the results were sent in, which a replay must reproduce.
-            if let (Ok(f), Some(r)) = (&outcome, entry.response.as_mut()) {
-                r["call_order"] = json!(f.calls.iter().map(FoldedCall::id).collect::<Vec<_>>());
-            }
-            if let Err(e) = log.record(&entry) {
-                warnings.push(format!("the call was not logged: {e}"));
-            }
-        }
-        outcome
     }
 
     /// Answer every call of a response, in call order: malformed and unknown calls get an error

@@ -11,6 +11,7 @@ pub mod error;
 pub mod gemini;
 pub mod http;
 pub mod log;
+pub mod meter;
 pub mod ollama;
 pub mod openai;
 pub mod provider;
@@ -21,5 +22,6 @@ pub mod types;
 
 pub use catalog::{Catalog, Cost};
 pub use error::LlmError;
+pub use meter::{CallStats, Meter, ModelUsage};
 pub use provider::{EventStream, Folded, FoldedCall, Folder, Provider, collect};
 pub use types::*;

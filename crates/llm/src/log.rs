@@ -226,42 +226,6 @@ impl InteractionLog {
     }
 }
 
-/// Make one call through `provider`, fold it, and log it: the model actually used, its cost
-/// from `catalog`, the provider's attempt count when it keeps one, and the latency (the
-/// provider's own figure, else the wall-clock time of the call). A failure to write the log does
-/// not fail the call; it is returned alongside so the caller can warn.
-pub async fn complete_logged(
-    provider: &dyn crate::provider::Provider,
-    request: &Request,
-    catalog: &crate::catalog::Catalog,
-    log: &InteractionLog,
-) -> (Result<Response, LlmError>, Result<(), LogError>) {
-    let started = std::time::Instant::now();
-    let (stream, attempts) = provider.stream_counted(request).await;
-    let mut outcome = match stream {
-        Ok(s) => crate::provider::collect(s).await,
-        Err(e) => Err(e),
-    };
-    if let Ok(r) = &mut outcome
-        && r.latency.is_none()
-    {
-        r.latency = Some(started.elapsed());
-    }
-    let cost = outcome
-        .as_ref()
-        .ok()
-        .map(|r| catalog.cost(provider.name(), &r.model_used, &r.usage));
-    let entry = LogEntry::new(
-        provider.name(),
-        request,
-        &outcome,
-        cost,
-        attempts.map(|a| a.get()),
-    );
-    let written = log.record(&entry);
-    (outcome, written)
-}
-
 /// Remove secrets from a log line: known values, AWS access key ids (`AKIA…`/`ASIA…` + 16
 /// upper-case alphanumerics), `AWS4-HMAC-SHA256 …` / `Bearer …` authorization values,
 /// `sk-…` API keys and Google `AIza…` keys.

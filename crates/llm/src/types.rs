@@ -206,6 +206,17 @@ impl Usage {
         self.cache_read += other.cache_read;
         self.cache_write += other.cache_write;
     }
+
+    /// Every prompt token of the call: fresh input plus cache reads and writes (each provider
+    /// reports `input` without the cached part).
+    pub fn prompt_tokens(&self) -> u64 {
+        self.input + self.cache_read + self.cache_write
+    }
+
+    /// Prompt and output tokens.
+    pub fn total(&self) -> u64 {
+        self.prompt_tokens() + self.output
+    }
 }
 
 /// Why the model stopped.

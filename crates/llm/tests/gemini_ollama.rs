@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use llm::gemini::GeminiProvider;
 use llm::http::{HttpSettings, RetryPolicy};
-use llm::log::{InteractionLog, complete_logged};
+use llm::log::InteractionLog;
 use llm::ollama::{OllamaOptions, OllamaProvider};
+use llm::testing::complete_logged;
 use llm::testing::fake_gemini::{self, FakeGemini, GEMINI_TEST_KEY, check_schema};
 use llm::testing::fake_ollama::{self, FakeOllama};
 use llm::testing::{ModelReply, SseReply};

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use llm::anthropic::{API_VERSION, AnthropicProvider};
 use llm::http::{HttpSettings, RetryPolicy};
-use llm::log::{InteractionLog, complete_logged};
+use llm::log::InteractionLog;
 use llm::openai::{MaxTokensField, OpenAiOptions, OpenAiProvider};
+use llm::testing::complete_logged;
 use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY, FakeAnthropic, frame};
 use llm::testing::fake_openai::{self, FakeOpenAi, OPENAI_TEST_KEY, data};
 use llm::testing::{ModelReply, SseReply};

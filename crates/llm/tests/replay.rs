@@ -3,8 +3,9 @@
 //! the errors — and a replay that drifts from the recording or runs past it fails clearly.
 
 use llm::anthropic::AnthropicProvider;
-use llm::log::{InteractionLog, complete_logged};
+use llm::log::InteractionLog;
 use llm::replay::ReplayProvider;
+use llm::testing::complete_logged;
 use llm::testing::fake_anthropic::{self, FakeAnthropic};
 use llm::testing::{ModelReply, SseReply};
 use llm::{Catalog, LlmError, Message, Provider, Request, Response, ToolCall, ToolDef, ToolResult};

@@ -202,7 +202,7 @@ pub(super) fn create_schema() -> Value {
 }
 
 pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Value, ToolError> {
-    use coach::planner::{FillInput, constraints_for, fill_plan, monday_of};
+    use coach::planner::{FillInput, constraints_for, monday_of};
     const TOOL: &str = crate::plan_llm::TOOL_NAME;
     // The runner has checked that `raw` is an object with known, well-typed arguments; split
     // the plan parameters from the overview, which goes to `generate`'s own parser and check.
@@ -275,33 +275,22 @@ pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Va
                 ),
             )
         })?;
-    let plan = fill_plan(
-        &checked,
-        &FillInput {
-            start_date: basis.constraints.start_date,
-            ftp_w: basis.ftp_w,
-            seed: 1,
-            event_date: basis.constraints.event_date,
-            goal: basis.goal,
-        },
-    );
+    let fill = FillInput {
+        start_date: basis.constraints.start_date,
+        ftp_w: basis.ftp_w,
+        seed: 1,
+        event_date: basis.constraints.event_date,
+        goal: basis.goal,
+    };
+    let mut store = tools.open(TOOL)?;
+    let (plan, plan_id) =
+        crate::plan_store::fill_and_save(&mut store, tools.athlete_id, &checked, &fill, "chat")
+            .map_err(|e| failed(TOOL, format!("storing the plan: {e}")))?;
     let last_day = i64::try_from(plan.weeks.len()).unwrap_or(0) * 7 - 1;
     let end = plan
         .start_date
         .checked_add(last_day.max(0).days())
         .unwrap_or(plan.start_date);
-    let json = serde_json::to_string(&plan)
-        .map_err(|e| failed(TOOL, format!("serialising the plan: {e}")))?;
-    let mut store = tools.open(TOOL)?;
-    let plan_id = store
-        .save_plan(
-            tools.athlete_id,
-            &plan.start_date.to_string(),
-            &end.to_string(),
-            "chat",
-            &json,
-        )
-        .map_err(|e| failed(TOOL, format!("storing the plan: {e}")))?;
     let weeks: Vec<Value> = plan
         .weeks
         .iter()

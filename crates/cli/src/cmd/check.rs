@@ -172,20 +172,14 @@ async fn check(
         CHECK_MAX_TOKENS,
     );
     // The check is a real, billed call: log it like any other.
-    let outcome = match InteractionLog::open(&global.data_dir) {
-        Ok(log) => {
-            let (outcome, written) =
-                llm::log::complete_logged(p.as_ref(), &request, &catalog, &log).await;
-            if let Err(e) = written {
-                eprintln!("{} {e}", term::warning_label());
-            }
-            outcome
-        }
-        Err(e) => {
-            eprintln!("{} {e}; the call is not logged", term::warning_label());
-            p.complete(&request).await
-        }
-    };
+    let log = InteractionLog::open(&global.data_dir)
+        .inspect_err(|e| eprintln!("{} {e}; the call is not logged", term::warning_label()))
+        .ok();
+    let mut meter = llm::Meter::new(p.as_ref(), &catalog, log.as_ref());
+    let outcome = meter.complete(&request).await;
+    for e in &meter.stats.log_errors {
+        eprintln!("{} {e}", term::warning_label());
+    }
     match outcome {
         Ok(r) => {
             report.ok = true;

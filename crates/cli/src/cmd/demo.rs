@@ -7,7 +7,9 @@ use serde::Serialize;
 use store::{ImportSource, Store};
 
 use super::{Global, athlete, generate, import, print_json};
-use crate::args::{DemoArgs, GenerateArgs, WorkoutSource};
+use agent::workflow;
+
+use crate::args::DemoArgs;
 use crate::term;
 
 /// The season ends on a fixed date so a seed always gives the same files and figures.
@@ -120,32 +122,33 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     summary.import = Some(import::ImportSummaryJson::from(&report));
 
     // The main job: the whole report, offline, with the rule-based coach.
-    let gen_args = GenerateArgs {
-        export: None,
-        csv: None,
-        fit_dir: None,
+    let options = workflow::Options {
+        data_dir: global.data_dir.clone(),
         profile: None,
-        provider: Some(generate::OFFLINE.to_string()),
-        model: None,
-        aws: Default::default(),
-        period_months: 3,
-        training_plan_weeks: None,
-        goal: None,
-        event_date: None,
-        plan_start: None,
+        import: None,
         output_dir: args.out.join("report"),
-        workout_source: WorkoutSource::Library,
-        seed: args.seed,
+        period_weeks: workflow::weeks_in_months(3),
+        plan: workflow::PlanOptions {
+            seed: args.seed,
+            ..Default::default()
+        },
         resume: false,
-        skip_training_plan: false,
+        model: None,
     };
-    let generated = generate::generate(global, &gen_args)?;
-    summary.report = Some(generated.index.display().to_string());
+    let progress = generate::Progress::new(
+        !global.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let generated = runtime.block_on(workflow::run(options, &progress))?;
+    summary.report = Some(generated.files.index_html.display().to_string());
     if global.json {
         return print_json(&summary);
     }
-    generate::print_summary(&generated.phases);
-    println!("\nReport: {}", generated.index.display());
+    super::phase_table::print_summary(&generated.heading(), &generated.phases);
+    println!("\nReport: {}", generated.files.index_html.display());
     println!(
         "Explore the numbers: cycling-ai --data-dir {} analyze performance|zones|fitness|power-curve|cross-training",
         global.data_dir.display()

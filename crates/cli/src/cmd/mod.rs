@@ -9,6 +9,7 @@ mod demo;
 mod generate;
 mod import;
 mod logs;
+mod phase_table;
 mod providers;
 mod ride;
 

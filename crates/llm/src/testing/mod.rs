@@ -31,3 +31,20 @@ pub fn fast_http(max_attempts: u32) -> HttpSettings {
         ..HttpSettings::default()
     }
 }
+
+/// One logged call through [`crate::Meter`], for tests that look at the outcome and the log
+/// line: the outcome, and whether the log line was written.
+pub async fn complete_logged(
+    provider: &dyn crate::Provider,
+    request: &crate::Request,
+    catalog: &crate::Catalog,
+    log: &crate::log::InteractionLog,
+) -> (Result<crate::Response, crate::LlmError>, Result<(), String>) {
+    let mut meter = crate::Meter::new(provider, catalog, Some(log));
+    let outcome = meter.complete(request).await;
+    let written = match meter.stats.log_errors.pop() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    };
+    (outcome, written)
+}

@@ -1,0 +1,46 @@
+//! A designed plan becomes a stored plan: the overview's days filled from the workout library,
+//! the plan kept in the store (where `chat` compares it with what was ridden). One path for the
+//! report pipeline and chat's `create_plan_overview`.
+
+use coach::plan::{PlanOverview, TrainingPlan};
+use coach::planner::{FillInput, fill_plan};
+use jiff::ToSpan;
+use store::Store;
+
+use crate::bundle::DataError;
+
+/// Keep `plan` in the store for `athlete_id`; `source` says who designed it ("chat", "offline",
+/// "<provider> <model>"). Returns the stored plan's id.
+pub fn save_plan(
+    store: &mut Store,
+    athlete_id: i64,
+    plan: &TrainingPlan,
+    source: &str,
+) -> Result<i64, DataError> {
+    let last_day = i64::try_from(plan.weeks.len()).unwrap_or(0) * 7 - 1;
+    let end = plan
+        .start_date
+        .checked_add(last_day.max(0).days())
+        .unwrap_or(plan.start_date);
+    let json = serde_json::to_string(plan).map_err(DataError::Serialise)?;
+    Ok(store.save_plan(
+        athlete_id,
+        &plan.start_date.to_string(),
+        &end.to_string(),
+        source,
+        &json,
+    )?)
+}
+
+/// Fill a checked overview from the workout library and store it.
+pub fn fill_and_save(
+    store: &mut Store,
+    athlete_id: i64,
+    overview: &PlanOverview,
+    fill: &FillInput,
+    source: &str,
+) -> Result<(TrainingPlan, i64), DataError> {
+    let plan = fill_plan(overview, fill);
+    let id = save_plan(store, athlete_id, &plan, source)?;
+    Ok((plan, id))
+}

@@ -1,0 +1,421 @@
+//! One metered model call: every call the product makes — a report phase's, a chat turn's, a
+//! `providers check` — goes through [`Meter`], so each is streamed and folded the same way,
+//! written to the interaction log, priced by the model that actually answered (a router's
+//! choice, an inference profile's target) and added to one tally.
+//!
+//! [`forced_tool_loop`] builds on it: a call that must end in one tool call whose arguments the
+//! caller checks, with the errors fed back for a bounded number of repairs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::catalog::{Catalog, Cost};
+use crate::error::LlmError;
+use crate::log::{InteractionLog, LogEntry};
+use crate::provider::{Folded, FoldedCall, Folder, Provider};
+use crate::types::{Message, Part, Request, Response, Role, StreamEvent, ToolResult, Usage};
+
+/// Calls, tokens and cost of one model (or of any set of calls).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelUsage {
+    pub calls: u32,
+    pub usage: Usage,
+    /// `None`: the price of at least one call is unknown.
+    pub cost_usd: Option<f64>,
+}
+
+impl ModelUsage {
+    /// Add another tally (a turn's to a session's). An unknown price stays unknown.
+    pub fn merge(&mut self, other: &ModelUsage) {
+        // An empty tally has no unknown price: start from the other's.
+        self.cost_usd = if self.calls == 0 {
+            other.cost_usd
+        } else {
+            match (self.cost_usd, other.cost_usd) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            }
+        };
+        self.calls += other.calls;
+        self.usage.add(&other.usage);
+    }
+
+    /// Add one answered call.
+    pub fn add_call(&mut self, usage: &Usage, cost: Option<f64>) {
+        self.merge(&ModelUsage {
+            calls: 1,
+            usage: *usage,
+            cost_usd: cost,
+        });
+    }
+}
+
+/// Add one tally to another, model by model.
+pub fn merge_usage(into: &mut BTreeMap<String, ModelUsage>, from: &BTreeMap<String, ModelUsage>) {
+    for (model, u) in from {
+        into.entry(model.clone()).or_default().merge(u);
+    }
+}
+
+/// What the calls made through one [`Meter`] have cost so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallStats {
+    /// Requests sent (failed ones included: the service received them).
+    pub calls: u32,
+    /// The answered calls, keyed by the model that answered.
+    pub by_model: BTreeMap<String, ModelUsage>,
+    /// The model that answered the last successful call.
+    pub model_used: Option<String>,
+    /// Why a cost is unknown (the catalog's reason), when one is.
+    pub price_unknown: Option<String>,
+    /// Wall-clock time spent waiting on the provider.
+    pub waiting: Duration,
+    /// Failures to write the interaction log (the calls themselves went on).
+    pub log_errors: Vec<String>,
+}
+
+impl CallStats {
+    /// Tokens of every answered call.
+    pub fn usage(&self) -> Usage {
+        let mut total = Usage::default();
+        for u in self.by_model.values() {
+            total.add(&u.usage);
+        }
+        total
+    }
+
+    /// Cost of every answered call; `None` as soon as one call's price is unknown, `Some(0.0)`
+    /// before any answer.
+    pub fn cost_usd(&self) -> Option<f64> {
+        self.by_model.values().map(|u| u.cost_usd).sum()
+    }
+}
+
+/// Makes model calls through one provider: each call is logged (when a log is given), priced
+/// and counted in [`Meter::stats`].
+pub struct Meter<'a> {
+    provider: &'a dyn Provider,
+    catalog: &'a Catalog,
+    log: Option<&'a InteractionLog>,
+    progress: Option<&'a (dyn Fn(&CallStats) + Sync)>,
+    pub stats: CallStats,
+}
+
+impl<'a> Meter<'a> {
+    pub fn new(
+        provider: &'a dyn Provider,
+        catalog: &'a Catalog,
+        log: Option<&'a InteractionLog>,
+    ) -> Self {
+        Meter {
+            provider,
+            catalog,
+            log,
+            progress: None,
+            stats: CallStats::default(),
+        }
+    }
+
+    /// Called after every call with the figures so far (live progress).
+    pub fn with_progress(mut self, progress: &'a (dyn Fn(&CallStats) + Sync)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    pub fn provider_name(&self) -> &str {
+        self.provider.name()
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog
+    }
+
+    /// One call, folded into a [`Response`].
+    pub async fn complete(&mut self, request: &Request) -> Result<Response, LlmError> {
+        self.stream(request, &mut |_| {})
+            .await
+            .map(|f| f.to_response())
+    }
+
+    /// One call, streamed: each piece of text goes to `on_text` as it arrives; the whole
+    /// answer is folded (valid and malformed tool calls in the order the model made them).
+    pub async fn stream(
+        &mut self,
+        request: &Request,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<Folded, LlmError> {
+        let name = self.provider.name();
+        let span = tracing::info_span!("model_call", provider = name, model = %request.model);
+        let _entered = span.enter();
+        let started = Instant::now();
+        let (stream, attempts) = self.provider.stream_counted(request).await;
+        let mut outcome = match stream {
+            Ok(s) => fold(name, s, on_text).await,
+            Err(e) => Err(e),
+        };
+        let waited = started.elapsed();
+        if let Ok(f) = &mut outcome
+            && f.latency.is_none()
+        {
+            f.latency = Some(waited);
+        }
+        let cost = outcome
+            .as_ref()
+            .ok()
+            .map(|f| self.catalog.cost(name, &f.model_used, &f.usage));
+        if let Some(log) = self.log {
+            let response = outcome
+                .as_ref()
+                .map(Folded::to_response)
+                .map_err(Clone::clone);
+            let mut entry = LogEntry::new(
+                name,
+                request,
+                &response,
+                cost.clone(),
+                attempts.map(|a| a.get()),
+            );
+            // The log keeps valid and malformed calls apart; their interleaving is the order
+            // the results were sent in, which a replay must reproduce.
+            if let (Ok(f), Some(r)) = (&outcome, entry.response.as_mut()) {
+                r["call_order"] = json!(f.calls.iter().map(FoldedCall::id).collect::<Vec<_>>());
+            }
+            if let Err(e) = log.record(&entry) {
+                tracing::warn!(error = %e, "the call was not logged");
+                self.stats.log_errors.push(e.to_string());
+            }
+        }
+        self.stats.calls += 1;
+        self.stats.waiting += waited;
+        match (&outcome, cost) {
+            (Ok(f), Some(cost)) => {
+                tracing::info!(
+                    model_used = %f.model_used,
+                    input = f.usage.input,
+                    output = f.usage.output,
+                    cache_read = f.usage.cache_read,
+                    cache_write = f.usage.cache_write,
+                    cost_usd = cost.usd(),
+                    seconds = waited.as_secs_f64(),
+                    "answered"
+                );
+                if let Cost::Unknown { model, reason } = &cost {
+                    self.stats.price_unknown = Some(format!("`{model}`: {reason}"));
+                }
+                self.stats
+                    .by_model
+                    .entry(f.model_used.clone())
+                    .or_default()
+                    .add_call(&f.usage, cost.usd());
+                self.stats.model_used = Some(f.model_used.clone());
+            }
+            (Err(e), _) => tracing::warn!(error = %e, "failed"),
+            (Ok(_), None) => {}
+        }
+        if let Some(p) = self.progress {
+            p(&self.stats);
+        }
+        outcome
+    }
+}
+
+/// Fold a stream (see [`Folder`]), forwarding text as it arrives.
+async fn fold(
+    provider: &str,
+    mut stream: crate::provider::EventStream,
+    on_text: &mut (dyn FnMut(&str) + Send),
+) -> Result<Folded, LlmError> {
+    let mut folder = Folder::new();
+    while let Some(event) = stream.next().await {
+        let event = event?;
+        if let StreamEvent::TextDelta(t) = &event
+            && !t.is_empty()
+        {
+            on_text(t);
+        }
+        if let Some(folded) = folder.push(event) {
+            return Ok(folded);
+        }
+    }
+    Err(LlmError::StreamBroken {
+        provider: provider.to_string(),
+        partial_text: folder.into_text(),
+        message: "the stream ended without a final event".into(),
+    })
+}
+
+/// Why a forced tool call gave nothing usable.
+#[derive(Debug, thiserror::Error)]
+pub enum ForcedToolError {
+    #[error("the model call failed: {0}")]
+    Model(#[from] LlmError),
+    /// Every attempt was rejected; `errors` are the last attempt's.
+    #[error("rejected after {attempts} attempts: {}", errors.join("; "))]
+    Invalid { attempts: u32, errors: Vec<String> },
+}
+
+/// One forced tool call (the request's `tool_choice` names `tool`), checked by `check`; what
+/// `check` rejects goes back as the call's error result (with the forced choice kept) for at
+/// most `max_repairs` repairs. A text answer, or arguments that are not JSON, count as failed
+/// attempts too.
+pub async fn forced_tool_loop<T>(
+    meter: &mut Meter<'_>,
+    mut request: Request,
+    tool: &str,
+    max_repairs: u32,
+    check: impl Fn(&Value) -> Result<T, Vec<String>>,
+) -> Result<T, ForcedToolError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let response = meter.complete(&request).await?;
+        let call = response.tool_calls.iter().find(|c| c.name == tool);
+        let malformed = response
+            .malformed_tool_calls
+            .iter()
+            .find(|c| c.name == tool);
+        let unknown = |name: &str| format!("unknown tool `{name}`: only {tool} exists");
+        let (errors, next): (Vec<String>, Vec<Message>) = match (call, malformed) {
+            (Some(call), _) => match check(&call.arguments) {
+                Ok(value) => return Ok(value),
+                Err(errors) => {
+                    // Every call of the turn needs its result: answer other calls too.
+                    let mut results = vec![ToolResult::error(
+                        call.id.clone(),
+                        rejection_text(tool, &errors),
+                    )];
+                    for other in response.tool_calls.iter().filter(|c| c.id != call.id) {
+                        results.push(ToolResult::error(other.id.clone(), unknown(&other.name)));
+                    }
+                    (
+                        errors,
+                        vec![response.to_message(), Message::tool_results(results)],
+                    )
+                }
+            },
+            (None, Some(bad)) => {
+                let errors = vec![format!(
+                    "the {tool} arguments were not valid JSON: {}",
+                    bad.error
+                )];
+                // The malformed call cannot be replayed: answer as text.
+                (
+                    errors.clone(),
+                    vec![
+                        Message::assistant(non_blank(&response.text, "(invalid tool call)")),
+                        Message::user(rejection_text(tool, &errors)),
+                    ],
+                )
+            }
+            (None, None) => {
+                let errors = vec![format!("the model did not call {tool}")];
+                let mut assistant = response.to_message();
+                if assistant.content.is_empty() {
+                    assistant = Message::assistant("(no answer)");
+                }
+                // Calls to other tools (none are offered) still need results.
+                let mut user: Vec<Part> = response
+                    .tool_calls
+                    .iter()
+                    .map(|c| Part::ToolResult(ToolResult::error(c.id.clone(), unknown(&c.name))))
+                    .collect();
+                user.push(Part::Text(format!(
+                    "You must call the {tool} tool; a text answer is not accepted."
+                )));
+                (
+                    errors,
+                    vec![
+                        assistant,
+                        Message {
+                            role: Role::User,
+                            content: user,
+                        },
+                    ],
+                )
+            }
+        };
+        if attempts > max_repairs {
+            return Err(ForcedToolError::Invalid { attempts, errors });
+        }
+        request.messages.extend(next);
+    }
+}
+
+fn rejection_text(tool: &str, errors: &[String]) -> String {
+    let mut m = String::from("Rejected:\n");
+    for e in errors {
+        let _ = writeln!(m, "- {e}");
+    }
+    let _ = write!(m, "Call {tool} again with the whole corrected answer.");
+    m
+}
+
+fn non_blank(text: &str, fallback: &str) -> String {
+    if text.trim().is_empty() {
+        fallback.into()
+    } else {
+        text.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(input: u64, output: u64) -> Usage {
+        Usage {
+            input,
+            output,
+            cache_read: 0,
+            cache_write: 0,
+        }
+    }
+
+    #[test]
+    fn an_unknown_price_stays_unknown_and_an_empty_tally_takes_the_other() {
+        let mut m = ModelUsage::default();
+        m.add_call(&usage(10, 5), Some(0.5));
+        m.add_call(&usage(1, 1), Some(0.25));
+        assert_eq!(m.calls, 2);
+        assert_eq!(m.cost_usd, Some(0.75));
+        assert_eq!(m.usage, usage(11, 6));
+        m.add_call(&usage(1, 1), None);
+        assert_eq!(m.cost_usd, None);
+        m.add_call(&usage(1, 1), Some(1.0));
+        assert_eq!(m.cost_usd, None, "unknown once, unknown for good");
+
+        let mut empty = ModelUsage::default();
+        empty.merge(&ModelUsage {
+            calls: 1,
+            usage: usage(1, 1),
+            cost_usd: None,
+        });
+        assert_eq!(empty.cost_usd, None);
+    }
+
+    #[test]
+    fn call_stats_sum_models_and_know_when_a_price_is_missing() {
+        let mut s = CallStats::default();
+        assert_eq!(s.cost_usd(), Some(0.0), "nothing answered costs nothing");
+        s.by_model
+            .entry("a".into())
+            .or_default()
+            .add_call(&usage(100, 10), Some(1.0));
+        s.by_model
+            .entry("b".into())
+            .or_default()
+            .add_call(&usage(50, 5), Some(0.5));
+        assert_eq!(s.usage(), usage(150, 15));
+        assert_eq!(s.cost_usd(), Some(1.5));
+        s.by_model
+            .entry("c".into())
+            .or_default()
+            .add_call(&usage(1, 1), None);
+        assert_eq!(s.cost_usd(), None);
+    }
+}
