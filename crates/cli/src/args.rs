@@ -26,6 +26,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Diagnostics on stderr: -v the report's phases and every model call (tokens, cost,
+    /// time), -vv more detail. RUST_LOG (e.g. `llm=debug`) overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }

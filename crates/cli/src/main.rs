@@ -4,6 +4,7 @@
 mod args;
 mod cmd;
 mod config;
+mod diagnostics;
 mod providers_setup;
 mod term;
 
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = args::Cli::parse();
+    diagnostics::init(cli.verbose);
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -214,7 +214,10 @@ impl<'a> Meter<'a> {
                     .add_call(&f.usage, cost.usd());
                 self.stats.model_used = Some(f.model_used.clone());
             }
-            (Err(e), _) => tracing::warn!(error = %e, "failed"),
+            (Err(e), _) => {
+                // Service messages can echo what was sent: scrub them like the call log.
+                tracing::warn!(error = %crate::log::scrub(&e.to_string(), &[]), "failed");
+            }
             (Ok(_), None) => {}
         }
         if let Some(p) = self.progress {

@@ -386,6 +386,16 @@ impl Run<'_> {
     }
 
     fn finish(&mut self, stats: PhaseStats) {
+        let c = &stats.cost;
+        tracing::info!(
+            seconds = c.seconds,
+            model_calls = c.model_calls,
+            input_tokens = c.input_tokens,
+            output_tokens = c.output_tokens,
+            cost_usd = c.cost_usd,
+            resumed = stats.resumed,
+            "phase finished"
+        );
         self.observer.phase_finished(&stats);
         self.phases.push(stats);
     }
