@@ -246,22 +246,13 @@ async fn a_missing_profile_or_model_is_a_clear_error() {
     );
 }
 
-fn narrative_json(marker: &str) -> String {
-    json!({
-        "summary": format!("{marker}: steady aerobic base with room to add intensity."),
-        "key_trends": [
-            {"title": "Volume holds", "description": "Weekly hours are steady across both periods."},
-            {"title": "Little intensity", "description": "Almost all riding is easy."},
-            {"title": "Fitness rising", "description": "CTL has climbed over the last weeks."}
-        ],
-        "insights": ["Consistency is the strength.", "Threshold work is missing.", "Recovery looks adequate."],
-        "recommendations": {
-            "short_term": ["Add one sweet-spot session a week."],
-            "long_term": ["Build towards the event with longer weekend rides."],
-            "recovery": ["Keep one full rest day a week."]
-        }
-    })
-    .to_string()
+/// The model's analysis: the rule-based coach's narrative of the same bundle, in the output
+/// contract's shape (no `author`), with a marker in the summary.
+fn narrative_json(bundle: &AnalysisBundle, marker: &str) -> String {
+    let mut answer = serde_json::to_value(coach::offline::narrative(bundle)).unwrap();
+    answer.as_object_mut().unwrap().remove("author");
+    answer["summary"] = json!(format!("{marker}: where the athlete stands."));
+    answer.to_string()
 }
 
 async fn bedrock(fake: &FakeBedrock) -> ModelChoice {
@@ -280,9 +271,11 @@ async fn bedrock_run_counts_each_phase_and_resumes_after_a_failed_plan() {
     let data = tmp.path().join("data");
     // A plan overview that keeps this athlete's rules: the rule-based coach's, from an offline
     // run on the same data, with a marker in week 1.
-    let offline = workflow::run(options(&data, &tmp.path().join("offline")), &Silent)
+    let offline_out = tmp.path().join("offline");
+    let offline = workflow::run(options(&data, &offline_out), &Silent)
         .await
         .unwrap();
+    let bundle: AnalysisBundle = read(&checkpoint(&offline_out, "1-data"));
     let offline_plan: TrainingPlan = read(offline.files.plan_json.as_ref().unwrap());
     let mut overview =
         serde_json::to_value(OverviewArgs::from_overview(&offline_plan.overview)).unwrap();
@@ -290,7 +283,8 @@ async fn bedrock_run_counts_each_phase_and_resumes_after_a_failed_plan() {
 
     let fake = FakeBedrock::start().await;
     fake.push(Reply::Model(
-        ModelReply::text(&narrative_json("BEDROCK-NARRATIVE")).with_usage(1500, 420, None, None),
+        ModelReply::text(&narrative_json(&bundle, "BEDROCK-NARRATIVE"))
+            .with_usage(1500, 420, None, None),
     ));
     // Phase 3: three answers without the forced tool call: the phase fails after its repairs.
     for _ in 0..3 {
