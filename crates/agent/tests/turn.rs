@@ -781,8 +781,8 @@ async fn usage_is_summed(h: H) {
     assert_eq!(out.cost_usd(), Some(got));
     // Per session: a second turn merged in.
     let mut session = BTreeMap::new();
-    agent::turn::merge_usage(&mut session, &out.usage_by_model);
-    agent::turn::merge_usage(&mut session, &out.usage_by_model);
+    llm::meter::merge_usage(&mut session, &out.usage_by_model);
+    llm::meter::merge_usage(&mut session, &out.usage_by_model);
     assert_eq!(session[h.model_used].calls, 4);
     assert_eq!(session[h.model_used].usage.input, 5000);
 }

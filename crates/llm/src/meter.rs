@@ -380,18 +380,27 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_price_stays_unknown_and_an_empty_tally_takes_the_other() {
+    fn model_usage_merge_keeps_unknown_prices_unknown() {
         let mut m = ModelUsage::default();
-        m.add_call(&usage(10, 5), Some(0.5));
-        m.add_call(&usage(1, 1), Some(0.25));
+        m.add_call(
+            &Usage {
+                input: 10,
+                output: 2,
+                cache_read: 0,
+                cache_write: 0,
+            },
+            Some(0.5),
+        );
+        m.add_call(&Usage::default(), Some(0.25));
         assert_eq!(m.calls, 2);
         assert_eq!(m.cost_usd, Some(0.75));
-        assert_eq!(m.usage, usage(11, 6));
-        m.add_call(&usage(1, 1), None);
+        m.add_call(&Usage::default(), None);
         assert_eq!(m.cost_usd, None);
-        m.add_call(&usage(1, 1), Some(1.0));
-        assert_eq!(m.cost_usd, None, "unknown once, unknown for good");
+        assert_eq!(m.usage.input, 10);
+    }
 
+    #[test]
+    fn an_empty_tally_takes_the_others_price() {
         let mut empty = ModelUsage::default();
         empty.merge(&ModelUsage {
             calls: 1,
@@ -399,6 +408,13 @@ mod tests {
             cost_usd: None,
         });
         assert_eq!(empty.cost_usd, None);
+        let mut empty = ModelUsage::default();
+        empty.merge(&ModelUsage {
+            calls: 2,
+            usage: usage(1, 1),
+            cost_usd: Some(0.5),
+        });
+        assert_eq!((empty.calls, empty.cost_usd), (2, Some(0.5)));
     }
 
     #[test]

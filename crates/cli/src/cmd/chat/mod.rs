@@ -437,11 +437,11 @@ impl Repl<'_> {
             );
         }
         // Calls made are billed whether or not the turn completed.
-        let mut turn_usage = agent::turn::ModelUsage::default();
+        let mut turn_usage = llm::ModelUsage::default();
         for (model, usage) in &calls {
             let cost = self.call_cost(model, usage);
             self.session.record_call(model, usage, cost);
-            turn_usage.merge(&agent::turn::ModelUsage {
+            turn_usage.merge(&llm::ModelUsage {
                 calls: 1,
                 usage: *usage,
                 cost_usd: cost,

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use agent::turn::ModelUsage;
 use anyhow::{Context, Result};
+use llm::ModelUsage;
 use llm::{Message, Part, Role, ToolOutput};
 use store::{SessionWrite, Store};
 
