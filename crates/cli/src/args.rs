@@ -201,10 +201,10 @@ pub struct GenerateArgs {
     /// Athlete profile JSON [default: the profile stored by an earlier import]
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
-    /// offline (the rule-based coach, no network), bedrock, anthropic, openai, gemini or ollama
-    /// [default: the configured default provider (CYCLING_AI_PROVIDER, then default_provider in
-    /// the config file), else offline]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help = format!(
+        "offline (the rule-based coach, no network), {} [default: the configured default provider (CYCLING_AI_PROVIDER, then default_provider in the config file), else offline]",
+        provider_names_or()
+    ))]
     pub provider: Option<String>,
     /// Model id or alias [default: providers.<provider>.model in the config file]
     #[arg(long, value_name = "ID")]

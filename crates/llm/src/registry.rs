@@ -246,10 +246,6 @@ impl Settings {
             .and_then(Value::as_u64)
             .and_then(|v| u32::try_from(v).ok())
     }
-
-    pub fn insert(&mut self, key: impl Into<String>, value: Value) {
-        self.0.insert(key.into(), value);
-    }
 }
 
 impl FromIterator<(String, Value)> for Settings {

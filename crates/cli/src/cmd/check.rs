@@ -219,10 +219,10 @@ fn diagnose(r: &Report, spec: &ProviderSpec, e: &LlmError, catalog: &Catalog) ->
             "access denied: the key is valid but not allowed to use this model or endpoint".into()
         }
         LlmError::ModelNotEnabled { model, .. } => format!(
-            "model not enabled: request access to `{model}` for this account (Bedrock console → Model access, region {region}); it can take a few minutes to take effect"
+            "model not enabled: request access to `{model}` for this account; it can take a few minutes to take effect"
         ),
         LlmError::NeedsInferenceProfile { model, profile, .. } => format!(
-            "needs an inference profile: `{model}` cannot be called on demand in {region}; use --model {profile} (or the catalog alias from `cycling-ai providers list --provider bedrock`)"
+            "needs an inference profile: `{model}` cannot be called on demand; use --model {profile}"
         ),
         LlmError::ModelNotFound { model, .. } => format!(
             "model not found: `{model}` does not exist for this {provider} endpoint; see `cycling-ai providers list --provider {provider}`"

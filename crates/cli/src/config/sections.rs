@@ -135,8 +135,8 @@ impl<'de> DeserializeSeed<'de> for SettingKey {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         let key = String::deserialize(d)?;
         self.0
-            .all_settings()
-            .find(|s| s.in_file && s.key == key)
+            .setting(&key)
+            .filter(|s| s.in_file)
             .ok_or_else(|| unknown_field(&key, self.0.file_keys()))
     }
 }

@@ -200,9 +200,15 @@ async fn credentials(region: Option<String>, profile: Option<String>) -> (Vec<St
     (out, ok)
 }
 
-/// IAM and regions: what a denied call or an unknown model means on Bedrock.
+/// IAM, model access and regions: what a failed call means on Bedrock.
 fn diagnose(e: &LlmError, region: &str, catalog: &Catalog) -> Option<String> {
     match e {
+        LlmError::ModelNotEnabled { model, .. } => Some(format!(
+            "model not enabled: request access to `{model}` for this account (Bedrock console → Model access, region {region}); it can take a few minutes to take effect"
+        )),
+        LlmError::NeedsInferenceProfile { model, profile, .. } => Some(format!(
+            "needs an inference profile: `{model}` cannot be called on demand in {region}; use --model {profile} (or the catalog alias from `cycling-ai providers list --provider bedrock`)"
+        )),
         LlmError::PermissionDenied { .. } => Some(format!(
             "access denied: the identity lacks bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on this model in {region} (with an inference profile the policy must allow both the profile and the foundation model in every region it routes to)"
         )),
