@@ -66,9 +66,10 @@ pub enum Command {
                         With stdin not a terminal, each line is one message (scripted use)."
 )]
 pub struct ChatArgs {
-    /// bedrock, anthropic, openai, gemini, ollama, or replay (with --from) [default: the
-    /// resumed session's, else the configured default provider]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help = format!(
+        "{}, or replay (with --from) [default: the resumed session's, else the configured default provider]",
+        llm::registry::name_list()
+    ))]
     pub provider: Option<String>,
     /// Model id or alias [default: the resumed session's, else providers.<provider>.model]
     #[arg(long, value_name = "ID")]
@@ -205,10 +206,10 @@ pub struct GenerateArgs {
     /// Athlete profile JSON [default: the profile stored by an earlier import]
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
-    /// offline (the rule-based coach, no network), bedrock, anthropic, openai, gemini or ollama
-    /// [default: the configured default provider (CYCLING_AI_PROVIDER, then default_provider in
-    /// the config file), else offline]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help = format!(
+        "offline (the rule-based coach, no network), {} [default: the configured default provider (CYCLING_AI_PROVIDER, then default_provider in the config file), else offline]",
+        provider_names_or()
+    ))]
     pub provider: Option<String>,
     /// Model id or alias [default: providers.<provider>.model in the config file]
     #[arg(long, value_name = "ID")]
@@ -263,8 +264,7 @@ pub enum WorkoutSource {
 pub enum ProvidersCommand {
     /// Every known model: provider, id and aliases, context window, capabilities, prices
     List {
-        /// Only this provider (bedrock, anthropic, openai, gemini, ollama)
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", help = format!("Only this provider ({})", llm::registry::name_list()))]
         provider: Option<String>,
     },
     /// Check a provider: credentials found, one minimal call, a diagnosis on failure
@@ -273,14 +273,26 @@ pub enum ProvidersCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// bedrock, anthropic, openai, gemini or ollama [default: the configured default provider]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help = format!(
+        "{} [default: the configured default provider]",
+        provider_names_or()
+    ))]
     pub provider: Option<String>,
     /// Model id or alias [default: the provider's model in the config file]
     #[arg(long, value_name = "ID")]
     pub model: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// The registry's provider names as a help text lists them: `a, b, c or d`.
+fn provider_names_or() -> String {
+    let names: Vec<&str> = llm::registry::names().collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// The AWS settings and Bedrock call options of every command that calls a model (chat,

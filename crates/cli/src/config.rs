@@ -13,16 +13,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use llm::catalog::{Catalog, ModelEntry};
+use llm::registry::{self, KeyUse, PROVIDERS, ProviderSpec};
 use serde::{Deserialize, Serialize};
+
+mod sections;
+pub use sections::{FileValue, ProviderSections};
 
 /// Variable naming an explicit config file.
 pub const CONFIG_ENV: &str = "CYCLING_AI_CONFIG";
 /// The per-directory config file name.
 pub const LOCAL_FILE: &str = ".cycling-ai.yaml";
-
-pub const PROVIDERS: [&str; 5] = ["bedrock", "anthropic", "openai", "gemini", "ollama"];
-
-const MAX_TOKENS_LIMIT: u32 = 128_000;
 
 /// Errors reading or validating the config file; each names the file and the key.
 #[derive(Debug, thiserror::Error)]
@@ -42,44 +42,6 @@ pub enum ConfigError {
     },
     #[error("${CONFIG_ENV} names {path}, which does not exist")]
     MissingExplicit { path: PathBuf },
-}
-
-/// Settings shared by the API providers.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiSettings {
-    pub model: Option<String>,
-    pub base_url: Option<String>,
-    pub max_tokens: Option<u32>,
-    pub temperature: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct BedrockSettings {
-    pub model: Option<String>,
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub max_tokens: Option<u32>,
-    pub temperature: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct OllamaSettings {
-    pub model: Option<String>,
-    pub host: Option<String>,
-    pub num_ctx: Option<u32>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderSections {
-    pub bedrock: Option<BedrockSettings>,
-    pub anthropic: Option<ApiSettings>,
-    pub openai: Option<ApiSettings>,
-    pub gemini: Option<ApiSettings>,
-    pub ollama: Option<OllamaSettings>,
 }
 
 /// The file as written.
@@ -170,74 +132,18 @@ fn validate(file: &FileConfig, path: &Path) -> Result<(), ConfigError> {
         message,
     };
     if let Some(p) = &file.default_provider
-        && !PROVIDERS.contains(&p.as_str())
+        && registry::find(p).is_none()
     {
         return Err(invalid(
             "default_provider".into(),
             format!(
                 "`{p}` is not a provider (expected one of {})",
-                PROVIDERS.join(", ")
+                registry::name_list()
             ),
         ));
     }
-    // Temperature ranges are the providers' own: Bedrock Converse and Anthropic take 0–1,
-    // OpenAI and Gemini 0–2.
-    let max_temperature = |section: &str| match section {
-        "bedrock" | "anthropic" => 1.0,
-        _ => 2.0,
-    };
-    let check = |section: &str, max_tokens: Option<u32>, temperature: Option<f64>| {
-        let max_t: f64 = max_temperature(section);
-        if let Some(m) = max_tokens
-            && !(1..=MAX_TOKENS_LIMIT).contains(&m)
-        {
-            return Err(invalid(
-                format!("providers.{section}.max_tokens"),
-                format!("{m} is outside 1–{MAX_TOKENS_LIMIT}"),
-            ));
-        }
-        if let Some(t) = temperature
-            && !(t.is_finite() && (0.0..=max_t).contains(&t))
-        {
-            return Err(invalid(
-                format!("providers.{section}.temperature"),
-                format!("{t} is outside 0–{max_t} ({section}'s range)"),
-            ));
-        }
-        Ok(())
-    };
-    let p = &file.providers;
-    if let Some(b) = &p.bedrock {
-        check("bedrock", b.max_tokens, b.temperature)?;
-    }
-    for (name, s) in [
-        ("anthropic", &p.anthropic),
-        ("openai", &p.openai),
-        ("gemini", &p.gemini),
-    ] {
-        if let Some(s) = s {
-            check(name, s.max_tokens, s.temperature)?;
-            if let Some(url) = &s.base_url
-                && !(url.starts_with("http://") || url.starts_with("https://"))
-            {
-                return Err(invalid(
-                    format!("providers.{name}.base_url"),
-                    format!("`{url}` is not an http:// or https:// URL"),
-                ));
-            }
-        }
-    }
-    if let Some(o) = &p.ollama {
-        if o.num_ctx == Some(0) {
-            return Err(invalid(
-                "providers.ollama.num_ctx".into(),
-                "must be at least 1".into(),
-            ));
-        }
-        if let Some(h) = &o.host {
-            llm::ollama::normalize_host(h)
-                .map_err(|e| invalid("providers.ollama.host".into(), e.to_string()))?;
-        }
+    if let Some((key, message)) = file.providers.invalid() {
+        return Err(invalid(key, message));
     }
     // The catalog checks its entries itself; run it here so a bad override fails at load time
     // with the file named, not later in the middle of a command.
@@ -320,6 +226,17 @@ pub struct Flags {
     pub aws_profile: Option<String>,
 }
 
+impl Flags {
+    /// The value of the flag a provider setting names (its `SettingSpec::flag`), if given.
+    fn setting(&self, flag: &str) -> Option<&String> {
+        match flag {
+            "--aws-region" => self.aws_region.as_ref(),
+            "--aws-profile" => self.aws_profile.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// The effective settings of one provider, keyed by setting name.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderEffective {
@@ -335,6 +252,14 @@ impl ProviderEffective {
     pub fn str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Setting::as_str)
     }
+
+    /// The values that are set, for building the provider.
+    pub fn values(&self) -> registry::Settings {
+        self.settings
+            .iter()
+            .filter_map(|(k, s)| Some((k.clone(), s.value.clone()?)))
+            .collect()
+    }
 }
 
 /// Everything, resolved.
@@ -344,29 +269,6 @@ pub struct Effective {
     pub default_provider: Setting,
     pub providers: BTreeMap<String, ProviderEffective>,
     pub catalog_overrides: usize,
-}
-
-/// The credential variables each provider reads.
-pub fn credential_vars(provider: &str) -> &'static [&'static str] {
-    match provider {
-        "bedrock" => &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_BEARER_TOKEN_BEDROCK",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        ],
-        "anthropic" => &["ANTHROPIC_API_KEY"],
-        "openai" => &["OPENAI_API_KEY"],
-        "gemini" => &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-        _ => &[],
-    }
-}
-
-fn env_value(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Pick the first of flag > env vars > file > default.
@@ -384,7 +286,7 @@ fn pick(
         };
     }
     for var in env {
-        if let Some(v) = env_value(var) {
+        if let Some(v) = registry::env_value(var) {
             return Setting {
                 value: Some(serde_json::Value::String(v)),
                 source: Source::Env { var: (*var).into() },
@@ -411,10 +313,6 @@ fn pick(
     }
 }
 
-fn js<T: Serialize>(v: Option<T>) -> Option<serde_json::Value> {
-    v.and_then(|v| serde_json::to_value(v).ok())
-}
-
 /// Merge command line, environment and file. `flags.model` applies to `flags.provider` (or the
 /// default provider) only.
 pub fn resolve(loaded: &Loaded, flags: &Flags) -> Effective {
@@ -426,135 +324,40 @@ pub fn resolve(loaded: &Loaded, flags: &Flags) -> Effective {
             .clone()
             .map(|p| ("--provider", serde_json::Value::String(p))),
         &["CYCLING_AI_PROVIDER"],
-        js(f.default_provider.clone()),
+        f.default_provider.clone().map(Into::into),
         path,
         None,
     );
-    let chosen = default_provider.as_str().map(str::to_string);
-    let model_flag = |name: &str| {
-        (chosen.as_deref() == Some(name))
-            .then(|| flags.model.clone())
-            .flatten()
-            .map(|m| ("--model", serde_json::Value::String(m)))
-    };
+    let chosen = default_provider.as_str();
     let mut providers = BTreeMap::new();
-    let p = &f.providers;
-
-    let b = p.bedrock.clone().unwrap_or_default();
-    let mut s = BTreeMap::new();
-    s.insert(
-        "model".into(),
-        pick(model_flag("bedrock"), &[], js(b.model), path, None),
-    );
-    s.insert(
-        "region".into(),
-        pick(
-            flags.aws_region.clone().map(|r| ("--aws-region", r.into())),
-            &["AWS_REGION", "AWS_DEFAULT_REGION"],
-            js(b.region),
-            path,
-            None,
-        ),
-    );
-    s.insert(
-        "profile".into(),
-        pick(
-            flags
-                .aws_profile
-                .clone()
-                .map(|r| ("--aws-profile", r.into())),
-            &["AWS_PROFILE"],
-            js(b.profile),
-            path,
-            None,
-        ),
-    );
-    s.insert(
-        "max_tokens".into(),
-        pick(None, &[], js(b.max_tokens), path, None),
-    );
-    s.insert(
-        "temperature".into(),
-        pick(None, &[], js(b.temperature), path, None),
-    );
-    s.insert(
-        "endpoint_url".into(),
-        pick(
-            None,
-            &["AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"],
-            None,
-            path,
-            None,
-        ),
-    );
-    providers.insert("bedrock".to_string(), with_credentials("bedrock", s));
-
-    for (name, section, env_url, default_url) in [
-        (
-            "anthropic",
-            &p.anthropic,
-            "ANTHROPIC_BASE_URL",
-            llm::anthropic::DEFAULT_BASE_URL,
-        ),
-        (
-            "openai",
-            &p.openai,
-            "OPENAI_BASE_URL",
-            llm::openai::DEFAULT_BASE_URL,
-        ),
-        (
-            "gemini",
-            &p.gemini,
-            "GEMINI_BASE_URL",
-            llm::gemini::DEFAULT_BASE_URL,
-        ),
-    ] {
-        let a = section.clone().unwrap_or_default();
-        let mut s = BTreeMap::new();
-        s.insert(
-            "model".into(),
-            pick(model_flag(name), &[], js(a.model), path, None),
-        );
-        s.insert(
-            "base_url".into(),
-            pick(
-                None,
-                &[env_url],
-                js(a.base_url),
-                path,
-                Some(default_url.into()),
-            ),
-        );
-        s.insert(
-            "max_tokens".into(),
-            pick(None, &[], js(a.max_tokens), path, None),
-        );
-        s.insert(
-            "temperature".into(),
-            pick(None, &[], js(a.temperature), path, None),
-        );
-        providers.insert(name.to_string(), with_credentials(name, s));
+    for spec in PROVIDERS {
+        let settings = spec
+            .all_settings()
+            .map(|s| {
+                let flag = if s.key == registry::MODEL.key {
+                    // The model flag names the chosen provider's model only.
+                    flags
+                        .model
+                        .as_ref()
+                        .filter(|_| chosen == Some(spec.name))
+                        .map(|m| ("--model", m))
+                } else {
+                    s.flag.and_then(|name| Some((name, flags.setting(name)?)))
+                };
+                let setting = pick(
+                    flag.map(|(name, value)| (name, value.as_str().into())),
+                    s.env,
+                    f.providers
+                        .get(spec.name, s.key)
+                        .and_then(FileValue::to_json),
+                    path,
+                    s.default.map(Into::into),
+                );
+                (s.key.to_string(), setting)
+            })
+            .collect();
+        providers.insert(spec.name.to_string(), with_credentials(spec, settings));
     }
-
-    let o = p.ollama.clone().unwrap_or_default();
-    let mut s = BTreeMap::new();
-    s.insert(
-        "model".into(),
-        pick(model_flag("ollama"), &[], js(o.model), path, None),
-    );
-    s.insert(
-        "host".into(),
-        pick(
-            None,
-            &["OLLAMA_HOST"],
-            js(o.host),
-            path,
-            Some(llm::ollama::DEFAULT_HOST.into()),
-        ),
-    );
-    s.insert("num_ctx".into(), pick(None, &[], js(o.num_ctx), path, None));
-    providers.insert("ollama".to_string(), with_credentials("ollama", s));
-
     Effective {
         config_file: loaded.path.clone(),
         default_provider,
@@ -563,53 +366,52 @@ pub fn resolve(loaded: &Loaded, flags: &Flags) -> Effective {
     }
 }
 
-fn with_credentials(provider: &str, settings: BTreeMap<String, Setting>) -> ProviderEffective {
+fn with_credentials(spec: &ProviderSpec, settings: BTreeMap<String, Setting>) -> ProviderEffective {
     ProviderEffective {
         settings,
-        credentials: credential_vars(provider)
+        credentials: spec
+            .credential_vars
             .iter()
-            .map(|v| ((*v).to_string(), env_value(v).is_some()))
+            .map(|v| ((*v).to_string(), registry::env_value(v).is_some()))
             .collect(),
     }
 }
 
-/// The commented example `config init` writes.
-pub const EXAMPLE: &str = r#"# cycling-ai configuration.
+/// The commented example `config init` writes: each provider's section is its own (the
+/// registry's `example`), the first provider is the default.
+pub fn example() -> String {
+    let keys: Vec<&str> = PROVIDERS
+        .iter()
+        .filter(|p| p.key != KeyUse::None)
+        .filter_map(|p| p.credential_vars.first().copied())
+        .collect();
+    let mut out = format!(
+        "# cycling-ai configuration.
 # Precedence: command line > environment > this file. Check the result with `cycling-ai config show`.
 # API keys and AWS credentials do NOT belong here: they come from the environment
-# (ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY) or the AWS credential chain.
+# ({}) or the AWS credential chain.
 
-# Provider used when a command is not given --provider: bedrock, anthropic, openai, gemini, ollama.
-default_provider: bedrock
+# Provider used when a command is not given --provider: {}.
+default_provider: {}
 
 providers:
-  bedrock:
-    # A catalog alias (see `cycling-ai providers list`), a model id, an inference profile or an ARN.
-    model: claude-sonnet-4.5
-    # Overridden by --aws-region, then AWS_REGION / AWS_DEFAULT_REGION.
-    region: us-east-1
-    # A named profile from ~/.aws/config (overridden by --aws-profile, then AWS_PROFILE).
-    # profile: my-sso-profile
-    max_tokens: 4096        # 1–128000
-    temperature: 0.7        # 0–1 (Bedrock and Anthropic); OpenAI and Gemini take 0–2
-  anthropic:
-    model: claude-sonnet-4.5
-    # base_url: https://api.anthropic.com      # ANTHROPIC_BASE_URL wins over this
-    max_tokens: 4096
-  openai:
-    model: gpt-4.1
-    # base_url: http://localhost:8000/v1       # any OpenAI-compatible server; OPENAI_BASE_URL wins
-  gemini:
-    model: gemini-2.5-flash
-  ollama:
-    model: llama3.1:8b
-    # host: http://localhost:11434             # OLLAMA_HOST wins over this
-    num_ctx: 16384
-
+",
+        keys.join(", "),
+        registry::name_list(),
+        PROVIDERS[0].name,
+    );
+    for p in PROVIDERS {
+        out.push_str(&format!("  {}:\n{}", p.name, p.example));
+    }
+    out.push_str(
+        "
 # Extra or corrected catalog entries (same fields as `cycling-ai providers list --json`);
 # an entry with the same provider and id replaces the built-in one.
 catalog_overrides: []
-"#;
+",
+    );
+    out
+}
 
 #[cfg(test)]
 mod tests {
@@ -619,14 +421,97 @@ mod tests {
         PathBuf::from("/tmp/c.yaml")
     }
 
+    fn error(yaml: &str) -> String {
+        parse(yaml, &p()).unwrap_err().to_string()
+    }
+
     #[test]
     fn example_parses_and_sets_bedrock() {
-        let f = parse(EXAMPLE, &p()).unwrap();
+        let f = parse(&example(), &p()).unwrap();
         assert_eq!(f.default_provider.as_deref(), Some("bedrock"));
-        let b = f.providers.bedrock.unwrap();
-        assert_eq!(b.region.as_deref(), Some("us-east-1"));
-        assert_eq!(b.max_tokens, Some(4096));
-        assert_eq!(f.providers.ollama.unwrap().num_ctx, Some(16384));
+        let b = |key: &str| f.providers.get("bedrock", key);
+        assert_eq!(b("region"), Some(&FileValue::Text("us-east-1".into())));
+        assert_eq!(b("max_tokens"), Some(&FileValue::Count(4096)));
+        assert_eq!(
+            f.providers.get("ollama", "num_ctx"),
+            Some(&FileValue::Count(16384))
+        );
+        // Every provider has its section, and the header names every provider.
+        for spec in PROVIDERS {
+            assert!(example().contains(&format!("\n  {}:\n", spec.name)));
+        }
+        assert!(example().contains(&registry::name_list()));
+    }
+
+    #[test]
+    fn each_providers_temperature_range_is_enforced() {
+        for spec in PROVIDERS {
+            let yaml = |t: f64| format!("providers:\n  {}:\n    temperature: {t}\n", spec.name);
+            let Some(max) = spec.max_temperature() else {
+                // No temperature setting: the key itself is unknown.
+                let e = error(&yaml(0.5));
+                assert!(e.contains("unknown field `temperature`"), "{e}");
+                continue;
+            };
+            assert!(parse(&yaml(0.0), &p()).is_ok(), "{}", spec.name);
+            assert!(parse(&yaml(max), &p()).is_ok(), "{}", spec.name);
+            for bad in [max + 0.1, -0.1] {
+                let e = error(&yaml(bad));
+                assert!(
+                    e.contains(&format!("providers.{}.temperature", spec.name))
+                        && e.contains(&format!("is outside 0–{max} ({}'s range)", spec.name)),
+                    "{e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_providers_and_keys_list_what_is_accepted() {
+        let e = error("providers:\n  azure:\n    model: x\n");
+        assert!(
+            e.contains(
+                "unknown field `azure`, expected one of bedrock, anthropic, openai, gemini, ollama"
+            ),
+            "{e}"
+        );
+        // Bedrock's endpoint comes from the environment only.
+        let e = error("providers:\n  bedrock:\n    endpoint_url: http://x\n");
+        assert!(
+            e.contains("unknown field `endpoint_url`, expected one of model, region, profile, max_tokens, temperature"),
+            "{e}"
+        );
+        let e = error("providers:\n  ollama:\n    num_ctx: 0\n");
+        assert!(
+            e.contains("`providers.ollama.num_ctx`: must be at least 1"),
+            "{e}"
+        );
+        let e = error("providers:\n  gemini:\n    base_url: localhost\n");
+        assert!(e.contains("`providers.gemini.base_url`"), "{e}");
+    }
+
+    #[test]
+    fn every_flag_a_setting_names_is_a_flag_of_the_cli() {
+        let flags = Flags {
+            aws_region: Some("r".into()),
+            aws_profile: Some("p".into()),
+            ..Flags::default()
+        };
+        for spec in PROVIDERS {
+            for s in spec.all_settings() {
+                if let Some(flag) = s.flag {
+                    assert!(flags.setting(flag).is_some(), "{} {flag}", spec.name);
+                }
+            }
+        }
+        let e = resolve(&Loaded::default(), &flags);
+        let region = e.providers["bedrock"].get("region").unwrap();
+        assert_eq!(
+            region.source,
+            Source::Flag {
+                name: "--aws-region".into()
+            }
+        );
     }
 
     #[test]

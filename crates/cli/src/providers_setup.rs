@@ -1,6 +1,8 @@
 //! Choosing and constructing a model provider from the merged settings — the one place every
 //! command that talks to a model (`providers check`, `generate`, `chat`) goes through, so a flag,
-//! an environment variable or a config key means the same thing everywhere.
+//! an environment variable or a config key means the same thing everywhere. What each provider
+//! takes and how it is built is its own declaration in [`llm::registry`]; the Bedrock-only flags
+//! of the command line are put into its settings here.
 //!
 //! Typical use:
 //!
@@ -18,13 +20,13 @@
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
-use llm::bedrock::{BedrockOptions, BedrockProvider, Guardrail, RetryMode, RetrySettings};
 use llm::catalog::Catalog;
-use llm::http::HttpSettings;
+use llm::registry;
+pub use llm::registry::Described;
 use llm::{LlmError, Provider};
 
 use crate::args::{BedrockArgs, Latency, RetryModeArg};
-use crate::config::{self, Flags, PROVIDERS, ProviderEffective, Setting, Source};
+use crate::config::{self, Flags, ProviderEffective, Setting, Source};
 
 /// The name that means "no model: the rule-based coach".
 pub const OFFLINE: &str = "offline";
@@ -32,7 +34,7 @@ pub const OFFLINE: &str = "offline";
 /// A provider and model chosen for a command, with the settings that apply to it.
 #[derive(Debug, Clone)]
 pub struct Selection {
-    /// One of [`config::PROVIDERS`].
+    /// The name of a provider of the registry ([`llm::registry::PROVIDERS`]).
     pub provider: String,
     /// The model id, profile, ARN or catalog alias as the user gave it.
     pub model: String,
@@ -76,11 +78,11 @@ pub fn select(flags: &Flags, bedrock: &BedrockArgs) -> Result<Option<Selection>>
     if provider == OFFLINE {
         return Ok(None);
     }
-    if !PROVIDERS.contains(&provider.as_str()) {
+    if registry::find(&provider).is_none() {
         bail!(
             "{} {provider}: expected offline or one of {}",
             source_name(&effective.default_provider.source, "--provider"),
-            PROVIDERS.join(", ")
+            registry::name_list()
         );
     }
     let mut settings = effective.providers[&provider].clone();
@@ -89,7 +91,7 @@ pub fn select(flags: &Flags, bedrock: &BedrockArgs) -> Result<Option<Selection>>
             "no model for {provider}: pass --model ID or set providers.{provider}.model in the config file (see `cycling-ai providers list --provider {provider}`)"
         );
     };
-    if provider == "bedrock" {
+    if provider == llm::bedrock::SPEC.name {
         apply_bedrock_args(&mut settings, bedrock);
     } else if bedrock.is_set() {
         bail!(
@@ -167,19 +169,6 @@ pub fn apply_bedrock_args(settings: &mut ProviderEffective, a: &BedrockArgs) {
     );
 }
 
-/// What was found while building a provider, for people: never a secret's value.
-#[derive(Debug, Clone, Default)]
-pub struct Described {
-    /// The base URL or endpoint the calls go to.
-    pub endpoint: String,
-    /// Bedrock's region.
-    pub region: Option<String>,
-    /// One line per credential source found (or missing).
-    pub credentials: Vec<String>,
-    /// The model id that will be sent for the user's model (Bedrock aliases → profiles).
-    pub model_sent: Option<String>,
-}
-
 /// Build the provider `name` from its effective settings.
 pub async fn build_provider(
     name: &str,
@@ -190,226 +179,26 @@ pub async fn build_provider(
 }
 
 /// [`build_provider`], also describing the endpoint, region and credentials into `described`
-/// (filled as far as it got, also on error). `model`, when given, is resolved to the id that
-/// will be sent. Without any credential the call could only fail, so that is an
-/// `Authentication` error before any request.
+/// (see [`llm::registry::ProviderSpec::build`]). `model`, when given, is resolved to the id
+/// that will be sent.
 pub async fn build_described(
     name: &str,
-    s: &ProviderEffective,
+    settings: &ProviderEffective,
     catalog: Arc<Catalog>,
     model: Option<&str>,
     described: &mut Described,
 ) -> Result<Box<dyn Provider>, LlmError> {
-    let var = |v: &str| std::env::var(v).ok().filter(|x| !x.trim().is_empty());
-    let no_key = |vars: &str| LlmError::Authentication {
-        provider: name.into(),
-        message: format!("no API key: set {vars}"),
-    };
-    let http = HttpSettings::default();
-    match name {
-        "bedrock" => {
-            let region = s.str("region").map(str::to_string);
-            let profile = s.str("profile").map(str::to_string);
-            let (found, chain_ok) = bedrock_credentials(region.clone(), profile.clone()).await;
-            described.credentials = found;
-            if !chain_ok && var("AWS_BEARER_TOKEN_BEDROCK").is_none() {
-                return Err(LlmError::Authentication {
-                    provider: name.into(),
-                    message: "the AWS credential chain found no credentials and AWS_BEARER_TOKEN_BEDROCK is not set".into(),
-                });
-            }
-            let options = bedrock_options(s, region, profile)?;
-            let b = BedrockProvider::from_env(options, catalog).await?;
-            described.region = Some(b.region().to_string());
-            described.endpoint = s.str("endpoint_url").map_or_else(
-                || format!("https://bedrock-runtime.{}.amazonaws.com", b.region()),
-                str::to_string,
-            );
-            described.model_sent = model.map(|m| b.resolve_model(m));
-            Ok(Box::new(b))
-        }
-        "anthropic" => {
-            let base = s
-                .str("base_url")
-                .unwrap_or(llm::anthropic::DEFAULT_BASE_URL);
-            described.endpoint = base.to_string();
-            let key = var("ANTHROPIC_API_KEY");
-            described.credentials = vec![key_found("ANTHROPIC_API_KEY", key.is_some())];
-            let key = key.ok_or_else(|| no_key("ANTHROPIC_API_KEY"))?;
-            Ok(Box::new(llm::anthropic::AnthropicProvider::new(
-                key, base, http, catalog,
-            )?))
-        }
-        "openai" => {
-            let base = s.str("base_url").unwrap_or(llm::openai::DEFAULT_BASE_URL);
-            described.endpoint = base.to_string();
-            // No key is fine for OpenAI-compatible local servers; the API itself answers 401.
-            let key = var("OPENAI_API_KEY");
-            described.credentials = vec![key_found("OPENAI_API_KEY", key.is_some())];
-            let options = llm::openai::OpenAiOptions {
-                http,
-                ..Default::default()
-            };
-            Ok(Box::new(llm::openai::OpenAiProvider::new(
-                key, base, options, catalog,
-            )?))
-        }
-        "gemini" => {
-            let base = s.str("base_url").unwrap_or(llm::gemini::DEFAULT_BASE_URL);
-            described.endpoint = base.to_string();
-            let gemini = var("GEMINI_API_KEY");
-            let google = var("GOOGLE_API_KEY");
-            described.credentials = vec![
-                key_found("GEMINI_API_KEY", gemini.is_some()),
-                key_found("GOOGLE_API_KEY", google.is_some()),
-            ];
-            let key = gemini
-                .or(google)
-                .ok_or_else(|| no_key("GEMINI_API_KEY (or GOOGLE_API_KEY)"))?;
-            Ok(Box::new(llm::gemini::GeminiProvider::new(
-                key, base, http, catalog,
-            )?))
-        }
-        "ollama" => {
-            let host = s.str("host").unwrap_or(llm::ollama::DEFAULT_HOST);
-            described.credentials = vec!["none needed (local server)".into()];
-            let options = llm::ollama::OllamaOptions {
-                http,
-                num_ctx: s.get("num_ctx").and_then(Setting::as_u32),
-            };
-            let o = llm::ollama::OllamaProvider::new(host, options, catalog)?;
-            described.endpoint = o.host().to_string();
-            Ok(Box::new(o))
-        }
-        other => Err(LlmError::Config {
-            provider: other.into(),
+    let Some(spec) = registry::find(name) else {
+        return Err(LlmError::Config {
+            provider: name.into(),
             message: format!(
                 "unknown provider (expected one of {})",
-                PROVIDERS.join(", ")
+                registry::name_list()
             ),
-        }),
-    }
-}
-
-/// Bedrock options from the settings map (flags put there by [`apply_bedrock_args`]).
-fn bedrock_options(
-    s: &ProviderEffective,
-    region: Option<String>,
-    profile: Option<String>,
-) -> Result<BedrockOptions, LlmError> {
-    let config_err = |message: String| LlmError::Config {
-        provider: "bedrock".into(),
-        message,
+        });
     };
-    let guardrail = match (s.str("guardrail_id"), s.str("guardrail_version")) {
-        (Some(id), version) => Some(Guardrail {
-            id: id.to_string(),
-            // A guardrail always has a working draft; numbered versions must be asked for.
-            version: version.unwrap_or("DRAFT").to_string(),
-            trace: false,
-        }),
-        (None, Some(_)) => {
-            return Err(config_err(
-                "--guardrail-version needs --guardrail-id".into(),
-            ));
-        }
-        (None, None) => None,
-    };
-    let max_attempts = s.get("max_attempts").and_then(Setting::as_u32);
-    let retry = match (s.str("retry_mode"), max_attempts) {
-        (None, None) => None,
-        (mode, max_attempts) => Some(RetrySettings {
-            mode: if mode == Some("adaptive") {
-                RetryMode::Adaptive
-            } else {
-                RetryMode::Standard
-            },
-            max_attempts,
-        }),
-    };
-    Ok(BedrockOptions {
-        region,
-        profile,
-        retry,
-        operation_timeout: None,
-        guardrail,
-        latency_optimized: s.str("latency") == Some("optimized"),
-    })
-}
-
-fn key_found(var: &str, set: bool) -> String {
-    format!("{var} {}", if set { "is set" } else { "is not set" })
-}
-
-/// What the AWS credential chain finds, described without any key material, and whether it
-/// resolved any credentials.
-async fn bedrock_credentials(
-    region: Option<String>,
-    profile: Option<String>,
-) -> (Vec<String>, bool) {
-    use aws_sdk_bedrockruntime::config::ProvideCredentials;
-    let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.trim().is_empty());
-    let mut out = Vec::new();
-    if set("AWS_BEARER_TOKEN_BEDROCK") {
-        out.push("AWS_BEARER_TOKEN_BEDROCK is set (Bedrock API key, used instead of SigV4)".into());
-    }
-    if set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY") {
-        out.push(format!(
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set{}",
-            if set("AWS_SESSION_TOKEN") {
-                " (with AWS_SESSION_TOKEN)"
-            } else {
-                ""
-            }
-        ));
-    }
-    if let Some(p) = &profile {
-        out.push(format!("AWS profile `{p}`"));
-    }
-    if set("AWS_WEB_IDENTITY_TOKEN_FILE") {
-        out.push("AWS_WEB_IDENTITY_TOKEN_FILE is set (web identity)".into());
-    }
-    if set("AWS_CONTAINER_CREDENTIALS_FULL_URI") || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-        out.push("container credentials endpoint is set".into());
-    }
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(r) = region {
-        loader = loader.region(aws_config::Region::new(r));
-    }
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    let sdk = loader.load().await;
-    let (resolved, ok) = match sdk.credentials_provider() {
-        None => (
-            "the AWS credential chain is not configured".to_string(),
-            false,
-        ),
-        Some(chain) => match chain.provide_credentials().await {
-            Ok(c) => (
-                format!(
-                    "the AWS credential chain resolved {} credentials{}",
-                    if c.session_token().is_some() {
-                        "temporary"
-                    } else {
-                        "long-term"
-                    },
-                    c.expiry()
-                        .map(|t| format!(
-                            " (expire {})",
-                            jiff::Timestamp::try_from(t)
-                                .map(|t| t.to_string())
-                                .unwrap_or_default()
-                        ))
-                        .unwrap_or_default()
-                ),
-                true,
-            ),
-            Err(e) => (format!("the AWS credential chain found none ({e})"), false),
-        },
-    };
-    out.push(resolved);
-    (out, ok)
+    spec.build(&settings.values(), catalog, model, described)
+        .await
 }
 
 #[cfg(test)]
@@ -443,21 +232,30 @@ mod tests {
                 name: "--max-attempts".into()
             }
         );
-        let o = bedrock_options(&s, Some("eu-west-1".into()), None).unwrap();
+        s.settings.insert(
+            "region".into(),
+            Setting {
+                value: Some("eu-west-1".into()),
+                source: Source::Flag {
+                    name: "--aws-region".into(),
+                },
+            },
+        );
+        let o = llm::bedrock::setup::options(&s.values()).unwrap();
         let g = o.guardrail.unwrap();
         assert_eq!((g.id.as_str(), g.version.as_str()), ("gr-1", "DRAFT"));
         assert!(o.latency_optimized);
         assert_eq!(
             o.retry,
-            Some(RetrySettings {
-                mode: RetryMode::Adaptive,
+            Some(llm::bedrock::RetrySettings {
+                mode: llm::bedrock::RetryMode::Adaptive,
                 max_attempts: Some(5)
             })
         );
         assert_eq!(o.region.as_deref(), Some("eu-west-1"));
 
         // Nothing given: the SDK's own resolution (env, profile) stays in charge.
-        let o = bedrock_options(&empty(), None, None).unwrap();
+        let o = llm::bedrock::setup::options(&empty().values()).unwrap();
         assert!(o.retry.is_none() && o.guardrail.is_none() && !o.latency_optimized);
 
         let mut s = empty();
@@ -468,7 +266,9 @@ mod tests {
                 ..BedrockArgs::default()
             },
         );
-        let e = bedrock_options(&s, None, None).unwrap_err().to_string();
+        let e = llm::bedrock::setup::options(&s.values())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--guardrail-id"), "{e}");
     }
 }

@@ -17,15 +17,37 @@ use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
     AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, KeyedEndpoint, SseDecoder,
-    closing_events, env_or, stream_json_post,
+    closing_events, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
+use crate::registry::{self, Described, Diagnosis, FromSettings, KeyUse, ProviderSpec, Settings};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// The `anthropic-version` header value this client speaks.
 pub const API_VERSION: &str = "2023-06-01";
 const PROVIDER: &str = "anthropic";
+
+/// Anthropic in the provider registry.
+pub static SPEC: ProviderSpec = ProviderSpec {
+    name: PROVIDER,
+    local: false,
+    credential_vars: &["ANTHROPIC_API_KEY"],
+    key: KeyUse::Required,
+    endpoint: registry::base_url(&["ANTHROPIC_BASE_URL"], DEFAULT_BASE_URL),
+    // The Messages API takes temperatures from 0 to 1.
+    settings: &[registry::MAX_TOKENS, registry::temperature(1.0)],
+    setup_hint: "ANTHROPIC_API_KEY",
+    example: "    model: claude-sonnet-4.5
+    # base_url: https://api.anthropic.com      # ANTHROPIC_BASE_URL wins over this
+    max_tokens: 4096
+",
+    diagnosis: Diagnosis {
+        authentication: "no valid API key: set ANTHROPIC_API_KEY to a key from console.anthropic.com",
+        specific: None,
+    },
+    construct: registry::construct::<AnthropicProvider>,
+};
 
 /// The Anthropic provider. `Debug` never shows the key.
 #[derive(Clone)]
@@ -60,12 +82,7 @@ impl AnthropicProvider {
     /// Key from `ANTHROPIC_API_KEY`, base URL from `ANTHROPIC_BASE_URL` (default
     /// [`DEFAULT_BASE_URL`]).
     pub fn from_env(settings: HttpSettings, catalog: Arc<Catalog>) -> Result<Self, LlmError> {
-        let key = std::env::var("ANTHROPIC_API_KEY").map_err(|_| LlmError::Authentication {
-            provider: PROVIDER.into(),
-            message: "no API key: set ANTHROPIC_API_KEY".into(),
-        })?;
-        let base = env_or("ANTHROPIC_BASE_URL", DEFAULT_BASE_URL);
-        Self::new(key, base, settings, catalog)
+        SPEC.env_provider(settings, catalog)
     }
 
     pub fn base_url(&self) -> &str {
@@ -443,6 +460,23 @@ impl SseDecoder for Decoder {
             self.model.as_deref(),
             &self.requested_model,
         ))
+    }
+}
+
+impl FromSettings for AnthropicProvider {
+    type Options = HttpSettings;
+
+    /// From resolved settings (`base_url`) and the key in `ANTHROPIC_API_KEY`, describing the
+    /// endpoint and the key found into `described`.
+    fn from_settings(
+        settings: &Settings,
+        options: Self::Options,
+        catalog: Arc<Catalog>,
+        described: &mut Described,
+    ) -> Result<Self, LlmError> {
+        let base = SPEC.endpoint_of(settings, described);
+        let key = SPEC.required_key(described)?;
+        Self::new(key, base, options, catalog)
     }
 }
 

@@ -13,10 +13,6 @@ const BUILTIN: &str = include_str!("../data/models.json");
 /// Geographic and global inference-profile prefixes (bedrock.md §7).
 pub const PROFILE_PREFIXES: [&str; 8] = ["global", "us", "eu", "apac", "jp", "au", "ca", "us-gov"];
 
-/// Providers that run models on the user's own machine: every model they serve costs $0 per
-/// token, listed in the catalog or not (a local model is never "price unknown").
-pub const LOCAL_PROVIDERS: [&str; 1] = ["ollama"];
-
 /// Prices in USD per million tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -365,7 +361,8 @@ impl Catalog {
             reason,
         };
         let Some((entry, prefix)) = self.price_entry(provider, model_used) else {
-            if LOCAL_PROVIDERS.contains(&provider) {
+            // A local provider's models cost nothing, listed or not.
+            if crate::registry::find(provider).is_some_and(|p| p.local) {
                 return Cost::Known {
                     usd: 0.0,
                     input_usd: 0.0,

@@ -1,8 +1,9 @@
 //! The LLM provider layer of cycling-ai: one streaming [`Provider`] trait, the AWS Bedrock
 //! provider on the official SDK, the Anthropic Messages, OpenAI Chat Completions and Gemini
-//! providers over HTTPS + SSE, Ollama over NDJSON, the model catalog with prices, the interaction
-//! log, and (feature `testing`) fakes of every service speaking its real wire format. Knows
-//! nothing about cycling.
+//! providers over HTTPS + SSE, Ollama over NDJSON, the registry that describes each provider once
+//! (settings, credentials, help texts, constructor), the model catalog with prices, the
+//! interaction log, and (feature `testing`) fakes of every service speaking its real wire format.
+//! Knows nothing about cycling.
 
 pub mod anthropic;
 pub mod bedrock;
@@ -15,6 +16,7 @@ pub mod meter;
 pub mod ollama;
 pub mod openai;
 pub mod provider;
+pub mod registry;
 pub mod replay;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -15,18 +15,6 @@ use crate::catalog::Cost;
 use crate::error::LlmError;
 use crate::types::{Request, Response, Usage};
 
-/// Environment variables whose values are secrets.
-pub const SECRET_ENV_VARS: [&str; 8] = [
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_BEARER_TOKEN_BEDROCK",
-    "AWS_ACCESS_KEY_ID",
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-];
-
 const REDACTED: &str = "[REDACTED]";
 
 /// Errors writing the log (the file path is always named).
@@ -185,8 +173,7 @@ impl InteractionLog {
                 path: path.clone(),
                 source,
             })?;
-        let secrets = SECRET_ENV_VARS
-            .iter()
+        let secrets = crate::registry::secret_env_vars()
             .filter_map(|v| std::env::var(v).ok())
             .filter(|s| s.len() >= 8)
             .collect();

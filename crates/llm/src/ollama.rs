@@ -9,8 +9,7 @@
 //! `options.num_ctx` is always sent: the server's default context is small and a longer prompt
 //! is silently truncated from the front (the system prompt goes first), so the window comes
 //! from the configuration, else the catalog, capped at [`DEFAULT_NUM_CTX`] because the KV cache
-//! grows with it. There is no API key and no price: local models cost $0 (see
-//! [`crate::catalog::LOCAL_PROVIDERS`]). Ollama cannot be forced to call a tool; a named tool
+//! grows with it. There is no API key and no price: local models cost $0 ([`SPEC`] is `local`). Ollama cannot be forced to call a tool; a named tool
 //! choice declares only that tool, `none` declares none.
 
 use std::sync::Arc;
@@ -23,9 +22,12 @@ use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
     AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, SseDecoder, build_client,
-    closing_events, env_or, stream_json_post,
+    closing_events, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
+use crate::registry::{
+    self, Described, Diagnosis, FromSettings, KeyUse, Kind, ProviderSpec, SettingSpec, Settings,
+};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
 
 pub const DEFAULT_HOST: &str = "http://localhost:11434";
@@ -35,6 +37,37 @@ pub const DEFAULT_NUM_CTX: u32 = 32768;
 const PROVIDER: &str = "ollama";
 /// Prefix of the ids made up for tool calls (Ollama sends none).
 pub const SYNTHETIC_ID_PREFIX: &str = "ollama_call_";
+
+/// Ollama in the provider registry.
+pub static SPEC: ProviderSpec = ProviderSpec {
+    name: PROVIDER,
+    local: true,
+    credential_vars: &[],
+    key: KeyUse::None,
+    endpoint: SettingSpec::file("host", Kind::Text(Some(check_host)))
+        .env(&["OLLAMA_HOST"])
+        .default(DEFAULT_HOST),
+    settings: &[SettingSpec::file(
+        "num_ctx",
+        Kind::Count { min: 1, max: None },
+    )],
+    setup_hint: "a running Ollama server (OLLAMA_HOST, default http://localhost:11434)",
+    example: "    model: llama3.1:8b
+    # host: http://localhost:11434             # OLLAMA_HOST wins over this
+    num_ctx: 16384
+",
+    // A local server has no credentials of its own; one behind an authenticating proxy may
+    // still refuse a call.
+    diagnosis: Diagnosis {
+        authentication: "the server rejected the credentials",
+        specific: None,
+    },
+    construct: registry::construct::<OllamaProvider>,
+};
+
+fn check_host(host: &str) -> Result<(), String> {
+    normalize_host(host).map(drop).map_err(|e| e.to_string())
+}
 
 /// Options of the Ollama provider.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -113,8 +146,7 @@ impl OllamaProvider {
 
     /// Host from `OLLAMA_HOST` (default [`DEFAULT_HOST`]).
     pub fn from_env(options: OllamaOptions, catalog: Arc<Catalog>) -> Result<Self, LlmError> {
-        let host = env_or("OLLAMA_HOST", DEFAULT_HOST);
-        Self::new(&host, options, catalog)
+        SPEC.env_provider(options, catalog)
     }
 
     /// The normalised base URL.
@@ -398,6 +430,29 @@ impl SseDecoder for Decoder {
     }
 }
 
+impl FromSettings for OllamaProvider {
+    type Options = OllamaOptions;
+
+    /// From resolved settings (`host`, `num_ctx` over `options.num_ctx`), describing the
+    /// normalised host into `described`.
+    fn from_settings(
+        settings: &Settings,
+        options: Self::Options,
+        catalog: Arc<Catalog>,
+        described: &mut Described,
+    ) -> Result<Self, LlmError> {
+        described.credentials = vec!["none needed (local server)".into()];
+        let host = settings.str(SPEC.endpoint.key).unwrap_or(DEFAULT_HOST);
+        let options = OllamaOptions {
+            num_ctx: settings.u32("num_ctx").or(options.num_ctx),
+            ..options
+        };
+        let o = Self::new(host, options, catalog)?;
+        described.endpoint = o.host().to_string();
+        Ok(o)
+    }
+}
+
 #[async_trait::async_trait]
 impl Provider for OllamaProvider {
     fn name(&self) -> &str {
@@ -480,6 +535,30 @@ mod tests {
                 .contains("ftp")
         );
         assert!(normalize_host("http://").is_err());
+    }
+
+    #[test]
+    fn settings_give_the_host_and_window_and_describe_the_server() {
+        let settings: Settings = [
+            ("host".to_string(), Value::from("box.lan:9000")),
+            ("num_ctx".to_string(), Value::from(4096u32)),
+        ]
+        .into_iter()
+        .collect();
+        let mut described = Described::default();
+        let p = OllamaProvider::from_settings(
+            &settings,
+            OllamaOptions::default(),
+            Arc::new(Catalog::builtin()),
+            &mut described,
+        )
+        .unwrap();
+        assert_eq!(p.num_ctx("qwen3:8b"), 4096);
+        assert_eq!(described.endpoint, "http://box.lan:9000");
+        assert_eq!(described.credentials, ["none needed (local server)"]);
+        // What chat tells a user without a provider names the default it would use.
+        assert!(SPEC.setup_hint.contains(DEFAULT_HOST));
+        assert_eq!(SPEC.endpoint.default, Some(DEFAULT_HOST));
     }
 
     #[test]

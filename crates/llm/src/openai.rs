@@ -16,13 +16,34 @@ use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
     AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, SseDecoder, build_client,
-    closing_events, env_or, stream_json_post,
+    closing_events, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
+use crate::registry::{self, Described, Diagnosis, FromSettings, KeyUse, ProviderSpec, Settings};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 const PROVIDER: &str = "openai";
+
+/// OpenAI (and OpenAI-compatible servers) in the provider registry.
+pub static SPEC: ProviderSpec = ProviderSpec {
+    name: PROVIDER,
+    local: false,
+    credential_vars: &["OPENAI_API_KEY"],
+    // A compatible server at another base URL may need no key; the API itself does.
+    key: KeyUse::Optional,
+    endpoint: registry::base_url(&["OPENAI_BASE_URL"], DEFAULT_BASE_URL),
+    settings: &[registry::MAX_TOKENS, registry::temperature(2.0)],
+    setup_hint: "OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible local server)",
+    example: "    model: gpt-4.1
+    # base_url: http://localhost:8000/v1       # any OpenAI-compatible server; OPENAI_BASE_URL wins
+",
+    diagnosis: Diagnosis {
+        authentication: "no valid API key: set OPENAI_API_KEY (or point OPENAI_BASE_URL at a server that needs none)",
+        specific: None,
+    },
+    construct: registry::construct::<OpenAiProvider>,
+};
 
 /// Which field carries the token budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,10 +107,7 @@ impl OpenAiProvider {
         let base_url = base_url.into().trim_end_matches('/').to_string();
         let api_key = api_key.filter(|k| !k.trim().is_empty());
         if api_key.is_none() && base_url == DEFAULT_BASE_URL {
-            return Err(LlmError::Authentication {
-                provider: PROVIDER.into(),
-                message: "no API key: set OPENAI_API_KEY".into(),
-            });
+            return Err(SPEC.missing_key());
         }
         Ok(Self {
             client: build_client(PROVIDER, &options.http)?,
@@ -102,9 +120,7 @@ impl OpenAiProvider {
 
     /// Key from `OPENAI_API_KEY`, base URL from `OPENAI_BASE_URL` (default [`DEFAULT_BASE_URL`]).
     pub fn from_env(options: OpenAiOptions, catalog: Arc<Catalog>) -> Result<Self, LlmError> {
-        let key = std::env::var("OPENAI_API_KEY").ok();
-        let base = env_or("OPENAI_BASE_URL", DEFAULT_BASE_URL);
-        Self::new(key, base, options, catalog)
+        SPEC.env_provider(options, catalog)
     }
 
     pub fn base_url(&self) -> &str {
@@ -471,6 +487,24 @@ impl SseDecoder for Decoder {
             self.model.as_deref(),
             &self.requested_model,
         ))
+    }
+}
+
+impl FromSettings for OpenAiProvider {
+    type Options = OpenAiOptions;
+
+    /// From resolved settings (`base_url`) and the key in `OPENAI_API_KEY` (if set), describing
+    /// the endpoint and the key found into `described`.
+    fn from_settings(
+        settings: &Settings,
+        options: Self::Options,
+        catalog: Arc<Catalog>,
+        described: &mut Described,
+    ) -> Result<Self, LlmError> {
+        let base = SPEC.endpoint_of(settings, described);
+        // No key is fine for OpenAI-compatible local servers; `new` refuses none for the API.
+        let key = SPEC.optional_key(described);
+        Self::new(key, base, options, catalog)
     }
 }
 

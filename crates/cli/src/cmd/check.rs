@@ -6,12 +6,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use llm::catalog::Catalog;
 use llm::log::InteractionLog;
+use llm::registry::{self, ProviderSpec};
 use llm::{LlmError, Message, Request};
 use serde::Serialize;
 
 use super::{Global, print_json};
 use crate::args::CheckArgs;
-use crate::config::{self, PROVIDERS, ProviderEffective};
+use crate::config::{self, ProviderEffective};
 use crate::providers_setup;
 use crate::term;
 
@@ -51,14 +52,14 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<()> {
             "no provider to check: pass --provider NAME or set default_provider in the config file"
         );
     };
-    if !PROVIDERS.contains(&provider.as_str()) {
+    let Some(spec) = registry::find(&provider) else {
         bail!(
             "--provider {provider}: expected one of {}",
-            PROVIDERS.join(", ")
+            registry::name_list()
         );
-    }
+    };
     let mut settings = effective.providers[&provider].clone();
-    if provider == "bedrock" {
+    if provider == llm::bedrock::SPEC.name {
         providers_setup::apply_bedrock_args(&mut settings, &args.aws.bedrock);
     } else if args.aws.bedrock.is_set() {
         bail!(
@@ -76,7 +77,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let report = runtime.block_on(check(global, &provider, &model, settings, catalog));
+    let report = runtime.block_on(check(global, spec, &model, settings, catalog));
     if global.json {
         print_json(&report)?;
     } else {
@@ -125,13 +126,13 @@ fn print_human(r: &Report) {
 
 async fn check(
     global: &Global,
-    provider: &str,
+    spec: &ProviderSpec,
     model: &str,
     settings: &ProviderEffective,
     catalog: Arc<Catalog>,
 ) -> Report {
     let mut report = Report {
-        provider: provider.into(),
+        provider: spec.name.into(),
         model: model.into(),
         endpoint: String::new(),
         region: None,
@@ -146,7 +147,7 @@ async fn check(
     };
     let mut described = providers_setup::Described::default();
     let built = providers_setup::build_described(
-        provider,
+        spec.name,
         settings,
         catalog.clone(),
         Some(model),
@@ -162,7 +163,7 @@ async fn check(
     let p = match built {
         Ok(p) => p,
         Err(e) => {
-            fail(&mut report, &e, &catalog);
+            fail(&mut report, spec, &e, &catalog);
             return report;
         }
     };
@@ -187,57 +188,39 @@ async fn check(
             report.model_used = Some(r.model_used);
             report.latency_ms = r.latency.map(|d| d.as_millis() as u64);
         }
-        Err(e) => fail(&mut report, &e, &catalog),
+        Err(e) => fail(&mut report, spec, &e, &catalog),
     }
     report
 }
 
-fn fail(report: &mut Report, e: &LlmError, catalog: &Catalog) {
+fn fail(report: &mut Report, spec: &ProviderSpec, e: &LlmError, catalog: &Catalog) {
     report.error_kind = Some(e.kind().to_string());
     report.error = Some(e.to_string());
-    report.diagnosis = Some(diagnose(report, e, catalog));
+    report.diagnosis = Some(diagnose(report, spec, e, catalog));
 }
 
-/// What the error means for this user and what to do about it.
-fn diagnose(r: &Report, e: &LlmError, catalog: &Catalog) -> String {
-    let provider = r.provider.as_str();
+/// What the error means for this user and what to do about it: the provider's own reading of
+/// it first, else what every provider shares.
+fn diagnose(r: &Report, spec: &ProviderSpec, e: &LlmError, catalog: &Catalog) -> String {
+    let provider = spec.name;
     let region = r.region.as_deref().unwrap_or("the configured region");
+    if let Some(text) = spec.diagnosis.specific.and_then(|f| f(e, region, catalog)) {
+        return text;
+    }
     match e {
-        LlmError::Authentication { .. } => match provider {
-            "bedrock" => "no credentials, or AWS rejected them: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (run `aws sso login` for SSO profiles) or AWS_BEARER_TOKEN_BEDROCK, and check the keys are current".into(),
-            "anthropic" => "no valid API key: set ANTHROPIC_API_KEY to a key from console.anthropic.com".into(),
-            "openai" => "no valid API key: set OPENAI_API_KEY (or point OPENAI_BASE_URL at a server that needs none)".into(),
-            "gemini" => "no valid API key: set GEMINI_API_KEY (or GOOGLE_API_KEY)".into(),
-            _ => "the server rejected the credentials".into(),
-        },
-        LlmError::PermissionDenied { .. } => match provider {
-            "bedrock" => format!(
-                "access denied: the identity lacks bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on this model in {region} (with an inference profile the policy must allow both the profile and the foundation model in every region it routes to)"
-            ),
-            _ => "access denied: the key is valid but not allowed to use this model or endpoint".into(),
-        },
+        LlmError::Authentication { .. } => spec.diagnosis.authentication.into(),
+        LlmError::PermissionDenied { .. } => {
+            "access denied: the key is valid but not allowed to use this model or endpoint".into()
+        }
         LlmError::ModelNotEnabled { model, .. } => format!(
-            "model not enabled: request access to `{model}` for this account (Bedrock console → Model access, region {region}); it can take a few minutes to take effect"
+            "model not enabled: request access to `{model}` for this account; it can take a few minutes to take effect"
         ),
         LlmError::NeedsInferenceProfile { model, profile, .. } => format!(
-            "needs an inference profile: `{model}` cannot be called on demand in {region}; use --model {profile} (or the catalog alias from `cycling-ai providers list --provider bedrock`)"
+            "needs an inference profile: `{model}` cannot be called on demand; use --model {profile}"
         ),
-        LlmError::ModelNotFound { model, .. } => {
-            if provider == "bedrock" {
-                let known = catalog.find("bedrock", llm::catalog::split_model_ref(model).base_id);
-                if known.is_some() {
-                    format!(
-                        "wrong region: `{model}` is a real Bedrock model but is not offered in {region}; pass --aws-region with a region that has it (or use a cross-region inference profile)"
-                    )
-                } else {
-                    format!(
-                        "model not found: `{model}` is not a model id, profile or ARN known in {region}; see `cycling-ai providers list --provider bedrock`"
-                    )
-                }
-            } else {
-                format!("model not found: `{model}` does not exist for this {provider} endpoint; see `cycling-ai providers list --provider {provider}`")
-            }
-        }
+        LlmError::ModelNotFound { model, .. } => format!(
+            "model not found: `{model}` does not exist for this {provider} endpoint; see `cycling-ai providers list --provider {provider}`"
+        ),
         LlmError::Transport { .. } | LlmError::Timeout { .. } => format!(
             "unreachable endpoint: could not talk to {} (check the URL, the network, a proxy, or that the server is running)",
             r.endpoint

@@ -87,7 +87,7 @@ fn init(path: Option<std::path::PathBuf>, force: bool) -> Result<()> {
     }
     let mut f =
         std::fs::File::create(&path).with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(config::EXAMPLE.as_bytes())
+    f.write_all(config::example().as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())

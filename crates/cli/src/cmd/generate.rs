@@ -60,7 +60,8 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
     if selection.is_none() {
         if let Some(m) = &args.model {
             bail!(
-                "--model {m}: no model provider is selected; pass --provider NAME (bedrock, anthropic, openai, gemini, ollama) or set default_provider in the config file"
+                "--model {m}: no model provider is selected; pass --provider NAME ({}) or set default_provider in the config file",
+                llm::registry::name_list()
             );
         }
         if args.aws.bedrock.is_set() {

@@ -8,8 +8,6 @@ use super::{Global, print_json};
 use crate::args::ProvidersCommand;
 use crate::term;
 
-const PROVIDERS: [&str; 5] = ["bedrock", "anthropic", "openai", "gemini", "ollama"];
-
 pub fn run(global: &Global, cmd: ProvidersCommand) -> Result<()> {
     match cmd {
         ProvidersCommand::List { provider } => list(global, provider.as_deref()),
@@ -21,8 +19,11 @@ fn list(global: &Global, provider: Option<&str>) -> Result<()> {
     // The config file's catalog overrides apply here too, so what is listed is what is priced.
     let mut catalog: Catalog = crate::config::load()?.catalog()?;
     if let Some(p) = provider {
-        if !PROVIDERS.contains(&p) {
-            bail!("--provider {p}: expected one of {}", PROVIDERS.join(", "));
+        if llm::registry::find(p).is_none() {
+            bail!(
+                "--provider {p}: expected one of {}",
+                llm::registry::name_list()
+            );
         }
         catalog.models.retain(|m| m.provider == p);
     }

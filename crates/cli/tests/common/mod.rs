@@ -11,37 +11,29 @@ use std::process::{Command, Output};
 use llm::testing::fake_bedrock::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
 use serde_json::Value;
 
-/// Every variable through which the developer's own settings, keys or endpoints could reach a
-/// test run; `isolated` removes them all.
-pub const PROVIDER_VARS: &[&str] = &[
+/// cycling-ai's own variables, through which the developer's settings could reach a test run.
+pub const APP_VARS: &[&str] = &[
     "CYCLING_AI_DATA_DIR",
     "CYCLING_AI_CONFIG",
     "CYCLING_AI_PROVIDER",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "GEMINI_BASE_URL",
-    "OLLAMA_HOST",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_BEARER_TOKEN_BEDROCK",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 ];
+
+/// Every variable through which the developer's own settings, keys or endpoints could reach a
+/// test run: [`APP_VARS`] and every variable a registered provider reads (credentials, endpoint,
+/// region, profile …); `isolated` removes them all.
+pub fn provider_vars() -> impl Iterator<Item = &'static str> {
+    let providers = llm::registry::PROVIDERS.iter().flat_map(|p| {
+        p.credential_vars
+            .iter()
+            .chain(p.all_settings().flat_map(|s| s.env))
+            .copied()
+    });
+    APP_VARS.iter().copied().chain(providers)
+}
 
 /// The binary isolated from the developer's own settings: working directory `tmp`, its own HOME
 /// and config dir under `tmp/home`, AWS files that do not exist, no instance metadata, none of
-/// [`PROVIDER_VARS`], no colour, and the data directory `tmp/data`.
+/// [`provider_vars`], no colour, and the data directory `tmp/data`.
 pub fn isolated(tmp: &Path) -> Command {
     let home = tmp.join("home");
     std::fs::create_dir_all(&home).unwrap();
@@ -58,7 +50,7 @@ pub fn isolated(tmp: &Path) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .arg("--data-dir")
         .arg(tmp.join("data"));
-    for var in PROVIDER_VARS {
+    for var in provider_vars() {
         cmd.env_remove(var);
     }
     cmd

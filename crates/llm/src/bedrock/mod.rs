@@ -13,6 +13,7 @@
 pub mod errors;
 pub mod family;
 pub mod normalize;
+pub mod setup;
 pub mod stream;
 pub mod wire;
 
@@ -37,6 +38,7 @@ use crate::provider::{EventStream, Provider};
 use crate::types::{Request, StreamEvent};
 use errors::{ErrorContext, from_sdk_error, from_stream_error};
 use family::capabilities_for;
+pub use setup::SPEC;
 use stream::{StreamState, events_of_response};
 use wire::{Prepared, prepare};
 

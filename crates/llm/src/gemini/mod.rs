@@ -26,14 +26,34 @@ use crate::error::LlmError;
 use crate::http::sse::SseEvent;
 use crate::http::{
     AttemptCounter, Framing, HttpFailure, HttpSettings, JsonPost, KeyedEndpoint, SseDecoder,
-    closing_events, env_or, stream_json_post,
+    closing_events, stream_json_post,
 };
 use crate::provider::{EventStream, Provider};
+use crate::registry::{self, Described, Diagnosis, FromSettings, KeyUse, ProviderSpec, Settings};
 use crate::types::{Part, Request, Role, StopReason, StreamEvent, ToolChoice, ToolOutput, Usage};
 pub use schema::sanitize_schema;
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 const PROVIDER: &str = "gemini";
+
+/// Gemini in the provider registry.
+pub static SPEC: ProviderSpec = ProviderSpec {
+    name: PROVIDER,
+    local: false,
+    // Google's own clients read GEMINI_API_KEY first, then GOOGLE_API_KEY.
+    credential_vars: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+    key: KeyUse::Required,
+    endpoint: registry::base_url(&["GEMINI_BASE_URL"], DEFAULT_BASE_URL),
+    settings: &[registry::MAX_TOKENS, registry::temperature(2.0)],
+    setup_hint: "GEMINI_API_KEY (or GOOGLE_API_KEY)",
+    example: "    model: gemini-2.5-flash
+",
+    diagnosis: Diagnosis {
+        authentication: "no valid API key: set GEMINI_API_KEY (or GOOGLE_API_KEY)",
+        specific: None,
+    },
+    construct: registry::construct::<GeminiProvider>,
+};
 /// Prefix of the ids this crate makes up for calls that came without one. Such ids are not
 /// sent back to the API (it never saw them).
 pub const SYNTHETIC_ID_PREFIX: &str = "gemini_call_";
@@ -71,15 +91,7 @@ impl GeminiProvider {
     /// Key from `GEMINI_API_KEY`, else `GOOGLE_API_KEY`; base URL from `GEMINI_BASE_URL`
     /// (default [`DEFAULT_BASE_URL`]).
     pub fn from_env(settings: HttpSettings, catalog: Arc<Catalog>) -> Result<Self, LlmError> {
-        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
-        let key = var("GEMINI_API_KEY")
-            .or_else(|| var("GOOGLE_API_KEY"))
-            .ok_or_else(|| LlmError::Authentication {
-                provider: PROVIDER.into(),
-                message: "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY)".into(),
-            })?;
-        let base = env_or("GEMINI_BASE_URL", DEFAULT_BASE_URL);
-        Self::new(key, base, settings, catalog)
+        SPEC.env_provider(settings, catalog)
     }
 
     pub fn base_url(&self) -> &str {
@@ -562,6 +574,23 @@ impl SseDecoder for Decoder {
             self.model.as_deref(),
             &self.requested_model,
         ))
+    }
+}
+
+impl FromSettings for GeminiProvider {
+    type Options = HttpSettings;
+
+    /// From resolved settings (`base_url`) and the key in `GEMINI_API_KEY`, else
+    /// `GOOGLE_API_KEY`, describing the endpoint and the keys found into `described`.
+    fn from_settings(
+        settings: &Settings,
+        options: Self::Options,
+        catalog: Arc<Catalog>,
+        described: &mut Described,
+    ) -> Result<Self, LlmError> {
+        let base = SPEC.endpoint_of(settings, described);
+        let key = SPEC.required_key(described)?;
+        Self::new(key, base, options, catalog)
     }
 }
 

@@ -146,15 +146,6 @@ impl KeyedEndpoint {
     }
 }
 
-/// The value of environment variable `var` unless it is unset or blank, else `default`: a blank
-/// base-URL variable (a common leftover of `export X=`) means "not set", not "empty URL".
-pub fn env_or(var: &str, default: &str) -> String {
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| default.to_string())
-}
-
 /// How many HTTP attempts a call took. Shared with the stream driver, which may re-issue the
 /// call after a transient error event before any output, so read it once the stream has ended.
 #[derive(Debug, Clone, Default)]

@@ -33,7 +33,7 @@ use store::Store;
 
 use super::{Global, athlete};
 use crate::args::ChatArgs;
-use crate::config::{self, PROVIDERS};
+use crate::config;
 use crate::providers_setup;
 use crate::term;
 
@@ -236,34 +236,19 @@ fn setup_help(chosen: Option<&str>) -> String {
         s.push_str("chat needs a language model, and no provider is configured.\n");
     }
     s.push_str("Pick a provider and give it its credentials in the environment:\n");
-    let needs = [
-        (
-            "bedrock",
-            "AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, or AWS_BEARER_TOKEN_BEDROCK) and AWS_REGION",
-        ),
-        ("anthropic", "ANTHROPIC_API_KEY"),
-        (
-            "openai",
-            "OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible local server)",
-        ),
-        ("gemini", "GEMINI_API_KEY (or GOOGLE_API_KEY)"),
-        (
-            "ollama",
-            "a running Ollama server (OLLAMA_HOST, default http://localhost:11434)",
-        ),
-    ];
-    for (name, need) in needs {
-        let found: Vec<&str> = config::credential_vars(name)
+    for p in llm::registry::PROVIDERS {
+        let found: Vec<&str> = p
+            .credential_vars
             .iter()
             .copied()
-            .filter(|v| std::env::var(v).is_ok_and(|x| !x.trim().is_empty()))
+            .filter(|v| llm::registry::env_value(v).is_some())
             .collect();
         let note = if found.is_empty() {
             String::new()
         } else {
             format!("   [found: {}]", found.join(", "))
         };
-        s.push_str(&format!("  {name:<10} {need}{note}\n"));
+        s.push_str(&format!("  {:<10} {}{note}\n", p.name, p.setup_hint));
     }
     s.push_str(
         "Then choose it and a model, one of:\n\
@@ -272,7 +257,6 @@ fn setup_help(chosen: Option<&str>) -> String {
          \x20 cycling-ai config init                           (writes a commented config file to edit)\n\
          Check the result with `cycling-ai providers check`.\n",
     );
-    debug_assert!(needs.iter().all(|(n, _)| PROVIDERS.contains(n)));
     s
 }
 
@@ -683,7 +667,7 @@ mod tests {
     #[test]
     fn setup_help_names_every_provider_and_the_ways_to_choose() {
         let h = setup_help(None);
-        for p in PROVIDERS {
+        for p in llm::registry::names() {
             assert!(h.contains(&format!("  {p} ")), "{p}:\n{h}");
         }
         for needle in [
