@@ -9,7 +9,7 @@
 
 use jiff::civil::Date;
 use metrics::cross_training::Category;
-use metrics::pmc::PmcDay;
+use metrics::pmc::{DEEP_FATIGUE_TSB, PmcDay, form_band};
 use metrics::weekly::WeekSummary;
 use ride::Sport;
 
@@ -24,24 +24,6 @@ const MAX_ITEMS: usize = 5;
 
 /// CTL gained per week above which the build is too steep for most riders to absorb.
 pub const STEEP_RAMP_PER_WEEK: f64 = 8.0;
-/// Form (TSB) below which the rider is in the high-risk band and needs recovery first.
-pub const DEEP_FATIGUE_TSB: f64 = -30.0;
-
-/// Form bands as intervals.icu names them (TSB = yesterday's CTL − ATL).
-pub fn form_band(tsb: f64) -> &'static str {
-    if tsb < DEEP_FATIGUE_TSB {
-        "high risk: deep fatigue"
-    } else if tsb < -10.0 {
-        "optimal training zone"
-    } else if tsb <= 5.0 {
-        "grey zone: maintaining"
-    } else if tsb <= 25.0 {
-        "fresh"
-    } else {
-        "transition: losing fitness"
-    }
-}
-
 /// Writes the narrative for `bundle`.
 pub fn narrative(bundle: &AnalysisBundle) -> Narrative {
     let f = Facts::new(bundle);
@@ -1560,14 +1542,5 @@ mod tests {
         assert_eq!(plural(3, "activity"), "3 activities");
         assert_eq!(plural(0, "week"), "0 weeks");
         assert_eq!(plural(7, "day"), "7 days");
-    }
-
-    #[test]
-    fn form_bands() {
-        assert_eq!(form_band(-31.0), "high risk: deep fatigue");
-        assert_eq!(form_band(-30.0), "optimal training zone");
-        assert_eq!(form_band(0.0), "grey zone: maintaining");
-        assert_eq!(form_band(10.0), "fresh");
-        assert_eq!(form_band(26.0), "transition: losing fitness");
     }
 }

@@ -102,7 +102,7 @@ pub fn athlete_snapshot(
                 d.ctl,
                 d.atl,
                 d.tsb,
-                coach::offline::form_band(d.tsb),
+                metrics::pmc::form_band(d.tsb),
                 d.ramp_rate
             );
         }

@@ -446,7 +446,7 @@ fn print_fitness(f: &FitnessJson) {
             c.ctl,
             c.atl,
             c.tsb,
-            coach::offline::form_band(c.tsb)
+            metrics::pmc::form_band(c.tsb)
         );
     }
     println!("Convention: {}", f.convention);
