@@ -1,6 +1,7 @@
 //! The training plan: an overview (phases, per-day workout types, target hours) that the rules
 //! check, and weeks filled with concrete workouts whose steps keep interval sets as sets.
 
+use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize};
 
@@ -150,6 +151,23 @@ pub struct TrainingPlan {
     pub weeks: Vec<PlanWeek>,
 }
 
+impl PlanWeek {
+    /// The week's last day, six days after its start (the last day of the calendar if that is
+    /// sooner).
+    pub fn end_date(&self) -> Date {
+        self.start_date.checked_add(6.days()).unwrap_or(Date::MAX)
+    }
+}
+
+impl TrainingPlan {
+    /// The plan's last day: the last day of its last week (its start date if it has no weeks).
+    pub fn end_date(&self) -> Date {
+        self.weeks
+            .last()
+            .map_or(self.start_date, PlanWeek::end_date)
+    }
+}
+
 /// Weekdays as lower-case English names ("monday"), the profile's spelling.
 pub mod weekday_name {
     use jiff::civil::Weekday;
@@ -185,5 +203,49 @@ pub mod weekday_name {
         let text = String::deserialize(d)?;
         parse(&text)
             .ok_or_else(|| D::Error::custom(format!("{text:?} is not a weekday (monday … sunday)")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn plan(start: Date, weeks: u32) -> TrainingPlan {
+        TrainingPlan {
+            start_date: start,
+            ftp_w: 250.0,
+            event_date: None,
+            goal: None,
+            seed: 1,
+            overview: PlanOverview {
+                weeks: Vec::new(),
+                coaching_notes: String::new(),
+                monitoring: String::new(),
+            },
+            weeks: (0..weeks)
+                .map(|k| PlanWeek {
+                    week: k + 1,
+                    start_date: start.checked_add((7 * i64::from(k)).days()).unwrap(),
+                    phase: Phase::Base,
+                    focus: String::new(),
+                    workouts: Vec::new(),
+                    planned_hours: 0.0,
+                    planned_tss: 0.0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_plan_ends_on_the_sunday_of_its_last_week() {
+        let monday = date(2025, 6, 30);
+        assert_eq!(plan(monday, 1).end_date(), date(2025, 7, 6));
+        assert_eq!(plan(monday, 12).end_date(), date(2025, 9, 21));
+        assert_eq!(plan(monday, 0).end_date(), monday);
+        assert_eq!(
+            plan(Date::MAX.checked_sub(2.days()).unwrap(), 1).end_date(),
+            Date::MAX
+        );
     }
 }
