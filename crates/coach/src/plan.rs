@@ -107,6 +107,71 @@ pub enum Step {
     },
 }
 
+/// The most times a repeat block is ridden. A plan's workouts last hours, so a larger count is a
+/// mistake in the plan (a hand-edited or damaged file), and expanding it as written would take
+/// time and memory without bound.
+pub const MAX_REPEATS: u32 = 1000;
+
+/// How many times a repeat block written `times` times is ridden: `times`, at most
+/// [`MAX_REPEATS`]. Every reading of a workout counts its repeats through this one function —
+/// durations and planned TSS ([`crate::planned_tss`]), [`segments`] (the report's power profile)
+/// and the FIT and Zwift exports — so none of them can describe a different workout.
+pub fn ridden_times(times: u32) -> u32 {
+    times.min(MAX_REPEATS)
+}
+
+/// A piece of a workout's power profile: `duration_s` seconds going linearly from `from_pct` to
+/// `to_pct` % FTP.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub duration_s: u32,
+    pub from_pct: f64,
+    pub to_pct: f64,
+}
+
+/// The workout as it is ridden: its steps in order, each repeat block expanded
+/// [`ridden_times`] over. A steady step is flat at the middle of its range (the power the rider
+/// is asked to hold); a ramp runs from its start to its end power.
+pub fn segments(steps: &[Step]) -> Vec<Segment> {
+    fn push(steps: &[Step], out: &mut Vec<Segment>) {
+        for step in steps {
+            match step {
+                Step::Steady {
+                    duration_s,
+                    power_low_pct,
+                    power_high_pct,
+                    ..
+                } => {
+                    let mid = (power_low_pct + power_high_pct) / 2.0;
+                    out.push(Segment {
+                        duration_s: *duration_s,
+                        from_pct: mid,
+                        to_pct: mid,
+                    });
+                }
+                Step::Ramp {
+                    duration_s,
+                    from_pct,
+                    to_pct,
+                    ..
+                } => out.push(Segment {
+                    duration_s: *duration_s,
+                    from_pct: *from_pct,
+                    to_pct: *to_pct,
+                }),
+                Step::Repeat { times, steps } => {
+                    for _ in 0..ridden_times(*times) {
+                        push(steps, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    push(steps, &mut out);
+    out
+}
+
 /// A concrete workout (from the library or written by a model).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workout {

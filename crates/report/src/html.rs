@@ -952,12 +952,12 @@ fn phase_class(p: Phase) -> &'static str {
 
 /// A small power profile of a workout's steps: time on x, % FTP on y (0–150 %, or the peak).
 pub fn mini_profile(out: &mut String, steps: &[Step], title: &str) {
-    let segs = workouts::segments(steps);
-    let total: f64 = segs.iter().map(|s| f64::from(s.0)).sum();
+    let segs = coach::plan::segments(steps);
+    let total: f64 = segs.iter().map(|s| f64::from(s.duration_s)).sum();
     let (w, h) = (200.0, 40.0);
     let peak = segs
         .iter()
-        .flat_map(|s| [s.1, s.2])
+        .flat_map(|s| [s.from_pct, s.to_pct])
         .filter(|v| v.is_finite())
         .fold(150.0, f64::max);
     let x = Linear::new(0.0, total.max(1.0), 0.0, w);
@@ -970,8 +970,9 @@ pub fn mini_profile(out: &mut String, steps: &[Step], title: &str) {
         t = escape(title)
     );
     let mut t = 0.0;
-    for (d, a, b) in segs {
-        let (x0, x1) = (x.map(t), x.map(t + f64::from(d)));
+    for seg in segs {
+        let (d, a, b) = (f64::from(seg.duration_s), seg.from_pct, seg.to_pct);
+        let (x0, x1) = (x.map(t), x.map(t + d));
         if (a - b).abs() < 1e-9 {
             svg::rect(out, "", x0, h, x1, y.map(a), None);
         } else {
@@ -988,7 +989,7 @@ pub fn mini_profile(out: &mut String, steps: &[Step], title: &str) {
                 n(h)
             );
         }
-        t += f64::from(d);
+        t += d;
     }
     svg::close(out);
 }
@@ -1130,7 +1131,10 @@ fn step_rows(out: &mut String, steps: &[Step], ftp: f64, sub: bool) {
                     f64::from(*duration_s),
                 )
             }
-            Step::Repeat { .. } => (workouts::step_summary(s), workouts::step_seconds(s) as f64),
+            Step::Repeat { .. } => (
+                workouts::step_summary(s),
+                f64::from(coach::planned_tss::step_duration_s(s)),
+            ),
         };
         let _ = write!(
             out,
