@@ -14,7 +14,7 @@ use metrics::weekly::WeekSummary;
 use ride::Sport;
 
 use crate::bundle::AnalysisBundle;
-use crate::narrative::{Narrative, Recommendations, Trend};
+use crate::narrative::{Narrative, Recommendations, Trend, capitalise};
 
 /// The `author` of a rule-based narrative.
 pub const AUTHOR: &str = "rule-based coach";
@@ -820,7 +820,7 @@ fn cross_training_trend(f: &Facts) -> Option<Trend> {
         .map(|c| {
             let mut s = format!(
                 "{} {} ({})",
-                category_name(c.category),
+                c.category.label(),
                 plural(u64::from(c.count), "session"),
                 hours(c.hours)
             );
@@ -1463,25 +1463,6 @@ fn plural(n: u64, noun: &str) -> String {
         format!("{n} {stem}ies")
     } else {
         format!("{n} {noun}s")
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn category_name(c: Category) -> &'static str {
-    match c {
-        Category::Cycling => "cycling",
-        Category::Running => "running",
-        Category::Strength => "strength",
-        Category::Rowing => "rowing",
-        Category::Swimming => "swimming",
-        Category::Other => "other sports",
     }
 }
 

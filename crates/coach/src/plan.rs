@@ -15,6 +15,19 @@ pub enum Phase {
     Taper,
 }
 
+impl Phase {
+    /// The phase's name as plans and reports show it: "Base", "Build", … (capitalised, as a name).
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Base => "Base",
+            Phase::Build => "Build",
+            Phase::Recovery => "Recovery",
+            Phase::Peak => "Peak",
+            Phase::Taper => "Taper",
+        }
+    }
+}
+
 /// What a day holds. `Rest` stands alone; at most three hard days ([`WorkoutType::is_hard`]) a
 /// week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -34,6 +47,24 @@ pub enum WorkoutType {
 }
 
 impl WorkoutType {
+    /// The type as it reads in running text: "sweet spot", "long ride", "VO2max". A table cell or
+    /// a line starting with it capitalises it ([`crate::narrative::capitalise`]).
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkoutType::Rest => "rest",
+            WorkoutType::Recovery => "recovery",
+            WorkoutType::Endurance => "endurance",
+            WorkoutType::LongRide => "long ride",
+            WorkoutType::Tempo => "tempo",
+            WorkoutType::SweetSpot => "sweet spot",
+            WorkoutType::Threshold => "threshold",
+            WorkoutType::Vo2max => "VO2max",
+            WorkoutType::Anaerobic => "anaerobic",
+            WorkoutType::Sprint => "sprint",
+            WorkoutType::Strength => "strength",
+        }
+    }
+
     pub fn is_hard(self) -> bool {
         matches!(
             self,

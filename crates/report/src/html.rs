@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use coach::bundle::AnalysisBundle;
-use coach::plan::{Phase, Step, TrainingPlan, weekday_name};
+use coach::narrative::capitalise;
+use coach::plan::{Phase, Step, TrainingPlan, WorkoutType, weekday_name};
 use jiff::civil::Date;
 use metrics::cp::EftpMethod;
 use metrics::period::PeriodComparison;
@@ -888,18 +889,6 @@ fn notable(out: &mut String, b: &AnalysisBundle) {
     out.push_str("</section>\n");
 }
 
-fn category_name(c: metrics::cross_training::Category) -> &'static str {
-    use metrics::cross_training::Category as C;
-    match c {
-        C::Cycling => "Cycling",
-        C::Running => "Running",
-        C::Strength => "Strength",
-        C::Rowing => "Rowing",
-        C::Swimming => "Swimming",
-        C::Other => "Other",
-    }
-}
-
 fn cross_training(out: &mut String, b: &AnalysisBundle) {
     heading(out, 8, false);
     let ct = &b.cross_training;
@@ -916,7 +905,7 @@ fn cross_training(out: &mut String, b: &AnalysisBundle) {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                category_name(c.category),
+                capitalise(c.category.label()),
                 c.count,
                 num(Some(c.hours), 1),
                 num(Some(c.hours_per_week), 1),
@@ -928,16 +917,6 @@ fn cross_training(out: &mut String, b: &AnalysisBundle) {
         out.push_str("</tbody></table>");
     }
     out.push_str("</section>\n");
-}
-
-pub(crate) fn phase_name(p: Phase) -> &'static str {
-    match p {
-        Phase::Base => "Base",
-        Phase::Build => "Build",
-        Phase::Recovery => "Recovery",
-        Phase::Peak => "Peak",
-        Phase::Taper => "Taper",
-    }
 }
 
 fn phase_class(p: Phase) -> &'static str {
@@ -1045,7 +1024,7 @@ fn plan_calendar(out: &mut String, plan: Option<&TrainingPlan>) {
             out,
             "<span class=\"phase {}\">{}</span>",
             phase_class(p),
-            phase_name(p)
+            p.label()
         );
     }
     out.push_str("</div>");
@@ -1060,7 +1039,7 @@ fn plan_calendar(out: &mut String, plan: Option<&TrainingPlan>) {
             "<tr class=\"{}\"><th class=\"wk\">W{} <span class=\"phase\">{}</span><br>{}<br>{}<br>{} · TSS {}</th>",
             phase_class(week.phase),
             week.week,
-            phase_name(week.phase),
+            week.phase.label(),
             week.start_date,
             escape(&week.focus),
             hours(week.planned_hours),
@@ -1092,9 +1071,8 @@ fn plan_calendar(out: &mut String, plan: Option<&TrainingPlan>) {
             if !any {
                 let t = overview
                     .and_then(|o| o.days.iter().find(|d| d.weekday == wd))
-                    .map(|d| workouts::type_name(d.workout_type))
-                    .unwrap_or("Rest");
-                let _ = write!(out, "<span class=\"rest\">{t}</span>");
+                    .map_or(WorkoutType::Rest, |d| d.workout_type);
+                let _ = write!(out, "<span class=\"rest\">{}</span>", capitalise(t.label()));
             }
             out.push_str("</td>");
         }
@@ -1176,7 +1154,7 @@ fn plan_details(out: &mut String, plan: Option<&TrainingPlan>, exported: &[Expor
             let _ = write!(
                 out,
                 "<p>{} · {}</p>",
-                workouts::type_name(w.workout_type),
+                capitalise(w.workout_type.label()),
                 escape(&w.description)
             );
             if w.steps.is_empty() {

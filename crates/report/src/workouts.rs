@@ -157,22 +157,6 @@ pub fn kind_name(kind: StepKind) -> &'static str {
     }
 }
 
-pub fn type_name(t: WorkoutType) -> &'static str {
-    match t {
-        WorkoutType::Rest => "Rest",
-        WorkoutType::Recovery => "Recovery",
-        WorkoutType::Endurance => "Endurance",
-        WorkoutType::LongRide => "Long ride",
-        WorkoutType::Tempo => "Tempo",
-        WorkoutType::SweetSpot => "Sweet spot",
-        WorkoutType::Threshold => "Threshold",
-        WorkoutType::Vo2max => "VO2max",
-        WorkoutType::Anaerobic => "Anaerobic",
-        WorkoutType::Sprint => "Sprint",
-        WorkoutType::Strength => "Strength",
-    }
-}
-
 /// Whether a planned workout is something to ride (and so to export).
 pub fn is_rideable(w: &Workout) -> bool {
     w.workout_type != WorkoutType::Rest
