@@ -362,7 +362,7 @@ pub fn compact_bundle(b: &AnalysisBundle) -> String {
             r0(now.ctl),
             r0(now.atl),
             r0(now.tsb),
-            coach::offline::form_band(now.tsb),
+            metrics::pmc::form_band(now.tsb),
             r1(now.ramp_rate)
         );
     }

@@ -7,8 +7,8 @@
 //! answer instead of the call is a failed attempt too. The weeks are then filled by the caller
 //! from the workout library ([`coach::planner::fill_plan`]).
 //!
-//! Unlike the original, the planner sees the analysis: the prompt carries a compact summary of
-//! the phase-2 narrative along with the constraints.
+//! The planner sees the analysis, not only the constraints: the prompt carries a compact summary
+//! of the phase-2 narrative, so the plan can answer what the analysis found.
 
 use std::fmt::Write as _;
 

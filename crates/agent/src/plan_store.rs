@@ -4,7 +4,6 @@
 
 use coach::plan::{PlanOverview, TrainingPlan};
 use coach::planner::{FillInput, fill_plan};
-use jiff::ToSpan;
 use store::Store;
 
 use crate::bundle::DataError;
@@ -17,16 +16,11 @@ pub fn save_plan(
     plan: &TrainingPlan,
     source: &str,
 ) -> Result<i64, DataError> {
-    let last_day = i64::try_from(plan.weeks.len()).unwrap_or(0) * 7 - 1;
-    let end = plan
-        .start_date
-        .checked_add(last_day.max(0).days())
-        .unwrap_or(plan.start_date);
     let json = serde_json::to_string(plan).map_err(DataError::Serialise)?;
     Ok(store.save_plan(
         athlete_id,
         &plan.start_date.to_string(),
-        &end.to_string(),
+        &plan.end_date().to_string(),
         source,
         &json,
     )?)

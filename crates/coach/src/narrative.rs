@@ -28,3 +28,13 @@ pub struct Narrative {
     /// Who wrote it: "rule-based coach", or "<provider> <model>".
     pub author: String,
 }
+
+/// `s` with its first letter upper-case ("sweet spot" → "Sweet spot", "VO2max" unchanged): the
+/// labels are written for running text, a sentence or a table cell starts with a capital.
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -9,12 +9,12 @@
 
 use jiff::civil::Date;
 use metrics::cross_training::Category;
-use metrics::pmc::PmcDay;
+use metrics::pmc::{DEEP_FATIGUE_TSB, PmcDay, form_band};
 use metrics::weekly::WeekSummary;
 use ride::Sport;
 
 use crate::bundle::AnalysisBundle;
-use crate::narrative::{Narrative, Recommendations, Trend};
+use crate::narrative::{Narrative, Recommendations, Trend, capitalise};
 
 /// The `author` of a rule-based narrative.
 pub const AUTHOR: &str = "rule-based coach";
@@ -24,24 +24,6 @@ const MAX_ITEMS: usize = 5;
 
 /// CTL gained per week above which the build is too steep for most riders to absorb.
 pub const STEEP_RAMP_PER_WEEK: f64 = 8.0;
-/// Form (TSB) below which the rider is in the high-risk band and needs recovery first.
-pub const DEEP_FATIGUE_TSB: f64 = -30.0;
-
-/// Form bands as intervals.icu names them (TSB = yesterday's CTL − ATL).
-pub fn form_band(tsb: f64) -> &'static str {
-    if tsb < DEEP_FATIGUE_TSB {
-        "high risk: deep fatigue"
-    } else if tsb < -10.0 {
-        "optimal training zone"
-    } else if tsb <= 5.0 {
-        "grey zone: maintaining"
-    } else if tsb <= 25.0 {
-        "fresh"
-    } else {
-        "transition: losing fitness"
-    }
-}
-
 /// Writes the narrative for `bundle`.
 pub fn narrative(bundle: &AnalysisBundle) -> Narrative {
     let f = Facts::new(bundle);
@@ -838,7 +820,7 @@ fn cross_training_trend(f: &Facts) -> Option<Trend> {
         .map(|c| {
             let mut s = format!(
                 "{} {} ({})",
-                category_name(c.category),
+                c.category.label(),
                 plural(u64::from(c.count), "session"),
                 hours(c.hours)
             );
@@ -1484,25 +1466,6 @@ fn plural(n: u64, noun: &str) -> String {
     }
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn category_name(c: Category) -> &'static str {
-    match c {
-        Category::Cycling => "cycling",
-        Category::Running => "running",
-        Category::Strength => "strength",
-        Category::Rowing => "rowing",
-        Category::Swimming => "swimming",
-        Category::Other => "other sports",
-    }
-}
-
 /// The number written just before `unit` in free text ("Raise FTP to 4 W/kg" → 4, "160 km" →
 /// 160); case-insensitive, decimal point or comma.
 fn number_before(text: &str, unit: &str) -> Option<f64> {
@@ -1560,14 +1523,5 @@ mod tests {
         assert_eq!(plural(3, "activity"), "3 activities");
         assert_eq!(plural(0, "week"), "0 weeks");
         assert_eq!(plural(7, "day"), "7 days");
-    }
-
-    #[test]
-    fn form_bands() {
-        assert_eq!(form_band(-31.0), "high risk: deep fatigue");
-        assert_eq!(form_band(-30.0), "optimal training zone");
-        assert_eq!(form_band(0.0), "grey zone: maintaining");
-        assert_eq!(form_band(10.0), "fresh");
-        assert_eq!(form_band(26.0), "transition: losing fitness");
     }
 }

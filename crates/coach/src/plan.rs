@@ -1,6 +1,7 @@
 //! The training plan: an overview (phases, per-day workout types, target hours) that the rules
 //! check, and weeks filled with concrete workouts whose steps keep interval sets as sets.
 
+use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,19 @@ pub enum Phase {
     Recovery,
     Peak,
     Taper,
+}
+
+impl Phase {
+    /// The phase's name as plans and reports show it: "Base", "Build", … (capitalised, as a name).
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Base => "Base",
+            Phase::Build => "Build",
+            Phase::Recovery => "Recovery",
+            Phase::Peak => "Peak",
+            Phase::Taper => "Taper",
+        }
+    }
 }
 
 /// What a day holds. `Rest` stands alone; at most three hard days ([`WorkoutType::is_hard`]) a
@@ -33,6 +47,24 @@ pub enum WorkoutType {
 }
 
 impl WorkoutType {
+    /// The type as it reads in running text: "sweet spot", "long ride", "VO2max". A table cell or
+    /// a line starting with it capitalises it ([`crate::narrative::capitalise`]).
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkoutType::Rest => "rest",
+            WorkoutType::Recovery => "recovery",
+            WorkoutType::Endurance => "endurance",
+            WorkoutType::LongRide => "long ride",
+            WorkoutType::Tempo => "tempo",
+            WorkoutType::SweetSpot => "sweet spot",
+            WorkoutType::Threshold => "threshold",
+            WorkoutType::Vo2max => "VO2max",
+            WorkoutType::Anaerobic => "anaerobic",
+            WorkoutType::Sprint => "sprint",
+            WorkoutType::Strength => "strength",
+        }
+    }
+
     pub fn is_hard(self) -> bool {
         matches!(
             self,
@@ -106,6 +138,71 @@ pub enum Step {
     },
 }
 
+/// The most times a repeat block is ridden. A plan's workouts last hours, so a larger count is a
+/// mistake in the plan (a hand-edited or damaged file), and expanding it as written would take
+/// time and memory without bound.
+pub const MAX_REPEATS: u32 = 1000;
+
+/// How many times a repeat block written `times` times is ridden: `times`, at most
+/// [`MAX_REPEATS`]. Every reading of a workout counts its repeats through this one function —
+/// durations and planned TSS ([`crate::planned_tss`]), [`segments`] (the report's power profile)
+/// and the FIT and Zwift exports — so none of them can describe a different workout.
+pub fn ridden_times(times: u32) -> u32 {
+    times.min(MAX_REPEATS)
+}
+
+/// A piece of a workout's power profile: `duration_s` seconds going linearly from `from_pct` to
+/// `to_pct` % FTP.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub duration_s: u32,
+    pub from_pct: f64,
+    pub to_pct: f64,
+}
+
+/// The workout as it is ridden: its steps in order, each repeat block expanded
+/// [`ridden_times`] over. A steady step is flat at the middle of its range (the power the rider
+/// is asked to hold); a ramp runs from its start to its end power.
+pub fn segments(steps: &[Step]) -> Vec<Segment> {
+    fn push(steps: &[Step], out: &mut Vec<Segment>) {
+        for step in steps {
+            match step {
+                Step::Steady {
+                    duration_s,
+                    power_low_pct,
+                    power_high_pct,
+                    ..
+                } => {
+                    let mid = (power_low_pct + power_high_pct) / 2.0;
+                    out.push(Segment {
+                        duration_s: *duration_s,
+                        from_pct: mid,
+                        to_pct: mid,
+                    });
+                }
+                Step::Ramp {
+                    duration_s,
+                    from_pct,
+                    to_pct,
+                    ..
+                } => out.push(Segment {
+                    duration_s: *duration_s,
+                    from_pct: *from_pct,
+                    to_pct: *to_pct,
+                }),
+                Step::Repeat { times, steps } => {
+                    for _ in 0..ridden_times(*times) {
+                        push(steps, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    push(steps, &mut out);
+    out
+}
+
 /// A concrete workout (from the library or written by a model).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workout {
@@ -150,6 +247,23 @@ pub struct TrainingPlan {
     pub weeks: Vec<PlanWeek>,
 }
 
+impl PlanWeek {
+    /// The week's last day, six days after its start (the last day of the calendar if that is
+    /// sooner).
+    pub fn end_date(&self) -> Date {
+        self.start_date.checked_add(6.days()).unwrap_or(Date::MAX)
+    }
+}
+
+impl TrainingPlan {
+    /// The plan's last day: the last day of its last week (its start date if it has no weeks).
+    pub fn end_date(&self) -> Date {
+        self.weeks
+            .last()
+            .map_or(self.start_date, PlanWeek::end_date)
+    }
+}
+
 /// Weekdays as lower-case English names ("monday"), the profile's spelling.
 pub mod weekday_name {
     use jiff::civil::Weekday;
@@ -185,5 +299,49 @@ pub mod weekday_name {
         let text = String::deserialize(d)?;
         parse(&text)
             .ok_or_else(|| D::Error::custom(format!("{text:?} is not a weekday (monday … sunday)")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn plan(start: Date, weeks: u32) -> TrainingPlan {
+        TrainingPlan {
+            start_date: start,
+            ftp_w: 250.0,
+            event_date: None,
+            goal: None,
+            seed: 1,
+            overview: PlanOverview {
+                weeks: Vec::new(),
+                coaching_notes: String::new(),
+                monitoring: String::new(),
+            },
+            weeks: (0..weeks)
+                .map(|k| PlanWeek {
+                    week: k + 1,
+                    start_date: start.checked_add((7 * i64::from(k)).days()).unwrap(),
+                    phase: Phase::Base,
+                    focus: String::new(),
+                    workouts: Vec::new(),
+                    planned_hours: 0.0,
+                    planned_tss: 0.0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_plan_ends_on_the_sunday_of_its_last_week() {
+        let monday = date(2025, 6, 30);
+        assert_eq!(plan(monday, 1).end_date(), date(2025, 7, 6));
+        assert_eq!(plan(monday, 12).end_date(), date(2025, 9, 21));
+        assert_eq!(plan(monday, 0).end_date(), monday);
+        assert_eq!(
+            plan(Date::MAX.checked_sub(2.days()).unwrap(), 1).end_date(),
+            Date::MAX
+        );
     }
 }

@@ -1,73 +1,47 @@
 //! Planned load of a structured workout: duration, NP of the plan and TSS.
 //!
 //! NP_plan = (Σ ∫ p(t)⁴ dt / T)^¼ over the workout's segments, with ramps integrated exactly
-//! (not at their midpoint) and interval sets expanded `times` over — never flattened to
-//! "sets × (work + recovery) at work power", which is how the original overstated a 2 × 10 s sprint
-//! set six-fold. TSS = hours · (NP_plan / FTP)² · 100. Powers are % of FTP, so the TSS does not
+//! (not at their midpoint) and interval sets expanded as they are ridden
+//! ([`crate::plan::segments`]) — never flattened to "sets × (work + recovery) at work power",
+//! which overstates a 2 × 10 s sprint set with 3 min recoveries six-fold. TSS = hours · (NP_plan / FTP)² · 100. Powers are % of FTP, so the TSS does not
 //! depend on the FTP itself; a steady step's target is the middle of its range (that is the
 //! power the rider is asked to hold, not an approximation of a changing one).
 
-use crate::plan::Step;
+use crate::plan::{Step, ridden_times, segments};
 
-/// The workout as constant/linear segments `(seconds, start %FTP, end %FTP)`, repeats expanded.
-pub fn segments(steps: &[Step]) -> Vec<(f64, f64, f64)> {
-    let mut out = Vec::new();
-    push_segments(steps, &mut out);
-    out
+/// The workout's segments as `(seconds, start %FTP, end %FTP)`, the shape `metrics::power` takes.
+fn profile(steps: &[Step]) -> Vec<(f64, f64, f64)> {
+    segments(steps)
+        .iter()
+        .map(|s| (f64::from(s.duration_s), s.from_pct, s.to_pct))
+        .collect()
 }
 
-fn push_segments(steps: &[Step], out: &mut Vec<(f64, f64, f64)>) {
-    for step in steps {
-        match step {
-            Step::Steady {
-                duration_s,
-                power_low_pct,
-                power_high_pct,
-                ..
-            } => {
-                let p = (power_low_pct + power_high_pct) / 2.0;
-                out.push((f64::from(*duration_s), p, p));
-            }
-            Step::Ramp {
-                duration_s,
-                from_pct,
-                to_pct,
-                ..
-            } => out.push((f64::from(*duration_s), *from_pct, *to_pct)),
-            Step::Repeat { times, steps } => {
-                for _ in 0..*times {
-                    push_segments(steps, out);
-                }
-            }
-        }
-    }
-}
-
-/// Total duration in seconds, repeats expanded (saturating, so absurd model output cannot
-/// overflow).
+/// Total duration in seconds, repeats expanded as [`segments`] expands them (saturating, so an
+/// absurd plan cannot overflow).
 pub fn duration_s(steps: &[Step]) -> u32 {
     steps
         .iter()
         .fold(0u32, |acc, s| acc.saturating_add(step_duration_s(s)))
 }
 
-/// Duration of one step, repeats expanded.
+/// Duration of one step, repeats expanded as [`segments`] expands them.
 pub fn step_duration_s(step: &Step) -> u32 {
     match step {
         Step::Steady { duration_s, .. } | Step::Ramp { duration_s, .. } => *duration_s,
-        Step::Repeat { times, steps } => times.saturating_mul(duration_s(steps)),
+        Step::Repeat { times, steps } => ridden_times(*times).saturating_mul(duration_s(steps)),
     }
 }
 
 /// NP of the plan in % of FTP; `None` for an empty workout (no duration).
 pub fn planned_np_pct(steps: &[Step]) -> Option<f64> {
-    metrics::power::planned_np(&segments(steps))
+    metrics::power::planned_np(&profile(steps))
 }
 
 /// Planned TSS; 0 for an empty workout or one without power (a gym session), never NaN.
 pub fn planned_tss(steps: &[Step]) -> f64 {
     // Powers are %FTP, so "FTP" is 100 here: TSS is scale-free in FTP.
-    metrics::power::planned_tss(&segments(steps), 100.0).unwrap_or(0.0)
+    metrics::power::planned_tss(&profile(steps), 100.0).unwrap_or(0.0)
 }
 
 /// Intensity factor of the plan (NP_plan / FTP), 0 for an empty workout.
@@ -118,7 +92,7 @@ mod tests {
 
     #[test]
     fn sprint_set_is_expanded_not_flattened_at_work_power() {
-        // The original's defect case: 2 × (10 s @ 250–300 % + 3 min @ 50–60 %).
+        // The set that flattening gets most wrong: 2 × (10 s @ 250–300 % + 3 min @ 50–60 %).
         let set = [Step::Repeat {
             times: 2,
             steps: vec![
@@ -133,11 +107,33 @@ mod tests {
         assert!((np - 132.66).abs() < 0.01, "{np}");
         let tss = planned_tss(&set);
         assert!((tss - 18.576).abs() < 0.01, "{tss}");
-        // The flattened reading (6.34 min at 250–300 %) gives 120.4 in the original (at the
-        // high end); even at the 275 % midpoint it would be about 80 — either way not ours.
+        // Flattened into 6.34 min at 250–300 %, the set scores about 80 even at the 275 %
+        // midpoint, and a planner that flattens sets has been seen scoring it 120.4 — either way
+        // far from ours.
         let flattened = [steady(StepKind::Work, 380, 250.0, 300.0)];
         assert!(planned_tss(&flattened) > 75.0);
         assert!((tss - 120.4).abs() > 50.0);
+    }
+
+    #[test]
+    fn repeats_beyond_the_cap_count_as_the_cap() {
+        let block = |times| {
+            [Step::Repeat {
+                times,
+                steps: vec![
+                    steady(StepKind::Work, 30, 150.0, 150.0),
+                    steady(StepKind::Recovery, 30, 50.0, 50.0),
+                ],
+            }]
+        };
+        let (huge, capped) = (block(u32::MAX), block(crate::plan::MAX_REPEATS));
+        assert_eq!(duration_s(&huge), crate::plan::MAX_REPEATS * 60);
+        assert_eq!(duration_s(&huge), duration_s(&capped));
+        assert_eq!(planned_tss(&huge), planned_tss(&capped));
+        assert_eq!(
+            crate::plan::segments(&huge).len(),
+            2 * crate::plan::MAX_REPEATS as usize
+        );
     }
 
     #[test]

@@ -587,22 +587,6 @@ pub fn offline_overview(input: &PlannerInput) -> PlanOverview {
     }
 }
 
-fn type_label(t: WorkoutType) -> &'static str {
-    match t {
-        WorkoutType::Rest => "rest",
-        WorkoutType::Recovery => "recovery spin",
-        WorkoutType::Endurance => "endurance",
-        WorkoutType::LongRide => "long ride",
-        WorkoutType::Tempo => "tempo",
-        WorkoutType::SweetSpot => "sweet spot",
-        WorkoutType::Threshold => "threshold",
-        WorkoutType::Vo2max => "VO2max",
-        WorkoutType::Anaerobic => "anaerobic",
-        WorkoutType::Sprint => "sprint",
-        WorkoutType::Strength => "strength",
-    }
-}
-
 fn week_focus(phase: Phase, days: &[DayPlan], crit: bool) -> String {
     let hard: Vec<String> = days
         .iter()
@@ -610,7 +594,7 @@ fn week_focus(phase: Phase, days: &[DayPlan], crit: bool) -> String {
         .map(|d| {
             format!(
                 "{} {}",
-                type_label(d.workout_type),
+                d.workout_type.label(),
                 weekday_name::name(d.weekday)
             )
         })
@@ -660,16 +644,6 @@ fn ranges(weeks: &[u32]) -> String {
     out.join(", ")
 }
 
-fn phase_name(p: Phase) -> &'static str {
-    match p {
-        Phase::Base => "Base",
-        Phase::Build => "Build",
-        Phase::Recovery => "Recovery",
-        Phase::Peak => "Peak",
-        Phase::Taper => "Taper",
-    }
-}
-
 fn coaching_notes(
     input: &PlannerInput,
     weeks: &[WeekOverview],
@@ -707,7 +681,7 @@ fn coaching_notes(
         if !ws.is_empty() {
             parts.push(format!(
                 "{} week{} {}",
-                phase_name(p),
+                p.label(),
                 if ws.len() > 1 { "s" } else { "" },
                 ranges(&ws)
             ));
@@ -784,10 +758,10 @@ fn coaching_notes(
         if !types.is_empty() {
             key.push(format!(
                 "{}: {}",
-                phase_name(p),
+                p.label(),
                 types
                     .iter()
-                    .map(|t| type_label(*t))
+                    .map(|t| t.label())
                     .collect::<Vec<_>>()
                     .join(", ")
             ));

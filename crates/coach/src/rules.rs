@@ -4,7 +4,8 @@
 //! name the week, the days and the numbers involved and say what is allowed.
 //!
 //! Hours are everything on the calendar, strength sessions included — one budget, checked one
-//! way (the original checked cycling-only hours in one place and all hours in another).
+//! way (checking cycling-only hours in one place and all hours in another lets a plan pass one
+//! check and break the other).
 //!
 //! Rules (the `rule` field of a [`Violation`]):
 //! - `constraints`: the request itself is unusable (no available day, no hours);
@@ -218,8 +219,9 @@ pub fn check_overview(o: &PlanOverview, c: &PlanConstraints) -> Vec<Violation> {
                         wk,
                         "day_hours",
                         format!(
-                            "{name} has {} h of {:?}; a workout day needs more than 0 and at most {MAX_DAY_HOURS} h",
-                            d.hours, d.workout_type
+                            "{name} has {} h of {}; a workout day needs more than 0 and at most {MAX_DAY_HOURS} h",
+                            d.hours,
+                            d.workout_type.label()
                         ),
                     );
                 }
@@ -306,8 +308,8 @@ pub fn check_overview(o: &PlanOverview, c: &PlanConstraints) -> Vec<Violation> {
                         wk,
                         "weekly_hours",
                         format!(
-                            "{:?} week has {:.2} h ({:.0} % of {budget} h available); recovery and taper weeks need {:.2}–{:.2} h (25–45 % less)",
-                            w.phase,
+                            "{} week has {:.2} h ({:.0} % of {budget} h available); recovery and taper weeks need {:.2}–{:.2} h (25–45 % less)",
+                            w.phase.label(),
                             total,
                             frac * 100.0,
                             budget * EASY_WEEK_MIN,
@@ -321,9 +323,9 @@ pub fn check_overview(o: &PlanOverview, c: &PlanConstraints) -> Vec<Violation> {
                         wk,
                         "weekly_hours",
                         format!(
-                            "has {:.2} h; {:?} weeks need {:.2}–{:.2} h (within 10 % of {budget} h available)",
+                            "has {:.2} h; {} weeks need {:.2}–{:.2} h (within 10 % of {budget} h available)",
                             total,
-                            w.phase,
+                            w.phase.label(),
                             budget * (1.0 - LOAD_TOLERANCE),
                             budget * (1.0 + LOAD_TOLERANCE)
                         ),

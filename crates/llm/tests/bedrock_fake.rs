@@ -433,8 +433,8 @@ fn parallel_history(split: bool) -> Vec<Message> {
 
 #[tokio::test]
 async fn rule_all_tool_results_in_one_user_message() {
-    // One message per result (the original's bug): the first user turn lacks t2's result and the
-    // second breaks alternation; the service reports the first problem it finds.
+    // One user message per tool result is rejected: the first user turn lacks t2's result and
+    // the second breaks alternation; the service reports the first problem it finds.
     assert_rule_fixed(
         "claude-sonnet-4.5",
         parallel_history(true),

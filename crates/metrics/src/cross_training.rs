@@ -19,6 +19,18 @@ pub enum Category {
 }
 
 impl Category {
+    /// The category as it reads in running text: "cycling", "running", …, "other sports".
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Cycling => "cycling",
+            Category::Running => "running",
+            Category::Strength => "strength",
+            Category::Rowing => "rowing",
+            Category::Swimming => "swimming",
+            Category::Other => "other sports",
+        }
+    }
+
     pub const ALL: [Category; 6] = [
         Category::Cycling,
         Category::Running,

@@ -2,8 +2,8 @@
 //!
 //! Convention: recent = the 7·N days ending at `as_of` (inclusive), previous = the 7·N days
 //! before that; per-week figures = totals / N (**the period length**, not the span between the
-//! first and last activity, which inflated the original's weekly figures); % change with a zero
-//! previous value → `None`.
+//! first and last activity, which is shorter and so inflates weekly figures); % change with a
+//! zero previous value → `None`.
 
 use jiff::{ToSpan, civil::Date};
 use ride::Sport;

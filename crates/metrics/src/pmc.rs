@@ -92,6 +92,24 @@ pub fn pmc_from_summaries(
     pmc(&daily, start, as_of, seed)
 }
 
+/// Form (TSB) below which the rider is in the high-risk band and needs recovery first.
+pub const DEEP_FATIGUE_TSB: f64 = -30.0;
+
+/// Form bands as intervals.icu names them (TSB = yesterday's CTL − ATL).
+pub fn form_band(tsb: f64) -> &'static str {
+    if tsb < DEEP_FATIGUE_TSB {
+        "high risk: deep fatigue"
+    } else if tsb < -10.0 {
+        "optimal training zone"
+    } else if tsb <= 5.0 {
+        "grey zone: maintaining"
+    } else if tsb <= 25.0 {
+        "fresh"
+    } else {
+        "transition: losing fitness"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +167,13 @@ mod tests {
         assert_eq!(days[0].tsb, -10.0);
         assert!(days.iter().all(|d| d.load == 0.0));
         assert!(pmc(&daily, d0, date(2024, 2, 1), PmcSeed::default()).is_empty());
+    }
+    #[test]
+    fn form_bands() {
+        assert_eq!(form_band(-31.0), "high risk: deep fatigue");
+        assert_eq!(form_band(-30.0), "optimal training zone");
+        assert_eq!(form_band(0.0), "grey zone: maintaining");
+        assert_eq!(form_band(10.0), "fresh");
+        assert_eq!(form_band(26.0), "transition: losing fitness");
     }
 }

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use coach::bundle::AnalysisBundle;
-use coach::plan::{Phase, Step, TrainingPlan, weekday_name};
+use coach::narrative::capitalise;
+use coach::plan::{Phase, Step, TrainingPlan, WorkoutType, weekday_name};
 use jiff::civil::Date;
 use metrics::cp::EftpMethod;
 use metrics::period::PeriodComparison;
@@ -888,18 +889,6 @@ fn notable(out: &mut String, b: &AnalysisBundle) {
     out.push_str("</section>\n");
 }
 
-fn category_name(c: metrics::cross_training::Category) -> &'static str {
-    use metrics::cross_training::Category as C;
-    match c {
-        C::Cycling => "Cycling",
-        C::Running => "Running",
-        C::Strength => "Strength",
-        C::Rowing => "Rowing",
-        C::Swimming => "Swimming",
-        C::Other => "Other",
-    }
-}
-
 fn cross_training(out: &mut String, b: &AnalysisBundle) {
     heading(out, 8, false);
     let ct = &b.cross_training;
@@ -916,7 +905,7 @@ fn cross_training(out: &mut String, b: &AnalysisBundle) {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                category_name(c.category),
+                capitalise(c.category.label()),
                 c.count,
                 num(Some(c.hours), 1),
                 num(Some(c.hours_per_week), 1),
@@ -928,16 +917,6 @@ fn cross_training(out: &mut String, b: &AnalysisBundle) {
         out.push_str("</tbody></table>");
     }
     out.push_str("</section>\n");
-}
-
-pub(crate) fn phase_name(p: Phase) -> &'static str {
-    match p {
-        Phase::Base => "Base",
-        Phase::Build => "Build",
-        Phase::Recovery => "Recovery",
-        Phase::Peak => "Peak",
-        Phase::Taper => "Taper",
-    }
 }
 
 fn phase_class(p: Phase) -> &'static str {
@@ -952,12 +931,12 @@ fn phase_class(p: Phase) -> &'static str {
 
 /// A small power profile of a workout's steps: time on x, % FTP on y (0–150 %, or the peak).
 pub fn mini_profile(out: &mut String, steps: &[Step], title: &str) {
-    let segs = workouts::segments(steps);
-    let total: f64 = segs.iter().map(|s| f64::from(s.0)).sum();
+    let segs = coach::plan::segments(steps);
+    let total: f64 = segs.iter().map(|s| f64::from(s.duration_s)).sum();
     let (w, h) = (200.0, 40.0);
     let peak = segs
         .iter()
-        .flat_map(|s| [s.1, s.2])
+        .flat_map(|s| [s.from_pct, s.to_pct])
         .filter(|v| v.is_finite())
         .fold(150.0, f64::max);
     let x = Linear::new(0.0, total.max(1.0), 0.0, w);
@@ -970,8 +949,9 @@ pub fn mini_profile(out: &mut String, steps: &[Step], title: &str) {
         t = escape(title)
     );
     let mut t = 0.0;
-    for (d, a, b) in segs {
-        let (x0, x1) = (x.map(t), x.map(t + f64::from(d)));
+    for seg in segs {
+        let (d, a, b) = (f64::from(seg.duration_s), seg.from_pct, seg.to_pct);
+        let (x0, x1) = (x.map(t), x.map(t + d));
         if (a - b).abs() < 1e-9 {
             svg::rect(out, "", x0, h, x1, y.map(a), None);
         } else {
@@ -988,7 +968,7 @@ pub fn mini_profile(out: &mut String, steps: &[Step], title: &str) {
                 n(h)
             );
         }
-        t += f64::from(d);
+        t += d;
     }
     svg::close(out);
 }
@@ -1044,7 +1024,7 @@ fn plan_calendar(out: &mut String, plan: Option<&TrainingPlan>) {
             out,
             "<span class=\"phase {}\">{}</span>",
             phase_class(p),
-            phase_name(p)
+            p.label()
         );
     }
     out.push_str("</div>");
@@ -1059,7 +1039,7 @@ fn plan_calendar(out: &mut String, plan: Option<&TrainingPlan>) {
             "<tr class=\"{}\"><th class=\"wk\">W{} <span class=\"phase\">{}</span><br>{}<br>{}<br>{} · TSS {}</th>",
             phase_class(week.phase),
             week.week,
-            phase_name(week.phase),
+            week.phase.label(),
             week.start_date,
             escape(&week.focus),
             hours(week.planned_hours),
@@ -1091,9 +1071,8 @@ fn plan_calendar(out: &mut String, plan: Option<&TrainingPlan>) {
             if !any {
                 let t = overview
                     .and_then(|o| o.days.iter().find(|d| d.weekday == wd))
-                    .map(|d| workouts::type_name(d.workout_type))
-                    .unwrap_or("Rest");
-                let _ = write!(out, "<span class=\"rest\">{t}</span>");
+                    .map_or(WorkoutType::Rest, |d| d.workout_type);
+                let _ = write!(out, "<span class=\"rest\">{}</span>", capitalise(t.label()));
             }
             out.push_str("</td>");
         }
@@ -1130,7 +1109,10 @@ fn step_rows(out: &mut String, steps: &[Step], ftp: f64, sub: bool) {
                     f64::from(*duration_s),
                 )
             }
-            Step::Repeat { .. } => (workouts::step_summary(s), workouts::step_seconds(s) as f64),
+            Step::Repeat { .. } => (
+                workouts::step_summary(s),
+                f64::from(coach::planned_tss::step_duration_s(s)),
+            ),
         };
         let _ = write!(
             out,
@@ -1172,7 +1154,7 @@ fn plan_details(out: &mut String, plan: Option<&TrainingPlan>, exported: &[Expor
             let _ = write!(
                 out,
                 "<p>{} · {}</p>",
-                workouts::type_name(w.workout_type),
+                capitalise(w.workout_type.label()),
                 escape(&w.description)
             );
             if w.steps.is_empty() {

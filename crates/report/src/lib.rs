@@ -152,14 +152,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so an interrupted run never
-/// leaves a half-written report behind.
+/// Writes `bytes` to `path` atomically ([`ride::fs::write_atomic`]), so an interrupted run never
+/// leaves a half-written report behind; the error names the file.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+    ride::fs::write_atomic(path, bytes).map_err(io_err(path))
 }
 
 /// Serialises `value` to pretty JSON after checking that it holds no non-finite number:

@@ -3,10 +3,11 @@
 
 use std::fmt::Write as _;
 
+use coach::narrative::capitalise;
 use coach::plan::weekday_name;
 
 use crate::ReportInput;
-use crate::html::{comparison_rows, phase_name, provider_line};
+use crate::html::{comparison_rows, provider_line};
 use crate::text::{self, hours, md, num, num_unit, pct_change};
 use crate::workouts::{self, Exported};
 
@@ -226,8 +227,8 @@ pub fn render(input: &ReportInput, exported: &[Exported]) -> String {
     for c in b.cross_training.categories.iter().filter(|c| c.count > 0) {
         let _ = writeln!(
             o,
-            "| {:?} | {} | {} | {} | {} |",
-            c.category,
+            "| {} | {} | {} | {} | {} |",
+            capitalise(c.category.label()),
             c.count,
             num(Some(c.hours), 1),
             num(Some(c.load), 0),
@@ -262,7 +263,7 @@ pub fn render(input: &ReportInput, exported: &[Exported]) -> String {
                     o,
                     "### Week {} — {} ({}) · from {} · {} · TSS {}\n",
                     week.week,
-                    phase_name(week.phase),
+                    week.phase.label(),
                     md(&week.focus),
                     week.start_date,
                     hours(week.planned_hours),

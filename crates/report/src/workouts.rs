@@ -7,12 +7,18 @@
 //! - Zwift `.zwo` files: `Warmup` / `Cooldown` / `Ramp` for ramps, `SteadyState` for steady
 //!   steps, `IntervalsT` for a block of two steady steps; any other block is unrolled, since
 //!   `.zwo` has no general repeat. Powers are fractions of FTP.
+//!
+//! Both files, the text and the report's power profile count a repeat block
+//! [`coach::plan::ridden_times`] times, as planned TSS does, so they describe the same workout.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use coach::plan::{Step, StepKind, TrainingPlan, Workout, WorkoutType, weekday_name};
+use coach::plan::{
+    Step, StepKind, TrainingPlan, Workout, WorkoutType, ridden_times, segments, weekday_name,
+};
+use coach::planned_tss::duration_s;
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use ride::fit_encode::{
@@ -34,21 +40,6 @@ pub struct Exported {
     pub zwo_file: String,
 }
 
-/// Total seconds of a step, repeats multiplied out.
-pub fn step_seconds(step: &Step) -> u64 {
-    match step {
-        Step::Steady { duration_s, .. } | Step::Ramp { duration_s, .. } => u64::from(*duration_s),
-        Step::Repeat { times, steps } => {
-            u64::from(*times) * steps.iter().map(step_seconds).sum::<u64>()
-        }
-    }
-}
-
-/// Total seconds of a workout.
-pub fn workout_seconds(w: &Workout) -> u64 {
-    w.steps.iter().map(step_seconds).sum()
-}
-
 /// Number of FIT `workout_step` messages the steps become: one per step, plus one
 /// "repeat until steps complete" step closing each block.
 pub fn fit_step_count(steps: &[Step]) -> usize {
@@ -59,40 +50,6 @@ pub fn fit_step_count(steps: &[Step]) -> usize {
             _ => 1,
         })
         .sum()
-}
-
-/// A linear piece of the power profile: (seconds, from % FTP, to % FTP), repeats unrolled.
-pub fn segments(steps: &[Step]) -> Vec<(u32, f64, f64)> {
-    let mut out = Vec::new();
-    fn walk(steps: &[Step], out: &mut Vec<(u32, f64, f64)>) {
-        for s in steps {
-            match s {
-                Step::Steady {
-                    duration_s,
-                    power_low_pct,
-                    power_high_pct,
-                    ..
-                } => {
-                    let mid = (power_low_pct + power_high_pct) / 2.0;
-                    out.push((*duration_s, mid, mid));
-                }
-                Step::Ramp {
-                    duration_s,
-                    from_pct,
-                    to_pct,
-                    ..
-                } => out.push((*duration_s, *from_pct, *to_pct)),
-                Step::Repeat { times, steps } => {
-                    // Bounded: a plan's workouts last hours, not thousands of blocks.
-                    for _ in 0..(*times).min(1000) {
-                        walk(steps, out);
-                    }
-                }
-            }
-        }
-    }
-    walk(steps, &mut out);
-    out
 }
 
 fn pct(v: f64) -> String {
@@ -159,11 +116,11 @@ fn pct_bounds(steps: &[Step]) -> (f64, f64) {
     let segs = segments(steps);
     let lo = segs
         .iter()
-        .flat_map(|s| [s.1, s.2])
+        .flat_map(|s| [s.from_pct, s.to_pct])
         .fold(f64::INFINITY, f64::min);
     let hi = segs
         .iter()
-        .flat_map(|s| [s.1, s.2])
+        .flat_map(|s| [s.from_pct, s.to_pct])
         .fold(f64::NEG_INFINITY, f64::max);
     if lo.is_finite() { (lo, hi) } else { (0.0, 0.0) }
 }
@@ -184,7 +141,7 @@ pub fn step_summary(step: &Step) -> String {
         ),
         Step::Repeat { times, steps } => {
             let inner: Vec<String> = steps.iter().map(step_summary).collect();
-            format!("{times} × ({})", inner.join(" / "))
+            format!("{} × ({})", ridden_times(*times), inner.join(" / "))
         }
     }
 }
@@ -200,27 +157,11 @@ pub fn kind_name(kind: StepKind) -> &'static str {
     }
 }
 
-pub fn type_name(t: WorkoutType) -> &'static str {
-    match t {
-        WorkoutType::Rest => "Rest",
-        WorkoutType::Recovery => "Recovery",
-        WorkoutType::Endurance => "Endurance",
-        WorkoutType::LongRide => "Long ride",
-        WorkoutType::Tempo => "Tempo",
-        WorkoutType::SweetSpot => "Sweet spot",
-        WorkoutType::Threshold => "Threshold",
-        WorkoutType::Vo2max => "VO2max",
-        WorkoutType::Anaerobic => "Anaerobic",
-        WorkoutType::Sprint => "Sprint",
-        WorkoutType::Strength => "Strength",
-    }
-}
-
 /// Whether a planned workout is something to ride (and so to export).
 pub fn is_rideable(w: &Workout) -> bool {
     w.workout_type != WorkoutType::Rest
         && w.workout_type != WorkoutType::Strength
-        && workout_seconds(w) > 0
+        && duration_s(&w.steps) > 0
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,7 +238,7 @@ fn to_fit_steps(steps: &[Step], first_index: usize) -> Result<Vec<WorkoutStep>, 
                 let inner = to_fit_steps(steps, index)?;
                 index += fit_step_count(steps) + 1;
                 out.push(WorkoutStep::Repeat {
-                    times: *times,
+                    times: ridden_times(*times),
                     steps: inner,
                 });
             }
@@ -383,13 +324,14 @@ fn zwo_steps(steps: &[Step], out: &mut String) {
                 ] => {
                     let _ = writeln!(
                         out,
-                        r#"    <IntervalsT Repeat="{times}" OnDuration="{on_s}" OffDuration="{off_s}" OnPower="{}" OffPower="{}"/>"#,
+                        r#"    <IntervalsT Repeat="{}" OnDuration="{on_s}" OffDuration="{off_s}" OnPower="{}" OffPower="{}"/>"#,
+                        ridden_times(*times),
                         frac((on_lo + on_hi) / 2.0),
                         frac((off_lo + off_hi) / 2.0)
                     );
                 }
                 _ => {
-                    for _ in 0..(*times).min(1000) {
+                    for _ in 0..ridden_times(*times) {
                         zwo_steps(steps, out);
                     }
                 }
@@ -549,7 +491,7 @@ mod tests {
         );
         assert_eq!(step_summary(&w.steps[0]), "10 min 50 → 75 %");
         assert_eq!(step_watts(&w.steps[1], 250.0), "138–263 W");
-        assert_eq!(workout_seconds(&w), 600 + 3 * 720 + 300);
+        assert_eq!(duration_s(&w.steps), 600 + 3 * 720 + 300);
         assert_eq!(fit_step_count(&w.steps), 5);
         assert_eq!(segments(&w.steps).len(), 8);
     }
@@ -606,5 +548,170 @@ mod tests {
         assert!(is_ours("w12-sunday-x.zwo"));
         assert!(!is_ours("notes.fit"));
         assert!(!is_ours("w01-monday-endurance.txt"));
+    }
+
+    // Every reading of a workout describes the same workout: the planned duration and TSS
+    // (`coach::planned_tss`), the FIT file a bike computer rides, the Zwift `.zwo` and the
+    // segments the report's power profile draws (`coach::plan::segments`) agree on the total
+    // duration — for every workout of the library and for repeat counts far beyond any real
+    // plan, which all of them cap the same way.
+
+    use coach::plan::MAX_REPEATS;
+    use coach::planned_tss::{planned_if, planned_tss};
+    use fitparser::profile::MesgNum;
+    use fitparser::{FitDataRecord, Value};
+
+    fn field(m: &FitDataRecord, name: &str) -> Option<Value> {
+        m.fields()
+            .iter()
+            .find(|f| f.name() == name)
+            .map(|f| f.value().clone())
+    }
+
+    fn fnum(m: &FitDataRecord, name: &str) -> f64 {
+        field(m, name)
+            .and_then(|v| v.try_into().ok())
+            .unwrap_or_else(|| panic!("workout_step without a numeric {name}: {m:?}"))
+    }
+
+    /// Seconds a device rides: the steps run in order, a "repeat until steps complete" step jumps
+    /// back to its first step until the block has run `repeat_steps` times.
+    fn fit_seconds(w: &Workout) -> f64 {
+        // Any time FIT can carry (it counts from 1989-12-31).
+        let created: Timestamp = "2025-06-29T18:00:00Z".parse().unwrap();
+        let bytes = fit_bytes(w, created).expect("FIT workout");
+        let records = fitparser::from_bytes(&bytes).expect("decodable FIT");
+        let steps: Vec<&FitDataRecord> = records
+            .iter()
+            .filter(|m| m.kind() == MesgNum::WorkoutStep)
+            .collect();
+        let mut done = vec![0u32; steps.len()];
+        let (mut pc, mut total) = (0, 0.0);
+        while pc < steps.len() {
+            let s = steps[pc];
+            match field(s, "duration_type").map(|v| v.to_string()).as_deref() {
+                Some("time") => {
+                    total += fnum(s, "duration_time");
+                    pc += 1;
+                }
+                Some("repeat_until_steps_cmplt") => {
+                    done[pc] += 1;
+                    if f64::from(done[pc]) < fnum(s, "repeat_steps") {
+                        pc = fnum(s, "duration_step") as usize;
+                    } else {
+                        // Finished: an enclosing block starts this one afresh.
+                        done[pc] = 0;
+                        pc += 1;
+                    }
+                }
+                other => panic!("unexpected duration type {other:?}"),
+            }
+        }
+        total
+    }
+
+    /// Seconds of a `.zwo`: every element's `Duration`, an `IntervalsT` its repeats of on + off.
+    fn zwo_seconds(w: &Workout) -> f64 {
+        let text = zwo(w, "test");
+        let doc = roxmltree::Document::parse(&text).expect("well-formed .zwo");
+        let attr = |n: &roxmltree::Node, k: &str| -> f64 {
+            n.attribute(k)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("<{}> without {k}", n.tag_name().name()))
+        };
+        let body = doc
+            .descendants()
+            .find(|n| n.has_tag_name("workout"))
+            .expect("<workout>");
+        body.children()
+            .filter(|n| n.is_element())
+            .map(|n| match n.tag_name().name() {
+                "IntervalsT" => {
+                    attr(&n, "Repeat") * (attr(&n, "OnDuration") + attr(&n, "OffDuration"))
+                }
+                _ => attr(&n, "Duration"),
+            })
+            .sum()
+    }
+
+    fn assert_same_duration(w: &Workout) {
+        let planned = f64::from(duration_s(&w.steps));
+        let profile: f64 = segments(&w.steps)
+            .iter()
+            .map(|s| f64::from(s.duration_s))
+            .sum();
+        let id = &w.id;
+        assert!(planned > 0.0, "{id}: no duration");
+        assert_eq!(profile, planned, "{id}: power profile vs planned duration");
+        assert_eq!(fit_seconds(w), planned, "{id}: FIT vs planned duration");
+        assert_eq!(zwo_seconds(w), planned, "{id}: .zwo vs planned duration");
+        // TSS = hours · IF² · 100, so the hours planned TSS integrated over are TSS / (IF² · 100).
+        let intensity = planned_if(&w.steps);
+        if intensity > 0.0 {
+            let tss_seconds = planned_tss(&w.steps) * 36.0 / (intensity * intensity);
+            assert!(
+                (tss_seconds - planned).abs() < 1e-6 * planned,
+                "{id}: planned TSS integrates {tss_seconds} s, not {planned} s"
+            );
+        }
+    }
+
+    #[test]
+    fn library_workouts_last_the_same_in_every_reading() {
+        let lib = coach::library::library();
+        assert!(!lib.workouts.is_empty());
+        for lw in &lib.workouts {
+            assert_same_duration(&lw.workout);
+        }
+    }
+
+    #[test]
+    fn huge_repeat_counts_are_capped_alike_everywhere() {
+        let warmup = Step::Ramp {
+            kind: StepKind::Warmup,
+            duration_s: 600,
+            from_pct: 50.0,
+            to_pct: 75.0,
+        };
+        // Two steady steps become an `IntervalsT` in .zwo, three are unrolled; nested blocks too.
+        let blocks = [
+            vec![
+                steady(StepKind::Work, 30, 150.0),
+                steady(StepKind::Recovery, 30, 50.0),
+            ],
+            vec![
+                steady(StepKind::Work, 30, 150.0),
+                steady(StepKind::Recovery, 30, 50.0),
+                steady(StepKind::Recovery, 60, 55.0),
+            ],
+            vec![
+                Step::Repeat {
+                    times: 3,
+                    steps: vec![
+                        steady(StepKind::Work, 10, 200.0),
+                        steady(StepKind::Recovery, 20, 50.0),
+                    ],
+                },
+                steady(StepKind::Recovery, 60, 55.0),
+            ],
+        ];
+        for (k, block) in blocks.into_iter().enumerate() {
+            let block_s = duration_s(&block);
+            let w = Workout {
+                id: format!("huge-{k}"),
+                name: "Too many repeats".into(),
+                workout_type: WorkoutType::Anaerobic,
+                description: "a damaged plan".into(),
+                steps: vec![
+                    warmup.clone(),
+                    Step::Repeat {
+                        times: u32::MAX,
+                        steps: block,
+                    },
+                ],
+            };
+            assert_eq!(duration_s(&w.steps), 600 + MAX_REPEATS * block_s);
+            assert_same_duration(&w);
+        }
     }
 }

@@ -399,7 +399,7 @@ fn plan() -> TrainingPlan {
                 let date = ws
                     .checked_add(i64::from(wd.to_monday_zero_offset()).days())
                     .unwrap();
-                let secs = report::workouts::workout_seconds(w) as u32;
+                let secs = coach::planned_tss::duration_s(&w.steps);
                 PlannedWorkout {
                     date,
                     weekday: *wd,

@@ -1,7 +1,7 @@
 //! The athlete profile JSON.
 //!
-//! Two incompatible shapes exist in the wild (the original system wrote both and could read only
-//! one): the legacy `generate` shape (`"weight": "70kg"`, `"FTP": "265w"`, `"critical_HR"`,
+//! Two incompatible shapes exist in the wild (files written by an older tool, which could read
+//! only one of them back): the legacy `generate` shape (`"weight": "70kg"`, `"FTP": "265w"`, `"critical_HR"`,
 //! `"gender"`, weekdays as a comma-separated string, `goals` a string) and the onboarding shape
 //! (`weight_kg`, `ftp`, `max_hr`, `goals` a list). Both are read; every command writes the one
 //! canonical shape:
@@ -29,8 +29,8 @@
 //! }
 //! ```
 //!
-//! Legacy `critical_HR` is a **threshold** heart rate and maps to `lthr_bpm` (the original used
-//! it as max HR, which skewed every HR figure). Keys neither shape knows are kept out of the
+//! Legacy `critical_HR` is a **threshold** heart rate and maps to `lthr_bpm` (read as max HR, it
+//! would skew every HR figure). Keys neither shape knows are kept out of the
 //! profile and listed in [`Profile::warnings`].
 
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! - **Header names repeat.** Current exports carry `Elapsed Time`, `Distance`, `Max Heart Rate`,
 //!   `Relative Effort` and `Commute` twice: the first block holds *display* values (`Distance` in
 //!   km or miles, as the athlete chose), the second block *base* units (`Distance` in metres). A
-//!   map keyed by name silently keeps one of the two (the original read km as metres, 1000× too
+//!   map keyed by name silently keeps one of the two (and then reads km as metres, 1000× too
 //!   small), so columns are addressed by `(name, occurrence)` through [`HeaderIndex`].
 //! - **The column set changes with the export date** (79, 94, 99, 103 columns seen), some exports
 //!   have HTML `<span class="translation_missing" …>` headers, so every column except

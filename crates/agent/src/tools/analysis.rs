@@ -399,7 +399,7 @@ pub(super) fn get_fitness_trend(tools: &CoachTools, a: PeriodArgs) -> Result<Val
             "ctl": num(last.ctl, 1),
             "atl": num(last.atl, 1),
             "tsb": num(last.tsb, 1),
-            "form": coach::offline::form_band(last.tsb),
+            "form": metrics::pmc::form_band(last.tsb),
         },
         "ramp_ctl_per_week": num(last.ramp_rate, 1),
         "ctl_change_over_range": num(last.ctl - days[0].ctl, 1),

@@ -87,7 +87,7 @@ fn find_plan(
 fn week_containing(plan: &TrainingPlan, d: Date) -> Option<&PlanWeek> {
     plan.weeks
         .iter()
-        .find(|w| w.start_date <= d && w.start_date.checked_add(6.days()).is_ok_and(|end| d <= end))
+        .find(|w| w.start_date <= d && d <= w.end_date())
 }
 
 fn workout_json(p: &PlannedWorkout) -> Value {
@@ -286,11 +286,7 @@ pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Va
     let (plan, plan_id) =
         crate::plan_store::fill_and_save(&mut store, tools.athlete_id, &checked, &fill, "chat")
             .map_err(|e| failed(TOOL, format!("storing the plan: {e}")))?;
-    let last_day = i64::try_from(plan.weeks.len()).unwrap_or(0) * 7 - 1;
-    let end = plan
-        .start_date
-        .checked_add(last_day.max(0).days())
-        .unwrap_or(plan.start_date);
+    let end = plan.end_date();
     let weeks: Vec<Value> = plan
         .weeks
         .iter()
@@ -372,11 +368,7 @@ pub(super) fn plan_compliance(tools: &CoachTools, a: ComplianceArgs) -> Result<V
     let week = resolve_week(tools, TOOL, &plan, a.week, date)?;
     let (from, to, week_no) = match (date, week) {
         (Some(d), w) => (d, d, w.map(|w| w.week)),
-        (None, Some(w)) => (
-            w.start_date,
-            w.start_date.checked_add(6.days()).unwrap_or(w.start_date),
-            Some(w.week),
-        ),
+        (None, Some(w)) => (w.start_date, w.end_date(), Some(w.week)),
         (None, None) => {
             return Err(failed(
                 TOOL,

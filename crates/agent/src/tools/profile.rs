@@ -318,7 +318,7 @@ pub(super) fn save_athlete_profile(
         .map_err(store_err(TOOL))?;
     let mut written_file = Value::Null;
     if let Some(path) = &tools.profile_file {
-        write_atomically(path, &profile.to_canonical_json()).map_err(|e| {
+        write_profile_file(path, &profile.to_canonical_json()).map_err(|e| {
             failed(
                 TOOL,
                 format!("the profile was stored, but writing the profile file failed: {e}"),
@@ -333,21 +333,12 @@ pub(super) fn save_athlete_profile(
     Ok(out)
 }
 
-/// Write `text` to `path` through a temporary file in the same directory and a rename, so a
-/// crash never leaves a half-written profile.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let file_name = path.file_name().map_or_else(
-        || "profile.json".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+/// Writes `text` to `path` atomically ([`ride::fs::write_atomic`]), so a crash never leaves a
+/// half-written profile; the profile's directory is created first (a first save may be the
+/// first file in it).
+fn write_profile_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    ride::fs::write_atomic(path, text.as_bytes())
 }

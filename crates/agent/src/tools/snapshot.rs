@@ -102,7 +102,7 @@ pub fn athlete_snapshot(
                 d.ctl,
                 d.atl,
                 d.tsb,
-                coach::offline::form_band(d.tsb),
+                metrics::pmc::form_band(d.tsb),
                 d.ramp_rate
             );
         }
@@ -161,10 +161,10 @@ pub fn athlete_snapshot(
     if let Some(stored) = stored {
         match serde_json::from_str::<TrainingPlan>(&stored.plan_json) {
             Ok(plan) => {
-                let current = plan.weeks.iter().find(|w| {
-                    w.start_date <= today
-                        && w.start_date.checked_add(6.days()).is_ok_and(|e| today <= e)
-                });
+                let current = plan
+                    .weeks
+                    .iter()
+                    .find(|w| w.start_date <= today && today <= w.end_date());
                 match current {
                     Some(w) => {
                         let _ = writeln!(

@@ -109,16 +109,12 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, WorkflowErro
     }
 }
 
-/// Via a temporary file and a rename: a crash leaves the old checkpoint or the new one, never
-/// half of one.
+/// Atomically: a crash leaves the old checkpoint or the new one, never half of one.
 fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), WorkflowError> {
     let text = serde_json::to_string_pretty(value).map_err(WorkflowError::Serialise)?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|source| WorkflowError::Io {
-            what: "writing",
-            path: path.to_path_buf(),
-            source,
-        })
+    ride::fs::write_atomic(path, text.as_bytes()).map_err(|source| WorkflowError::Io {
+        what: "writing",
+        path: path.to_path_buf(),
+        source,
+    })
 }

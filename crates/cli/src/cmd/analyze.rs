@@ -446,7 +446,7 @@ fn print_fitness(f: &FitnessJson) {
             c.ctl,
             c.atl,
             c.tsb,
-            coach::offline::form_band(c.tsb)
+            metrics::pmc::form_band(c.tsb)
         );
     }
     println!("Convention: {}", f.convention);
@@ -551,7 +551,7 @@ fn print_cross_training(c: &metrics::cross_training::CrossTraining) {
     ]);
     for s in c.categories.iter().filter(|s| s.count > 0) {
         t.add_row(vec![
-            Cell::new(format!("{:?}", s.category).to_lowercase()),
+            Cell::new(s.category.label()),
             num(f64::from(s.count), 0),
             num(s.hours, 1),
             num(s.hours_per_week, 1),

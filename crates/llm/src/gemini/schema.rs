@@ -433,7 +433,8 @@ mod tests {
 
     #[test]
     fn nested_arrays_keep_their_items_and_bare_arrays_get_some() {
-        // The original system lost nested array schemas; every level must survive.
+        // A sanitiser that drops nested array schemas leaves the model guessing the inner
+        // shapes; every level must survive.
         let s = sanitize_schema(&json!({
             "type": "object",
             "properties": {
