@@ -1,0 +1,363 @@
+//! The four phases of a run, one method each on the run's state.
+
+use std::time::Instant;
+
+use coach::bundle::AnalysisBundle;
+use coach::narrative::Narrative;
+use coach::plan::TrainingPlan;
+use llm::log::InteractionLog;
+use llm::{CallStats, Meter};
+use store::{ImportReport, Store};
+
+use super::checkpoints::{self, Checkpoints, RunKey};
+use super::plan_inputs;
+use super::{OFFLINE, Observer, Options, PHASES, PhaseStats, WorkflowError, WorkoutSource};
+use crate::analysis_llm;
+use crate::bundle::DataError;
+use crate::plan_llm::{self, PlanPrompt};
+use crate::plan_store;
+
+/// What phase 1 leaves for the others.
+pub(super) struct Prepared {
+    pub(super) athlete_id: i64,
+    pub(super) profile: ride::profile::Profile,
+    pub(super) bundle: AnalysisBundle,
+    pub(super) import: Option<ImportReport>,
+}
+
+/// The state of one run between phases.
+pub(super) struct Run<'o> {
+    pub(super) observer: &'o dyn Observer,
+    pub(super) phases: Vec<PhaseStats>,
+    /// The model that answered the last call (a router's choice, or the resolved id).
+    pub(super) model_used: Option<String>,
+    pub(super) log: Option<InteractionLog>,
+}
+
+impl Run<'_> {
+    fn start(&self, n: u32) {
+        self.observer.phase_started(n, PHASES[n as usize - 1]);
+    }
+
+    fn finish(&mut self, stats: PhaseStats) {
+        let c = &stats.cost;
+        tracing::info!(
+            seconds = c.seconds,
+            model_calls = c.model_calls,
+            input_tokens = c.input_tokens,
+            output_tokens = c.output_tokens,
+            cost_usd = c.cost_usd,
+            resumed = stats.resumed,
+            "phase finished"
+        );
+        self.observer.phase_finished(&stats);
+        self.phases.push(stats);
+    }
+
+    pub(super) fn prepare(
+        &mut self,
+        options: &Options,
+        checkpoints: &Checkpoints,
+    ) -> Result<Prepared, WorkflowError> {
+        self.start(1);
+        let t = Instant::now();
+        let mut store = Store::open(&options.data_dir).map_err(DataError::from)?;
+        let ctx = crate::athlete::resolve(&mut store, options.profile.as_deref())?;
+        for w in &ctx.profile.warnings {
+            self.observer.warning(w);
+        }
+        let import = match &options.import {
+            Some(source) => {
+                let report = store::import::import(
+                    &mut store,
+                    ctx.athlete.id,
+                    source,
+                    &ctx.profile,
+                    &|_| {},
+                )
+                .map_err(WorkflowError::Import)?;
+                self.observer.note(&format!(
+                    "imported {} (+{} summary only, {} unchanged, {} failed)",
+                    report.imported,
+                    report.summary_only,
+                    report.skipped_unchanged,
+                    report.failed.len()
+                ));
+                Some(report)
+            }
+            None => None,
+        };
+        if !ctx.has_profile {
+            return Err(WorkflowError::NoProfile);
+        }
+        let as_of = store
+            .latest_activity_date(ctx.athlete.id)
+            .map_err(DataError::from)?
+            .ok_or(WorkflowError::NoActivities)?;
+        let key = RunKey {
+            profile: ctx.profile.to_canonical_json(),
+            provider: options
+                .model
+                .as_ref()
+                .map_or_else(|| OFFLINE.to_string(), |m| m.provider.name().to_string()),
+            model: options.model.as_ref().map(|m| m.model.clone()),
+            period_weeks: options.period_weeks,
+            plan_weeks: options.plan.weeks,
+            goal: options.plan.goal.clone(),
+            event_date: options.plan.event_date,
+            plan_start: options.plan.start,
+            seed: options.plan.seed,
+            skip_training_plan: options.plan.skip,
+            workout_source: options.plan.workouts.key().to_string(),
+            activities: store
+                .activity_count(ctx.athlete.id)
+                .map_err(DataError::from)?,
+            as_of,
+        };
+        checkpoints.begin(&key, options.resume)?;
+        let bundle = match checkpoints.load(checkpoints::DATA)? {
+            Some(b) => {
+                self.finish(PhaseStats::resumed(PHASES[0]));
+                b
+            }
+            None => {
+                let b = crate::bundle::build_bundle(
+                    &store,
+                    ctx.athlete.id,
+                    &ctx.profile,
+                    Some(as_of),
+                    options.period_weeks,
+                )?;
+                checkpoints.save(checkpoints::DATA, &b)?;
+                self.finish(PhaseStats::since(PHASES[0], t));
+                b
+            }
+        };
+        Ok(Prepared {
+            athlete_id: ctx.athlete.id,
+            profile: ctx.profile,
+            bundle,
+            import,
+        })
+    }
+
+    pub(super) async fn analyse(
+        &mut self,
+        options: &Options,
+        checkpoints: &Checkpoints,
+        bundle: &AnalysisBundle,
+    ) -> Result<Narrative, WorkflowError> {
+        self.start(2);
+        let t = Instant::now();
+        if let Some(n) = checkpoints.load::<Narrative>(checkpoints::ANALYSIS)? {
+            self.finish(PhaseStats::resumed(PHASES[1]));
+            // A resumed run makes no call of its own to learn the model that answered; the
+            // narrative's author ("<provider> <model used>") recorded it.
+            if let Some(m) = &options.model {
+                let prefix = format!("{} ", m.provider.name());
+                if let Some(used) = n.author.strip_prefix(&prefix) {
+                    self.model_used.get_or_insert_with(|| used.to_string());
+                }
+            }
+            return Ok(n);
+        }
+        let Some(m) = &options.model else {
+            let n = coach::offline::narrative(bundle);
+            checkpoints.save(checkpoints::ANALYSIS, &n)?;
+            self.finish(PhaseStats::since(PHASES[1], t));
+            return Ok(n);
+        };
+        let settings = m.settings(analysis_llm::DEFAULT_MAX_TOKENS);
+        let observer = self.observer;
+        let show = |s: &CallStats| observer.model_call(&m.model, s);
+        let mut meter =
+            Meter::new(m.provider.as_ref(), &m.catalog, self.log.as_ref()).with_progress(&show);
+        observer.note(&format!("asking {} {} …", m.provider.name(), m.model));
+        let result = analysis_llm::analyse(&mut meter, &settings, bundle).await;
+        let stats = meter.stats;
+        self.after_calls(&stats);
+        let n = result.map_err(|e| WorkflowError::PhaseFailed {
+            n: 2,
+            message: e.to_string(),
+        })?;
+        checkpoints.save(checkpoints::ANALYSIS, &n)?;
+        self.finish(PhaseStats::model(PHASES[1], t, &stats));
+        Ok(n)
+    }
+
+    pub(super) async fn plan(
+        &mut self,
+        options: &Options,
+        checkpoints: &Checkpoints,
+        prepared: &Prepared,
+        narrative: &Narrative,
+    ) -> Result<Option<TrainingPlan>, WorkflowError> {
+        if options.plan.skip {
+            self.phases
+                .push(PhaseStats::offline("training plan (skipped)", 0.0));
+            return Ok(None);
+        }
+        self.start(3);
+        let t = Instant::now();
+        if let Some(p) = checkpoints.load(checkpoints::PLAN)? {
+            self.finish(PhaseStats::resumed(PHASES[2]));
+            return Ok(Some(p));
+        }
+        let bundle = &prepared.bundle;
+        let inputs = plan_inputs::inputs(&prepared.profile, bundle, &options.plan)?;
+        let (plan, stats, source) = match &options.model {
+            None => {
+                let overview = plan_inputs::offline_overview(&inputs)?;
+                (
+                    coach::planner::fill_plan(&overview, &inputs.fill),
+                    None,
+                    OFFLINE.to_string(),
+                )
+            }
+            Some(m) => {
+                let settings = m.settings(plan_llm::DEFAULT_MAX_TOKENS);
+                let week_settings = m.settings(plan_llm::WEEK_MAX_TOKENS);
+                let observer = self.observer;
+                let show = |s: &CallStats| observer.model_call(&m.model, s);
+                let mut meter = Meter::new(m.provider.as_ref(), &m.catalog, self.log.as_ref())
+                    .with_progress(&show);
+                observer.note(&format!(
+                    "asking {} {} for the plan overview …",
+                    m.provider.name(),
+                    m.model
+                ));
+                let prompt = PlanPrompt {
+                    constraints: &inputs.planner.constraints,
+                    goal: inputs.planner.goal.as_deref(),
+                    ctl: inputs.planner.ctl,
+                    ftp_w: inputs.planner.ftp_w,
+                    narrative,
+                    bundle,
+                };
+                let model_weeks = options.plan.workouts == WorkoutSource::Model;
+                let work = async {
+                    let o = plan_llm::design_overview(&mut meter, &settings, &prompt).await?;
+                    // The library fills every day first; with model-written workouts the
+                    // model then rewrites the rides week by week.
+                    let mut p = coach::planner::fill_plan(&o, &inputs.fill);
+                    if model_weeks {
+                        plan_llm::write_weeks(&mut meter, &week_settings, &mut p).await?;
+                    }
+                    Ok::<_, plan_llm::PlanLlmError>(p)
+                };
+                let result = work.await;
+                let stats = meter.stats;
+                self.after_calls(&stats);
+                let p = result.map_err(|e| WorkflowError::PhaseFailed {
+                    n: 3,
+                    message: e.to_string(),
+                })?;
+                let source = format!(
+                    "{} {}",
+                    m.provider.name(),
+                    self.model_used.as_deref().unwrap_or(&m.model)
+                );
+                (p, Some(stats), source)
+            }
+        };
+        // Kept in the store first, so `chat` can compare plan and actual; then the checkpoint
+        // (a resumed run does not store the same plan twice).
+        let mut store = Store::open(&options.data_dir).map_err(DataError::from)?;
+        plan_store::save_plan(&mut store, prepared.athlete_id, &plan, &source)?;
+        checkpoints.save(checkpoints::PLAN, &plan)?;
+        self.finish(match &stats {
+            Some(s) => PhaseStats::model(PHASES[2], t, s),
+            None => PhaseStats::since(PHASES[2], t),
+        });
+        Ok(Some(plan))
+    }
+
+    /// After a model phase's calls, whatever their outcome: the model that answered, and the
+    /// calls that could not be logged.
+    fn after_calls(&mut self, stats: &CallStats) {
+        for e in &stats.log_errors {
+            self.observer.warning(e);
+        }
+        if let Some(used) = &stats.model_used {
+            self.model_used = Some(used.clone());
+        }
+    }
+
+    pub(super) fn render(
+        &mut self,
+        options: &Options,
+        bundle: &AnalysisBundle,
+        narrative: &Narrative,
+        plan: Option<&TrainingPlan>,
+    ) -> Result<report::ReportFiles, WorkflowError> {
+        self.start(4);
+        let t = Instant::now();
+        let mut phases: Vec<report::PhaseCost> =
+            self.phases.iter().map(|p| p.cost.clone()).collect();
+        phases.push(PhaseStats::offline(PHASES[3], 0.0).cost);
+        let (provider, model, notes) = match &options.model {
+            None => (
+                "offline (rule-based coach, no model used)".to_string(),
+                None,
+                vec![
+                    "No language model was configured: the narrative and the plan come from the rule-based coach; every number comes from your data."
+                        .to_string(),
+                ],
+            ),
+            Some(m) => {
+                let used = self.model_used.clone().unwrap_or_else(|| m.model.clone());
+                (
+                    m.provider.name().to_string(),
+                    Some(used.clone()),
+                    self.model_notes(options, narrative, &used),
+                )
+            }
+        };
+        let run = report::RunInfo {
+            generated_at: jiff::Timestamp::now(),
+            provider,
+            model,
+            phases,
+            notes,
+        };
+        let files = report::write_report(
+            &options.output_dir,
+            &report::ReportInput {
+                bundle,
+                narrative,
+                plan,
+                run: &run,
+            },
+        )?;
+        self.finish(PhaseStats::since(PHASES[3], t));
+        Ok(files)
+    }
+
+    /// The report's notes on who wrote what when a model took part.
+    fn model_notes(&self, options: &Options, narrative: &Narrative, used: &str) -> Vec<String> {
+        let provider = options.model.as_ref().map_or("", |m| m.provider.name());
+        let mut notes = vec![format!(
+            "The narrative was written by {} and the plan overview designed by {provider} {used}, both checked by code (schema, plan rules); every number comes from your data, not from the model.",
+            narrative.author
+        )];
+        notes.push(if options.plan.workouts == WorkoutSource::Model {
+            format!(
+                "The rides of every week were written by {provider} {used} and checked (types, durations within ±15 %, power 30–200 % of FTP); strength sessions come from the built-in library."
+            )
+        } else {
+            "The workouts come from the built-in workout library, fitted to each day's planned hours.".to_string()
+        });
+        if self.phases.iter().any(|p| p.resumed) {
+            notes.push(
+                "Resumed run: phases marked as resumed were done, and paid for, in an earlier run."
+                    .into(),
+            );
+        }
+        if self.phases.iter().any(|p| p.cost.cost_usd.is_none()) {
+            notes.push(format!(
+                "The price of {used} is not in the model catalog: its cost is shown as unknown."
+            ));
+        }
+        notes
+    }
+}
