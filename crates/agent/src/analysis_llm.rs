@@ -110,19 +110,34 @@ const TEXT_MAX: usize = 400;
 
 /// Parse and check a model's answer. Errors are written for the model: each names the field.
 pub fn validate(text: &str) -> Result<NarrativeOutput, Vec<String>> {
+    let out = parse(text)?;
+    let errors = check(&out);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The answer as the output type, or why it is not one (empty, not JSON, unknown fields).
+fn parse(text: &str) -> Result<NarrativeOutput, Vec<String>> {
     let json = strip_fences(text);
     if json.is_empty() {
         return Err(vec![
             "the answer was empty: return the JSON object described in the system prompt".into(),
         ]);
     }
-    let out: NarrativeOutput = serde_json::from_str(json).map_err(|e| {
+    serde_json::from_str(json).map_err(|e| {
         vec![format!(
             "the answer is not the required JSON object (line {} column {}): {e}",
             e.line(),
             e.column()
         )]
-    })?;
+    })
+}
+
+/// Every broken rule of the contract (lengths, item counts), naming the field.
+fn check(out: &NarrativeOutput) -> Vec<String> {
     let mut errors = Vec::new();
     let mut text_field = |field: &str, value: &str, max: usize| {
         let n = value.trim().chars().count();
@@ -168,10 +183,82 @@ pub fn validate(text: &str) -> Result<NarrativeOutput, Vec<String>> {
     count("recommendations.short_term", r.short_term.len(), 1, 5);
     count("recommendations.long_term", r.long_term.len(), 1, 5);
     count("recommendations.recovery", r.recovery.len(), 1, 5);
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    errors
+}
+
+/// The answer with its obvious slips fixed by code, when that makes it valid: text over its
+/// limit cut at a word boundary, items beyond the maximum dropped. Each fix is described (for
+/// the report). `None` when the answer is not JSON, needs no fix, or stays invalid (too few
+/// items, an empty field: only the model can write what is missing).
+pub fn fix_slips(text: &str) -> Option<(NarrativeOutput, Vec<String>)> {
+    let mut out = parse(text).ok()?;
+    let mut fixes = Vec::new();
+    cut(&mut fixes, "summary", &mut out.summary, SUMMARY_MAX);
+    drop_surplus(&mut fixes, "key_trends", &mut out.key_trends, 5);
+    for (i, t) in out.key_trends.iter_mut().enumerate() {
+        cut(
+            &mut fixes,
+            &format!("key_trends[{i}].title"),
+            &mut t.title,
+            TITLE_MAX,
+        );
+        cut(
+            &mut fixes,
+            &format!("key_trends[{i}].description"),
+            &mut t.description,
+            TEXT_MAX,
+        );
+    }
+    drop_surplus(&mut fixes, "insights", &mut out.insights, 5);
+    for (i, s) in out.insights.iter_mut().enumerate() {
+        cut(&mut fixes, &format!("insights[{i}]"), s, TEXT_MAX);
+    }
+    let r = &mut out.recommendations;
+    for (name, list) in [
+        ("short_term", &mut r.short_term),
+        ("long_term", &mut r.long_term),
+        ("recovery", &mut r.recovery),
+    ] {
+        drop_surplus(&mut fixes, &format!("recommendations.{name}"), list, 5);
+        for (i, s) in list.iter_mut().enumerate() {
+            cut(
+                &mut fixes,
+                &format!("recommendations.{name}[{i}]"),
+                s,
+                TEXT_MAX,
+            );
+        }
+    }
+    (!fixes.is_empty() && check(&out).is_empty()).then_some((out, fixes))
+}
+
+/// Cut `value` to at most `max` characters at a word boundary, ending in "…".
+fn cut(fixes: &mut Vec<String>, field: &str, value: &mut String, max: usize) {
+    let n = value.trim().chars().count();
+    if n <= max {
+        return;
+    }
+    let room: String = value.trim().chars().take(max.saturating_sub(1)).collect();
+    // Back to the last space when it keeps most of the text; a single long word is cut as is.
+    let kept = match room.rfind(char::is_whitespace) {
+        Some(i) if room[..i].chars().count() >= max / 2 => &room[..i],
+        _ => room.as_str(),
+    };
+    let kept = kept.trim_end_matches(|c: char| c.is_whitespace() || ",;:-–".contains(c));
+    *value = format!("{kept}…");
+    fixes.push(format!(
+        "{field} cut from {n} to {} characters at a word boundary",
+        value.chars().count()
+    ));
+}
+
+fn drop_surplus<T>(fixes: &mut Vec<String>, field: &str, list: &mut Vec<T>, max: usize) {
+    if list.len() > max {
+        fixes.push(format!(
+            "{field}: {} surplus items dropped (at most {max})",
+            list.len() - max
+        ));
+        list.truncate(max);
     }
 }
 
@@ -541,39 +628,56 @@ pub fn repair_message(errors: &[String]) -> String {
     m
 }
 
-/// Run phase 2: one call, plus at most [`MAX_REPAIRS`] repairs. `author` of the result is
-/// "<provider> <model actually used>".
+/// Phase 2's result: the narrative, and the slips in the model's answer that code fixed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysed {
+    pub narrative: Narrative,
+    /// What [`fix_slips`] changed ("key_trends[0].title cut from 150 to 80 characters …").
+    pub fixes: Vec<String>,
+}
+
+/// Run phase 2: one call, plus at most [`MAX_REPAIRS`] repairs. An answer whose only faults
+/// are obvious slips (see [`fix_slips`]) is fixed by code instead of costing a repair call.
+/// `author` of the result is "<provider> <model actually used>".
 pub async fn analyse(
     meter: &mut Meter<'_>,
     settings: &ModelSettings,
     bundle: &AnalysisBundle,
-) -> Result<Narrative, AnalysisError> {
+) -> Result<Analysed, AnalysisError> {
     let mut request = initial_request(settings, bundle);
     let mut attempts = 0;
     loop {
         attempts += 1;
         let response = meter.complete(&request).await?;
-        match validate(&response.text) {
+        let author = || format!("{} {}", meter.provider_name(), response.model_used);
+        let errors = match validate(&response.text) {
             Ok(out) => {
-                let author = format!("{} {}", meter.provider_name(), response.model_used);
-                return Ok(out.into_narrative(author));
+                return Ok(Analysed {
+                    narrative: out.into_narrative(author()),
+                    fixes: Vec::new(),
+                });
             }
-            Err(errors) => {
-                if attempts > MAX_REPAIRS {
-                    return Err(AnalysisError::Invalid { attempts, errors });
-                }
-                // Blank text is not a valid assistant turn on some services: say what came.
-                let said = if response.text.trim().is_empty() {
-                    "(no answer)".to_string()
-                } else {
-                    response.text.clone()
-                };
-                request.messages.push(Message::assistant(said));
-                request
-                    .messages
-                    .push(Message::user(repair_message(&errors)));
-            }
+            Err(errors) => errors,
+        };
+        if let Some((out, fixes)) = fix_slips(&response.text) {
+            return Ok(Analysed {
+                narrative: out.into_narrative(author()),
+                fixes,
+            });
         }
+        if attempts > MAX_REPAIRS {
+            return Err(AnalysisError::Invalid { attempts, errors });
+        }
+        // Blank text is not a valid assistant turn on some services: say what came.
+        let said = if response.text.trim().is_empty() {
+            "(no answer)".to_string()
+        } else {
+            response.text.clone()
+        };
+        request.messages.push(Message::assistant(said));
+        request
+            .messages
+            .push(Message::user(repair_message(&errors)));
     }
 }
 
@@ -630,6 +734,47 @@ mod tests {
         v["author"] = serde_json::json!("me");
         let e = validate(&v.to_string()).unwrap_err();
         assert!(e[0].contains("author"), "{e:?}");
+    }
+
+    #[test]
+    fn slips_are_fixed_by_code_and_described() {
+        let mut v = good();
+        let long = "Threshold power has grown steadily over the period while the weekly volume stayed flat and easy";
+        v["key_trends"][0]["title"] = serde_json::json!(long);
+        v["insights"] = serde_json::json!(["a", "b", "c", "d", "e", "f", "g"]);
+        assert!(validate(&v.to_string()).is_err());
+        let (out, fixes) = fix_slips(&v.to_string()).expect("fixable");
+        let title = &out.key_trends[0].title;
+        assert!(title.chars().count() <= TITLE_MAX, "{title}");
+        assert!(title.ends_with('…') && long.starts_with(title.trim_end_matches('…')));
+        // Cut at a word boundary: the kept text ends with a whole word of the original.
+        let kept = title.trim_end_matches('…');
+        assert_eq!(long.as_bytes()[kept.len()], b' ', "{title}");
+        assert_eq!(out.insights, ["a", "b", "c", "d", "e"]);
+        assert_eq!(
+            fixes,
+            [
+                format!(
+                    "key_trends[0].title cut from {} to {} characters at a word boundary",
+                    long.chars().count(),
+                    title.chars().count()
+                ),
+                "insights: 2 surplus items dropped (at most 5)".to_string()
+            ]
+        );
+        assert!(validate(&serde_json::to_string(&out).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn what_only_the_model_can_write_is_not_fixed() {
+        let mut v = good();
+        v["key_trends"] = serde_json::json!([{"title": "t".repeat(150), "description": "d"}]);
+        assert_eq!(fix_slips(&v.to_string()), None, "one trend is too few");
+        let mut v = good();
+        v["summary"] = serde_json::json!(" ");
+        assert_eq!(fix_slips(&v.to_string()), None);
+        assert_eq!(fix_slips(&good().to_string()), None, "nothing to fix");
+        assert_eq!(fix_slips("not json"), None);
     }
 
     #[test]

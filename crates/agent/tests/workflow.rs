@@ -52,6 +52,7 @@ fn options(data: &Path, out: &Path) -> Options {
             ..PlanOptions::default()
         },
         resume: false,
+        strict: false,
         model: None,
     }
 }
@@ -256,8 +257,12 @@ fn narrative_json(bundle: &AnalysisBundle, marker: &str) -> String {
 }
 
 async fn bedrock(fake: &FakeBedrock) -> ModelChoice {
+    bedrock_with(fake, BedrockOptions::default()).await
+}
+
+async fn bedrock_with(fake: &FakeBedrock, options: BedrockOptions) -> ModelChoice {
     ModelChoice {
-        provider: Box::new(fake.provider(BedrockOptions::default()).await),
+        provider: Box::new(fake.provider(options).await),
         model: BEDROCK_MODEL.into(),
         catalog: std::sync::Arc::new(Catalog::builtin()),
         max_tokens: None,
@@ -296,6 +301,7 @@ async fn bedrock_run_counts_each_phase_and_resumes_after_a_failed_plan() {
     let seen = Recorder::default();
     let mut o = options(&data, &out);
     o.model = Some(bedrock(&fake).await);
+    o.strict = true;
     let err = workflow::run(o, &seen).await.unwrap_err();
     assert!(
         matches!(err, WorkflowError::PhaseFailed { n: 3, .. }),
@@ -360,4 +366,190 @@ async fn bedrock_run_counts_each_phase_and_resumes_after_a_failed_plan() {
     assert_eq!(log.lines().count(), 5);
     let html = std::fs::read_to_string(&outcome.files.index_html).unwrap();
     assert!(html.contains("BEDROCK-NARRATIVE") && html.contains("Resumed run"));
+}
+
+/// The offline run's bundle and plan overview on `data` (a valid answer for this athlete).
+async fn valid_answers(data: &Path, out: &Path) -> (AnalysisBundle, Value) {
+    let offline = workflow::run(options(data, out), &Silent).await.unwrap();
+    let bundle: AnalysisBundle = read(&checkpoint(out, "1-data"));
+    let plan: TrainingPlan = read(offline.files.plan_json.as_ref().unwrap());
+    let overview = serde_json::to_value(OverviewArgs::from_overview(&plan.overview)).unwrap();
+    (bundle, overview)
+}
+
+fn run_info(out: &Path) -> Value {
+    read::<Value>(&out.join("report_data.json"))["run"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weak_model_never_costs_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (bundle, overview) = valid_answers(&data, &tmp.path().join("offline")).await;
+    let fake = FakeBedrock::start().await;
+    // Phase 2: one trend with a 150-character title, every time (code cuts the title, but only
+    // the model can write the missing trends). Phase 3: never the plan tool.
+    let mut weak: Value = serde_json::from_str(&narrative_json(&bundle, "WEAK")).unwrap();
+    weak["key_trends"] = json!([{"title": "t".repeat(150), "description": "Steady."}]);
+    for _ in 0..3 {
+        fake.push(Reply::Model(ModelReply::text(&weak.to_string())));
+    }
+    for _ in 0..3 {
+        fake.push(Reply::Model(ModelReply::text("Ride more, rest sometimes.")));
+    }
+    let out = tmp.path().join("report");
+    let warnings = Warnings::default();
+    let mut o = options(&data, &out);
+    o.model = Some(bedrock(&fake).await);
+    let outcome = workflow::run(o, &warnings)
+        .await
+        .expect("a report all the same");
+    assert_eq!(fake.requests().len(), 6);
+    let analysis = outcome.phases[1]
+        .fallback
+        .as_deref()
+        .expect("phase 2 fell back");
+    assert!(
+        analysis.contains("did not validate after 3 attempts")
+            && analysis.contains("key_trends has 1 items"),
+        "{analysis}"
+    );
+    let plan = outcome.phases[2]
+        .fallback
+        .as_deref()
+        .expect("phase 3 fell back");
+    assert!(plan.contains("did not call create_plan_overview"), "{plan}");
+    assert_eq!(
+        outcome.phases[1].cost.model_calls, 3,
+        "the calls are still counted"
+    );
+    assert_eq!(warnings.0.lock().unwrap().len(), 2, "one warning per part");
+
+    // The report says who wrote what, and why.
+    let run = run_info(&out);
+    let authors = run["authors"].as_array().unwrap();
+    assert_eq!(authors.len(), 2, "{authors:?}");
+    for a in authors {
+        assert_eq!(a["author"], coach::offline::AUTHOR, "{a}");
+        assert!(a["fallback"].as_str().unwrap().contains("failed"), "{a}");
+    }
+    let notes = run["notes"].to_string();
+    assert!(
+        notes.contains("The performance analysis was written by the rule-based coach because")
+            && notes.contains("The plan overview was written by the rule-based coach because"),
+        "{notes}"
+    );
+    let data_json: Value = read(&out.join("report_data.json"));
+    assert_eq!(data_json["narrative"]["author"], coach::offline::AUTHOR);
+    // Nothing the rule-based coach stood in for is checkpointed; the plan is stored.
+    assert!(!checkpoint(&out, "2-analysis").exists() && !checkpoint(&out, "3-plan").exists());
+    let mut store = Store::open(&data).unwrap();
+    let athlete = store.default_athlete().unwrap();
+    assert_eq!(
+        store.latest_plan(athlete.id).unwrap().unwrap().source,
+        "offline"
+    );
+    drop(store);
+
+    // --resume asks the model again for exactly those parts.
+    fake.push(Reply::Model(ModelReply::text(&narrative_json(
+        &bundle,
+        "SECOND-TRY",
+    ))));
+    fake.push(Reply::Model(ModelReply::tool_calls(&[(
+        "tool-1",
+        "create_plan_overview",
+        &overview.to_string(),
+    )])));
+    let mut o = options(&data, &out);
+    o.resume = true;
+    o.model = Some(bedrock(&fake).await);
+    let again = workflow::run(o, &Silent).await.unwrap();
+    assert_eq!(fake.requests().len(), 8);
+    assert_eq!(resumed(&again), [true, false, false, false]);
+    assert!(again.phases.iter().all(|p| p.fallback.is_none()));
+    let run = run_info(&out);
+    assert!(
+        run["authors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["author"] == format!("bedrock {BEDROCK_USED}"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_provider_never_costs_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let fake = FakeBedrock::start().await;
+    // More than every attempt of both phases can use (the provider re-issues a failed stream).
+    for _ in 0..20 {
+        fake.push(Reply::unavailable());
+    }
+    let out = tmp.path().join("report");
+    let mut o = options(&data, &out);
+    let no_retries = BedrockOptions {
+        retry: Some(llm::bedrock::RetrySettings {
+            mode: llm::bedrock::RetryMode::Standard,
+            max_attempts: Some(1),
+        }),
+        ..BedrockOptions::default()
+    };
+    o.model = Some(bedrock_with(&fake, no_retries).await);
+    let outcome = workflow::run(o, &Silent).await.unwrap();
+    for p in &outcome.phases[1..3] {
+        let why = p.fallback.as_deref().expect("fell back");
+        assert!(why.contains("service unavailable"), "{why}");
+    }
+    assert!(outcome.files.index_html.is_file() && outcome.files.plan_json.is_some());
+    let html = std::fs::read_to_string(&outcome.files.index_html).unwrap();
+    assert!(
+        html.contains("written by the rule-based coach because"),
+        "the report says so"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slips_in_the_analysis_are_fixed_by_code_without_a_repair_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (bundle, overview) = valid_answers(&data, &tmp.path().join("offline")).await;
+    let fake = FakeBedrock::start().await;
+    let mut slipped: Value = serde_json::from_str(&narrative_json(&bundle, "SLIPPED")).unwrap();
+    slipped["key_trends"][0]["title"] = json!(
+        "Threshold work has been missing for weeks while the endurance volume kept growing steadily"
+    );
+    fake.push(Reply::Model(ModelReply::text(&slipped.to_string())));
+    fake.push(Reply::Model(ModelReply::tool_calls(&[(
+        "tool-1",
+        "create_plan_overview",
+        &overview.to_string(),
+    )])));
+    let out = tmp.path().join("report");
+    let mut o = options(&data, &out);
+    o.model = Some(bedrock(&fake).await);
+    let outcome = workflow::run(o, &Silent).await.unwrap();
+    assert_eq!(fake.requests().len(), 2, "no repair call");
+    assert!(outcome.phases.iter().all(|p| p.fallback.is_none()));
+    let narrative: Narrative = read(&checkpoint(&out, "2-analysis"));
+    let title = &narrative.key_trends[0].title;
+    assert!(
+        title.chars().count() <= 80 && title.ends_with('…'),
+        "{title}"
+    );
+    let run = run_info(&out);
+    let fixes = run["authors"][0]["fixes"].to_string();
+    assert!(fixes.contains("key_trends[0].title cut from"), "{fixes}");
+    assert!(run["notes"].to_string().contains("Fixed by code"), "{run}");
+}
+
+/// Counts the warnings a run gives.
+#[derive(Default)]
+struct Warnings(Mutex<Vec<String>>);
+
+impl Observer for Warnings {
+    fn warning(&self, text: &str) {
+        self.0.lock().unwrap().push(text.to_string());
+    }
 }

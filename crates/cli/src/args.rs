@@ -252,6 +252,10 @@ pub struct GenerateArgs {
     /// Analysis and report only, no training plan
     #[arg(long)]
     pub skip_training_plan: bool,
+    /// Fail when a model phase fails (still invalid after its repairs, or the provider
+    /// unreachable after its retries) instead of letting the rule-based coach write that part
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -53,6 +53,26 @@ pub struct RunInfo {
     pub phases: Vec<PhaseCost>,
     /// Free notes shown under the cost table (e.g. "resumed after the analysis phase").
     pub notes: Vec<String>,
+    /// Who wrote each part a model was asked for; empty for an offline run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<PartAuthor>,
+}
+
+/// Who wrote one part of the report that a model was asked for, and why the rule-based coach
+/// stood in when it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartAuthor {
+    /// "performance analysis", "plan overview", "weekly workouts".
+    pub part: String,
+    /// "<provider> <model>", or "rule-based coach".
+    pub author: String,
+    /// Why the rule-based coach wrote it although a model was asked: the model's last
+    /// validation errors, or the provider's failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// Slips in the model's answer that code fixed (a headline cut, surplus items dropped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<String>,
 }
 
 impl RunInfo {

@@ -491,6 +491,7 @@ fn run() -> RunInfo {
             },
         ],
         notes: vec!["deterministic: seed 42".into()],
+        authors: Vec::new(),
     }
 }
 

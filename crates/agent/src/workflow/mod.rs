@@ -60,6 +60,7 @@ pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, W
         phases: Vec::new(),
         model_used: None,
         log: None,
+        authors: Vec::new(),
     };
     if options.model.is_some() {
         run.log = InteractionLog::open(&options.data_dir)

@@ -96,6 +96,10 @@ pub struct Options {
     pub plan: PlanOptions,
     /// Continue after the last finished phase of a run with the same inputs.
     pub resume: bool,
+    /// A model phase that fails (still invalid after its repairs, or the provider unreachable
+    /// after its retries) fails the run. Without it the rule-based coach writes that part, the
+    /// report says so and why, and the run goes on.
+    pub strict: bool,
     /// `None`: the rule-based coach writes the narrative and designs the plan.
     pub model: Option<ModelChoice>,
 }

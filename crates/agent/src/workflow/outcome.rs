@@ -15,6 +15,9 @@ pub struct PhaseStats {
     pub resumed: bool,
     /// Seconds of `seconds` spent waiting on the model provider (the rest is our own work).
     pub model_wait_s: f64,
+    /// Why the rule-based coach wrote (part of) this phase although a model was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl PhaseStats {
@@ -32,6 +35,7 @@ impl PhaseStats {
             },
             resumed: false,
             model_wait_s: 0.0,
+            fallback: None,
         }
     }
 
@@ -62,6 +66,7 @@ impl PhaseStats {
             },
             resumed: false,
             model_wait_s: stats.waiting.as_secs_f64(),
+            fallback: None,
         }
     }
 }

@@ -11,11 +11,14 @@ use store::{ImportReport, Store};
 
 use super::checkpoints::{self, Checkpoints, RunKey};
 use super::plan_inputs;
-use super::{OFFLINE, Observer, Options, PHASES, PhaseStats, WorkflowError, WorkoutSource};
+use super::{
+    ModelChoice, OFFLINE, Observer, Options, PHASES, PhaseStats, WorkflowError, WorkoutSource,
+};
 use crate::analysis_llm;
 use crate::bundle::DataError;
 use crate::plan_llm::{self, PlanPrompt};
 use crate::plan_store;
+use report::PartAuthor;
 
 /// What phase 1 leaves for the others.
 pub(super) struct Prepared {
@@ -32,6 +35,8 @@ pub(super) struct Run<'o> {
     /// The model that answered the last call (a router's choice, or the resolved id).
     pub(super) model_used: Option<String>,
     pub(super) log: Option<InteractionLog>,
+    /// Who wrote each part a model was asked for (the report shows it).
+    pub(super) authors: Vec<PartAuthor>,
 }
 
 impl Run<'_> {
@@ -158,6 +163,12 @@ impl Run<'_> {
                 if let Some(used) = n.author.strip_prefix(&prefix) {
                     self.model_used.get_or_insert_with(|| used.to_string());
                 }
+                self.authors.push(PartAuthor {
+                    part: PHASES[1].into(),
+                    author: n.author.clone(),
+                    fallback: None,
+                    fixes: Vec::new(),
+                });
             }
             return Ok(n);
         }
@@ -176,12 +187,34 @@ impl Run<'_> {
         let result = analysis_llm::analyse(&mut meter, &settings, bundle).await;
         let stats = meter.stats;
         self.after_calls(&stats);
-        let n = result.map_err(|e| WorkflowError::PhaseFailed {
-            n: 2,
-            message: e.to_string(),
-        })?;
-        checkpoints.save(checkpoints::ANALYSIS, &n)?;
-        self.finish(PhaseStats::model(PHASES[1], t, &stats));
+        let label = self.label(m);
+        let mut phase = PhaseStats::model(PHASES[1], t, &stats);
+        let n = match result {
+            Ok(a) => {
+                checkpoints.save(checkpoints::ANALYSIS, &a.narrative)?;
+                self.authors.push(PartAuthor {
+                    part: PHASES[1].into(),
+                    author: a.narrative.author.clone(),
+                    fallback: None,
+                    fixes: a.fixes,
+                });
+                a.narrative
+            }
+            Err(e) => {
+                let reason = self.fall_back(options, 2, &label, &e.to_string())?;
+                // No checkpoint: `--resume` asks the model again for this part.
+                phase.fallback = Some(reason.clone());
+                let n = coach::offline::narrative(bundle);
+                self.authors.push(PartAuthor {
+                    part: PHASES[1].into(),
+                    author: n.author.clone(),
+                    fallback: Some(reason),
+                    fixes: Vec::new(),
+                });
+                n
+            }
+        };
+        self.finish(phase);
         Ok(n)
     }
 
@@ -201,17 +234,23 @@ impl Run<'_> {
         let t = Instant::now();
         if let Some(p) = checkpoints.load(checkpoints::PLAN)? {
             self.finish(PhaseStats::resumed(PHASES[2]));
+            // Only a plan the model designed is checkpointed when a model is asked.
+            if let Some(m) = &options.model {
+                let label = self.label(m);
+                self.plan_authors(options, &label, None, None);
+            }
             return Ok(Some(p));
         }
         let bundle = &prepared.bundle;
         let inputs = plan_inputs::inputs(&prepared.profile, bundle, &options.plan)?;
-        let (plan, stats, source) = match &options.model {
+        let (plan, stats, source, fallback) = match &options.model {
             None => {
                 let overview = plan_inputs::offline_overview(&inputs)?;
                 (
                     coach::planner::fill_plan(&overview, &inputs.fill),
                     None,
                     OFFLINE.to_string(),
+                    None,
                 )
             }
             Some(m) => {
@@ -234,42 +273,129 @@ impl Run<'_> {
                     narrative,
                     bundle,
                 };
-                let model_weeks = options.plan.workouts == WorkoutSource::Model;
-                let work = async {
-                    let o = plan_llm::design_overview(&mut meter, &settings, &prompt).await?;
-                    // The library fills every day first; with model-written workouts the
-                    // model then rewrites the rides week by week.
-                    let mut p = coach::planner::fill_plan(&o, &inputs.fill);
-                    if model_weeks {
-                        plan_llm::write_weeks(&mut meter, &week_settings, &mut p).await?;
+                let label = self.label(m);
+                let designed = plan_llm::design_overview(&mut meter, &settings, &prompt).await;
+                let (overview, overview_fallback) = match designed {
+                    Ok(o) => (o, None),
+                    Err(e) => {
+                        let reason = self.fall_back(options, 3, &label, &e.to_string())?;
+                        (plan_inputs::offline_overview(&inputs)?, Some(reason))
                     }
-                    Ok::<_, plan_llm::PlanLlmError>(p)
                 };
-                let result = work.await;
+                // The library fills every day first; with model-written workouts the model then
+                // rewrites the rides week by week (not after the overview failed: the same model
+                // would most likely fail again, at a cost).
+                let mut p = coach::planner::fill_plan(&overview, &inputs.fill);
+                let mut weeks_fallback = None;
+                if options.plan.workouts == WorkoutSource::Model && overview_fallback.is_none() {
+                    let library = p.clone();
+                    if let Err(e) = plan_llm::write_weeks(&mut meter, &week_settings, &mut p).await
+                    {
+                        let reason = self.fall_back(options, 3, &label, &e.to_string())?;
+                        // Weeks written before the failure go too: one author for all weeks.
+                        p = library;
+                        weeks_fallback = Some(reason);
+                    }
+                }
                 let stats = meter.stats;
                 self.after_calls(&stats);
-                let p = result.map_err(|e| WorkflowError::PhaseFailed {
-                    n: 3,
-                    message: e.to_string(),
-                })?;
-                let source = format!(
-                    "{} {}",
-                    m.provider.name(),
-                    self.model_used.as_deref().unwrap_or(&m.model)
+                let label = self.label(m);
+                self.plan_authors(
+                    options,
+                    &label,
+                    overview_fallback.clone(),
+                    weeks_fallback.clone(),
                 );
-                (p, Some(stats), source)
+                let source = if overview_fallback.is_some() {
+                    OFFLINE.to_string()
+                } else {
+                    label
+                };
+                let fallback = overview_fallback.or(weeks_fallback);
+                (p, Some(stats), source, fallback)
             }
         };
         // Kept in the store first, so `chat` can compare plan and actual; then the checkpoint
         // (a resumed run does not store the same plan twice).
         let mut store = Store::open(&options.data_dir).map_err(DataError::from)?;
         plan_store::save_plan(&mut store, prepared.athlete_id, &plan, &source)?;
-        checkpoints.save(checkpoints::PLAN, &plan)?;
-        self.finish(match &stats {
+        let mut phase = match &stats {
             Some(s) => PhaseStats::model(PHASES[2], t, s),
             None => PhaseStats::since(PHASES[2], t),
-        });
+        };
+        // A part the rule-based coach stood in for is not checkpointed: `--resume` asks the
+        // model again.
+        if fallback.is_none() {
+            checkpoints.save(checkpoints::PLAN, &plan)?;
+        }
+        phase.fallback = fallback;
+        self.finish(phase);
         Ok(Some(plan))
+    }
+
+    /// "<provider> <model that answered>" (the model as asked for until one has answered).
+    fn label(&self, m: &ModelChoice) -> String {
+        format!(
+            "{} {}",
+            m.provider.name(),
+            self.model_used.as_deref().unwrap_or(&m.model)
+        )
+    }
+
+    /// A model part failed: with `strict` the run stops as it always did; otherwise the
+    /// rule-based coach stands in, and the reason is warned about and returned for the report.
+    fn fall_back(
+        &self,
+        options: &Options,
+        n: u32,
+        label: &str,
+        error: &str,
+    ) -> Result<String, WorkflowError> {
+        if options.strict {
+            return Err(WorkflowError::PhaseFailed {
+                n,
+                message: error.to_string(),
+            });
+        }
+        self.observer.warning(&format!(
+            "phase {n} ({}): {label} failed: {error}; the rule-based coach wrote this part instead (pass --strict to stop instead)",
+            PHASES[n as usize - 1]
+        ));
+        Ok(format!("{label} failed: {error}"))
+    }
+
+    /// Who designed the plan overview and wrote the weeks' rides.
+    fn plan_authors(
+        &mut self,
+        options: &Options,
+        label: &str,
+        overview_fallback: Option<String>,
+        weeks_fallback: Option<String>,
+    ) {
+        let author = |fallback: &Option<String>| match fallback {
+            Some(_) => coach::offline::AUTHOR.to_string(),
+            None => label.to_string(),
+        };
+        let weeks = (options.plan.workouts == WorkoutSource::Model).then(|| {
+            let fallback = weeks_fallback.or_else(|| {
+                overview_fallback
+                    .as_ref()
+                    .map(|_| "the plan overview came from the rule-based coach".into())
+            });
+            PartAuthor {
+                part: "weekly workouts".into(),
+                author: author(&fallback),
+                fallback,
+                fixes: Vec::new(),
+            }
+        });
+        self.authors.push(PartAuthor {
+            part: "plan overview".into(),
+            author: author(&overview_fallback),
+            fallback: overview_fallback,
+            fixes: Vec::new(),
+        });
+        self.authors.extend(weeks);
     }
 
     /// After a model phase's calls, whatever their outcome: the model that answered, and the
@@ -319,6 +445,7 @@ impl Run<'_> {
             model,
             phases,
             notes,
+            authors: self.authors.clone(),
         };
         let files = report::write_report(
             &options.output_dir,
@@ -336,17 +463,43 @@ impl Run<'_> {
     /// The report's notes on who wrote what when a model took part.
     fn model_notes(&self, options: &Options, narrative: &Narrative, used: &str) -> Vec<String> {
         let provider = options.model.as_ref().map_or("", |m| m.provider.name());
-        let mut notes = vec![format!(
-            "The narrative was written by {} and the plan overview designed by {provider} {used}, both checked by code (schema, plan rules); every number comes from your data, not from the model.",
-            narrative.author
-        )];
-        notes.push(if options.plan.workouts == WorkoutSource::Model {
-            format!(
-                "The rides of every week were written by {provider} {used} and checked (types, durations within ±15 %, power 30–200 % of FTP); strength sessions come from the built-in library."
-            )
+        let model_weeks = options.plan.workouts == WorkoutSource::Model;
+        let mut notes = Vec::new();
+        if self.authors.iter().all(|a| a.fallback.is_none()) {
+            notes.push(format!(
+                "The narrative was written by {} and the plan overview designed by {provider} {used}, both checked by code (schema, plan rules); every number comes from your data, not from the model.",
+                narrative.author
+            ));
+            if model_weeks {
+                notes.push(format!(
+                    "The rides of every week were written by {provider} {used} and checked (types, durations within ±15 %, power 30–200 % of FTP); strength sessions come from the built-in library."
+                ));
+            }
         } else {
-            "The workouts come from the built-in workout library, fitted to each day's planned hours.".to_string()
-        });
+            for a in &self.authors {
+                notes.push(match &a.fallback {
+                    None => format!("The {} was written by {} and checked by code.", a.part, a.author),
+                    Some(why) => format!(
+                        "The {} was written by the rule-based coach because {why}. Rerun with --resume to ask the model again for the parts the rule-based coach wrote.",
+                        a.part
+                    ),
+                });
+            }
+            notes.push("Every number comes from your data, not from the model.".into());
+        }
+        if !model_weeks {
+            notes.push(
+                "The workouts come from the built-in workout library, fitted to each day's planned hours."
+                    .into(),
+            );
+        }
+        for a in self.authors.iter().filter(|a| !a.fixes.is_empty()) {
+            notes.push(format!(
+                "Fixed by code in the model's {}: {}.",
+                a.part,
+                a.fixes.join("; ")
+            ));
+        }
         if self.phases.iter().any(|p| p.resumed) {
             notes.push(
                 "Resumed run: phases marked as resumed were done, and paid for, in an earlier run."

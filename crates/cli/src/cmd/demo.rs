@@ -133,6 +133,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
             ..Default::default()
         },
         resume: false,
+        strict: false,
         model: None,
     };
     let progress = generate::Progress::new(

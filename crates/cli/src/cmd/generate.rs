@@ -117,6 +117,7 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
         period_weeks: workflow::weeks_in_months(args.period_months),
         plan,
         resume: args.resume,
+        strict: args.strict,
         model,
     };
     run_interruptible(&runtime, options, &progress)

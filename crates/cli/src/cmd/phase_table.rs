@@ -25,7 +25,11 @@ pub fn print_summary(heading: &str, phases: &[PhaseStats]) {
         } else {
             format!("{:.2} s", p.cost.seconds)
         };
-        t.add_row(summary_row(&p.cost, time));
+        let mut row = summary_row(&p.cost, time);
+        if p.fallback.is_some() {
+            row[0].push_str(" (rule-based coach stood in)");
+        }
+        t.add_row(row);
         total.seconds += p.cost.seconds;
         total.model_calls += p.cost.model_calls;
         total.input_tokens += p.cost.input_tokens;
