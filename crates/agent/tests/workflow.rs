@@ -511,6 +511,34 @@ async fn an_unreachable_provider_never_costs_the_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_times_out_never_costs_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let fake = FakeBedrock::start().await;
+    for _ in 0..4 {
+        fake.push(Reply::Silent);
+    }
+    let out = tmp.path().join("report");
+    let mut o = options(&data, &out);
+    let impatient = BedrockOptions {
+        operation_timeout: Some(std::time::Duration::from_millis(300)),
+        retry: Some(llm::bedrock::RetrySettings {
+            mode: llm::bedrock::RetryMode::Standard,
+            max_attempts: Some(1),
+        }),
+        ..BedrockOptions::default()
+    };
+    o.model = Some(bedrock_with(&fake, impatient).await);
+    let outcome = workflow::run(o, &Silent).await.unwrap();
+    for p in &outcome.phases[1..3] {
+        let why = p.fallback.as_deref().expect("fell back");
+        assert!(why.contains("timed out"), "{why}");
+    }
+    let run = run_info(&out);
+    assert_eq!(run["authors"][0]["author"], coach::offline::AUTHOR);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slips_in_the_analysis_are_fixed_by_code_without_a_repair_call() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");

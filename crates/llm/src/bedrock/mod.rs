@@ -107,25 +107,14 @@ impl BedrockProvider {
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
-        if let Some(retry) = options.retry {
-            let mut rc = match retry.mode {
-                RetryMode::Standard => RetryConfig::standard(),
-                RetryMode::Adaptive => RetryConfig::adaptive(),
-            };
-            if let Some(n) = retry.max_attempts {
-                rc = rc.with_max_attempts(n.max(1));
-            }
-            loader = loader.retry_config(rc);
-        }
-        if let Some(t) = options.operation_timeout {
-            loader = loader.timeout_config(TimeoutConfig::builder().operation_timeout(t).build());
-        }
         let sdk_config = loader.load().await;
         Self::from_sdk_config(&sdk_config, options, catalog)
     }
 
     /// Build from an already loaded SDK configuration (tests point it at a fake endpoint).
-    /// `Client::new` is used on purpose: only it honours `AWS_BEARER_TOKEN_BEDROCK`.
+    /// The retry and timeout options are layered on the client's own configuration, so they
+    /// hold whichever way the SDK configuration was loaded; the conversion from `SdkConfig`
+    /// is the one `Client::new` uses, the one that honours `AWS_BEARER_TOKEN_BEDROCK`.
     pub fn from_sdk_config(
         sdk_config: &aws_config::SdkConfig,
         options: BedrockOptions,
@@ -135,8 +124,27 @@ impl BedrockProvider {
             provider: "bedrock".into(),
             message: "no AWS region configured: pass --aws-region, set AWS_REGION, or set `region` in the AWS profile".into(),
         })?;
+        let mut conf = aws_sdk_bedrockruntime::config::Builder::from(sdk_config);
+        if let Some(retry) = options.retry {
+            let mut rc = match retry.mode {
+                RetryMode::Standard => RetryConfig::standard(),
+                RetryMode::Adaptive => RetryConfig::adaptive(),
+            };
+            if let Some(n) = retry.max_attempts {
+                rc = rc.with_max_attempts(n.max(1));
+            }
+            conf.set_retry_config(Some(rc));
+        }
+        if let Some(t) = options.operation_timeout {
+            // Merge with what the SDK configuration already sets (connect timeout, …).
+            let mut tc = TimeoutConfig::builder().operation_timeout(t).build();
+            if let Some(base) = sdk_config.timeout_config() {
+                tc.take_defaults_from(base);
+            }
+            conf.set_timeout_config(Some(tc));
+        }
         Ok(Self {
-            client: Client::new(sdk_config),
+            client: Client::from_conf(conf.build()),
             region,
             catalog,
             options,

@@ -281,6 +281,9 @@ pub enum Reply {
         error_type: String,
         message: String,
     },
+    /// The request is read and never answered: a model or a network that hangs, for the
+    /// client's timeouts.
+    Silent,
 }
 
 impl Reply {
@@ -572,6 +575,10 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
             },
             _,
         ) => write_error(sock, status, &error_type, &message).await,
+        (Reply::Silent, _) => {
+            std::future::pending::<()>().await;
+            false
+        }
         (Reply::Model(m), Operation::Converse) => {
             let body = m.converse_body().to_string();
             let head = format!(
