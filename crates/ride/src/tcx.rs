@@ -45,7 +45,7 @@ pub fn decode_text(text: &str) -> Result<Activity, XmlError> {
         }
     }
     out.timer_events = xml::pause_events(&tracks, &out.records);
-    xml::fill_distance_and_speed(&mut out.records);
+    xml::fill_distance_and_speed(&mut out.records, &tracks);
     out.warnings.extend(skipped.warning("trackpoints"));
     out.message_count = out.sessions.len() + out.laps.len() + out.records.len();
     Ok(out)

@@ -2,6 +2,7 @@
 //! lookup by local name (files use any namespace prefix, or none), timestamps and numbers, the
 //! cumulative distance and speed a track without them implies, and the error type.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -268,31 +269,38 @@ pub(crate) fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 
 /// Fill what a track that carries positions but not distance or speed implies: the cumulative
 /// haversine distance (when no record has a distance) and the speed over the preceding interval
-/// (when no record has a speed), so moving time and distance work as for a FIT file.
-pub(crate) fn fill_distance_and_speed(records: &mut [Record]) {
+/// (when no record has a speed), so moving time and distance work as for a FIT file. The way
+/// from one segment to the next is not counted: the timer was stopped, and a head unit does not
+/// count distance then either.
+pub(crate) fn fill_distance_and_speed(records: &mut [Record], segments: &[Range<usize>]) {
     if records.iter().all(|r| r.distance_m.is_none()) {
         let mut total = 0.0;
         let mut last: Option<(f64, f64)> = None;
-        for r in records.iter_mut() {
-            if let (Some(lat), Some(lon)) = (r.lat_deg, r.lon_deg) {
-                if let Some((plat, plon)) = last {
-                    total += haversine_m(plat, plon, lat, lon);
+        for segment in segments {
+            for r in &mut records[segment.clone()] {
+                if let (Some(lat), Some(lon)) = (r.lat_deg, r.lon_deg) {
+                    if let Some((plat, plon)) = last {
+                        total += haversine_m(plat, plon, lat, lon);
+                    }
+                    last = Some((lat, lon));
+                    r.distance_m = Some(total);
                 }
-                last = Some((lat, lon));
-                r.distance_m = Some(total);
             }
+            last = None;
         }
     }
     if records.iter().all(|r| r.speed_mps.is_none()) {
-        let mut prev: Option<(i64, f64)> = None;
-        for r in records.iter_mut() {
-            let Some(d) = r.distance_m else { continue };
-            if let Some((pt, pd)) = prev
-                && r.t > pt
-            {
-                r.speed_mps = Some(((d - pd).max(0.0) / (r.t - pt) as f64) as f32);
+        for segment in segments {
+            let mut prev: Option<(i64, f64)> = None;
+            for r in &mut records[segment.clone()] {
+                let Some(d) = r.distance_m else { continue };
+                if let Some((pt, pd)) = prev
+                    && r.t > pt
+                {
+                    r.speed_mps = Some(((d - pd).max(0.0) / (r.t - pt) as f64) as f32);
+                }
+                prev = Some((r.t, d));
             }
-            prev = Some((r.t, d));
         }
     }
 }
@@ -353,7 +361,7 @@ mod tests {
                 ..Record::default()
             })
             .collect();
-        fill_distance_and_speed(&mut recs);
+        fill_distance_and_speed(&mut recs, &[0..3]);
         assert_eq!(recs[0].distance_m, Some(0.0));
         let d2 = recs[2].distance_m.unwrap();
         assert!((d2 - 22.24).abs() < 0.01, "{d2}");
