@@ -112,10 +112,16 @@ pub(crate) fn parse<'a>(
         }
         other => {
             let pos = other.pos();
+            let text = other.to_string();
+            // roxmltree ends its messages with " at line:column", which ours already says.
+            let reason = text
+                .strip_suffix(&format!(" at {pos}"))
+                .unwrap_or(&text)
+                .to_string();
             XmlError::Malformed {
                 line: pos.row,
                 column: pos.col,
-                reason: other.to_string(),
+                reason,
             }
         }
     })?;
