@@ -367,7 +367,7 @@ mod tests {
                 ..Record::default()
             })
             .collect();
-        fill_distance_and_speed(&mut recs, &[0..3]);
+        fill_distance_and_speed(&mut recs, std::slice::from_ref(&(0..3)));
         assert_eq!(recs[0].distance_m, Some(0.0));
         let d2 = recs[2].distance_m.unwrap();
         assert!((d2 - 22.24).abs() < 0.01, "{d2}");
