@@ -83,8 +83,8 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Activity, ActivityFileError> {
 fn decode_plain(bytes: &[u8]) -> Result<Activity, ActivityFileError> {
     Ok(match sniff(bytes) {
         Format::Fit => crate::fit::decode_bytes(bytes)?,
-        Format::Tcx => crate::tcx::decode_bytes(bytes)?,
-        Format::Gpx => crate::gpx::decode_bytes(bytes)?,
+        Format::Tcx => crate::tcx::decode_text(crate::xml::text_of(bytes)?)?,
+        Format::Gpx => crate::gpx::decode_text(crate::xml::text_of(bytes)?)?,
     })
 }
 

@@ -1,4 +1,4 @@
-//! GPX 1.1 (and 1.0) and `.gpx.gz` → [`Activity`].
+//! GPX 1.1 (and 1.0) → [`Activity`] (files and `.gpx.gz` through [`crate::activity_file`]).
 //!
 //! - every `trk` becomes a [`Session`] (sport from its `type`, start at its first point); its
 //!   `trkpt`s become [`Record`]s; GPX has no laps;
@@ -13,8 +13,6 @@
 //! - a point without `lat`/`lon` (which the schema requires, but indoor exports omit) is kept
 //!   without a position; one without a readable `time` is left out (one warning counts them).
 
-use std::path::Path;
-
 use jiff::Timestamp;
 use roxmltree::Node;
 
@@ -22,16 +20,6 @@ use crate::model::{Activity, DeviceInfo, Environment, Record, Session, Sport, Sp
 use crate::xml::{
     self, Skipped, XmlError, child, children, descendant_text, int, number, parse_time, text_at,
 };
-
-/// Decode a `.gpx` or `.gpx.gz` file. Errors name the path.
-pub fn decode_file(path: &Path) -> Result<Activity, XmlError> {
-    xml::decode_file(path, decode_bytes)
-}
-
-/// Decode GPX held in memory, gzip-compressed or not.
-pub fn decode_bytes(bytes: &[u8]) -> Result<Activity, XmlError> {
-    decode_text(&xml::text_of(bytes)?)
-}
 
 /// Decode a GPX document.
 pub fn decode_text(text: &str) -> Result<Activity, XmlError> {
@@ -181,11 +169,7 @@ mod tests {
         assert!(a.laps.is_empty());
         assert_eq!(a.devices[0].product_name.as_deref(), Some("StravaGPX"));
         use crate::model::TimerEventKind::*;
-        let events: Vec<_> = a
-            .timer_events
-            .iter()
-            .map(|e| (e.t - 1_588_320_000, e.kind))
-            .collect();
+        let events = xml::event_offsets(&a, 1_588_320_000);
         assert_eq!(
             events,
             vec![(0, Start), (2, Stop), (40, Start), (40, StopAll)]
@@ -239,7 +223,10 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(STRAVA.as_bytes()).unwrap();
         let gz = gz.finish().unwrap();
-        assert_eq!(decode_bytes(&gz).unwrap(), decode_text(STRAVA).unwrap());
+        assert_eq!(
+            crate::activity_file::decode_bytes(&gz).unwrap(),
+            decode_text(STRAVA).unwrap()
+        );
 
         let broken = STRAVA.replace("lat=\"45.0001000\"", "lat=45.0001000");
         let err = decode_text(&broken).unwrap_err();
@@ -256,7 +243,7 @@ mod tests {
             ),
             "{err}"
         );
-        let err = decode_bytes(b"\xff\xfe<gpx/>").unwrap_err();
+        let err = xml::text_of(b"\xff\xfe<gpx/>").unwrap_err();
         assert!(matches!(err, XmlError::NotUtf8 { offset: 0 }), "{err}");
     }
 }

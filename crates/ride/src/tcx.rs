@@ -1,4 +1,5 @@
-//! TCX (Garmin Training Center Database v2) and `.tcx.gz` → [`Activity`].
+//! TCX (Garmin Training Center Database v2) → [`Activity`] (files and `.tcx.gz` through
+//! [`crate::activity_file`]).
 //!
 //! - every `Activity` of the document becomes a [`Session`] (sport from its `Sport` attribute,
 //!   start from its `Id`, timer time, distance and calories summed over its laps);
@@ -13,8 +14,6 @@
 //!   unreadable number is treated as not recorded; malformed or truncated XML is an error
 //!   naming the line and column.
 
-use std::path::Path;
-
 use jiff::Timestamp;
 use roxmltree::{Document, Node};
 
@@ -22,16 +21,6 @@ use crate::model::{Activity, DeviceInfo, Environment, Lap, Record, Session, Spor
 use crate::xml::{
     self, Skipped, XmlError, child, children, descendant_text, int, number, parse_time, text_at,
 };
-
-/// Decode a `.tcx` or `.tcx.gz` file. Errors name the path.
-pub fn decode_file(path: &Path) -> Result<Activity, XmlError> {
-    xml::decode_file(path, decode_bytes)
-}
-
-/// Decode TCX held in memory, gzip-compressed or not.
-pub fn decode_bytes(bytes: &[u8]) -> Result<Activity, XmlError> {
-    decode_text(&xml::text_of(bytes)?)
-}
 
 /// Decode a TCX document.
 pub fn decode_text(text: &str) -> Result<Activity, XmlError> {
@@ -269,11 +258,7 @@ mod tests {
         assert_eq!(a.devices[0].product_name.as_deref(), Some("Edge 530"));
 
         // The second track is a pause: stop at 08:00:01, start at 08:00:10.
-        let events: Vec<_> = a
-            .timer_events
-            .iter()
-            .map(|e| (e.t - 1_588_320_000, e.kind))
-            .collect();
+        let events = xml::event_offsets(&a, 1_588_320_000);
         use crate::model::TimerEventKind::*;
         assert_eq!(
             events,
@@ -330,7 +315,10 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(GARMIN.as_bytes()).unwrap();
         let gz = gz.finish().unwrap();
-        assert_eq!(decode_bytes(&gz).unwrap(), decode_text(GARMIN).unwrap());
+        assert_eq!(
+            crate::activity_file::decode_bytes(&gz).unwrap(),
+            decode_text(GARMIN).unwrap()
+        );
 
         let broken = GARMIN.replace("</AltitudeMeters>", "</Altitude>");
         let err = decode_text(&broken).unwrap_err();
@@ -358,7 +346,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ride.tcx.gz");
         std::fs::write(&path, &gz[..gz.len() / 2]).unwrap();
-        let err = decode_file(&path).unwrap_err();
+        let err = crate::activity_file::decode_file(&path).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with(&path.display().to_string()), "{msg}");
         assert!(msg.contains("truncated"), "{msg}");

@@ -1,9 +1,8 @@
-//! What the TCX and GPX decoders share: parsing the document with positions in errors, element
+//! What the TCX and GPX decoders share: the text of the bytes, parsing the document with positions in errors, element
 //! lookup by local name (files use any namespace prefix, or none), timestamps and numbers, the
 //! cumulative distance and speed a track without them implies, and the error type.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use roxmltree::{Document, Node, ParsingOptions};
@@ -13,19 +12,6 @@ use crate::model::{Record, TimerEvent, TimerEventKind};
 /// Why a TCX or GPX document could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum XmlError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// Any other error, with the file it came from.
-    #[error("{path}: {source}")]
-    InFile {
-        path: PathBuf,
-        source: Box<XmlError>,
-    },
-    #[error("the gzip stream is unreadable: {0}")]
-    Gzip(std::io::Error),
     #[error("not UTF-8 text (byte {offset})")]
     NotUtf8 { offset: usize },
     #[error("malformed XML at line {line}, column {column}: {reason}")]
@@ -54,43 +40,17 @@ impl XmlError {
             XmlError::Malformed { line, column, .. } | XmlError::Truncated { line, column } => {
                 Some((*line, *column))
             }
-            XmlError::InFile { source, .. } => source.position(),
             _ => None,
         }
     }
 }
 
-/// Read a file, gunzip it when it starts with the gzip magic, and decode it with `decode`;
-/// errors name the path.
-pub(crate) fn decode_file<T>(
-    path: &Path,
-    decode: impl FnOnce(&[u8]) -> Result<T, XmlError>,
-) -> Result<T, XmlError> {
-    let bytes = std::fs::read(path).map_err(|source| XmlError::Io {
-        path: path.to_owned(),
-        source,
+/// The document's text: UTF-8 checked, byte-order mark dropped.
+pub fn text_of(bytes: &[u8]) -> Result<&str, XmlError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| XmlError::NotUtf8 {
+        offset: e.valid_up_to(),
     })?;
-    decode(&bytes).map_err(|source| XmlError::InFile {
-        path: path.to_owned(),
-        source: Box::new(source),
-    })
-}
-
-/// The document's text: gunzipped when compressed, UTF-8 checked, byte-order mark dropped. A
-/// damaged gzip stream keeps what came out (the XML parser then reports where it broke).
-pub(crate) fn text_of(bytes: &[u8]) -> Result<String, XmlError> {
-    let plain = if crate::gz::is_gzip(bytes) {
-        crate::gz::gunzip_lenient(bytes).map_err(XmlError::Gzip)?.0
-    } else {
-        bytes.to_vec()
-    };
-    let text = String::from_utf8(plain).map_err(|e| XmlError::NotUtf8 {
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
-    })
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
 /// Parse `text`, checking the root element's local name.
@@ -309,6 +269,12 @@ pub(crate) fn fill_distance_and_speed(records: &mut [Record], segments: &[Range<
             }
         }
     }
+}
+
+/// Timer events as (seconds after `t0`, kind): what the decoders' tests compare.
+#[cfg(test)]
+pub(crate) fn event_offsets(a: &crate::model::Activity, t0: i64) -> Vec<(i64, TimerEventKind)> {
+    a.timer_events.iter().map(|e| (e.t - t0, e.kind)).collect()
 }
 
 #[cfg(test)]

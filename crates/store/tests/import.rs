@@ -699,9 +699,14 @@ fn export_rows_with_tcx_and_gpx_files_get_stream_metrics() {
 
     let mut s = Store::open_in_memory().unwrap();
     let ath = s.default_athlete().unwrap().id;
+    let run = |s: &mut Store, src: &ImportSource| {
+        let ath = s.default_athlete().unwrap().id;
+        import(s, ath, src, &profile(), &no_progress).unwrap()
+    };
+    let full = ImportSource::Export(export.to_path_buf());
     // What a build without the TCX/GPX decoders stored: the CSV summaries.
     let csv = ImportSource::Csv(export.join("activities.csv"));
-    let old = import(&mut s, ath, &csv, &profile(), &no_progress).unwrap();
+    let old = run(&mut s, &csv);
     assert_eq!(old.summary_only, 3, "{old:#?}");
     let ids: Vec<i64> = s
         .summaries(ath, None, None)
@@ -710,14 +715,7 @@ fn export_rows_with_tcx_and_gpx_files_get_stream_metrics() {
         .map(|(r, _)| r.id)
         .collect();
 
-    let r = import(
-        &mut s,
-        ath,
-        &ImportSource::Export(export.to_path_buf()),
-        &profile(),
-        &no_progress,
-    )
-    .unwrap();
+    let r = run(&mut s, &full);
     assert_eq!((r.imported, r.updated, r.failed.len()), (2, 2, 1), "{r:#?}");
     assert_eq!(r.decoded_files, 3);
     let (location, reason) = &r.failed[0];
@@ -756,20 +754,11 @@ fn export_rows_with_tcx_and_gpx_files_get_stream_metrics() {
     assert!(row.summary_only, "the broken file keeps its CSV summary");
 
     // Unchanged files are not decoded again; the failure is remembered.
-    let again = import(
-        &mut s,
-        ath,
-        &ImportSource::Export(export.to_path_buf()),
-        &profile(),
-        &no_progress,
-    )
-    .unwrap();
+    let again = run(&mut s, &full);
     assert_eq!((again.decoded_files, again.imported), (0, 0), "{again:#?}");
 
     // A folder of ride files picks up TCX and GPX too.
     let mut fresh = Store::open_in_memory().unwrap();
-    let ath = fresh.default_athlete().unwrap().id;
-    let folder = ImportSource::FitDir(export.join("activities"));
-    let r = import(&mut fresh, ath, &folder, &profile(), &no_progress).unwrap();
+    let r = run(&mut fresh, &ImportSource::FitDir(export.join("activities")));
     assert_eq!((r.imported, r.failed.len()), (2, 1), "{r:#?}");
 }
