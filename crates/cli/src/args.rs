@@ -37,9 +37,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import a Strava bulk export, a folder of FIT files or a Strava activities.csv
+    /// Import a Strava bulk export, a folder of FIT/TCX/GPX files or a Strava activities.csv
     Import(ImportArgs),
-    /// Metrics of one FIT / .fit.gz file, without touching the database
+    /// Metrics of one FIT, TCX or GPX file (also .gz), without touching the database
     Ride(RideArgs),
     /// Analyses over the imported history
     Analyze(AnalyzeArgs),
@@ -133,7 +133,7 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct RideArgs {
-    /// The .fit or .fit.gz file
+    /// The .fit, .tcx or .gpx file (each also .gz)
     pub file: PathBuf,
     /// FTP in watts [default: the file's threshold power]
     #[arg(long, value_name = "W")]

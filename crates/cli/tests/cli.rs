@@ -188,6 +188,44 @@ fn truncated_file_is_flagged_and_corrupt_file_names_its_offset() {
 }
 
 #[test]
+fn ride_reads_tcx_and_gpx_files_and_names_the_position_of_bad_xml() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let fit = fx.join("fit/python-fitparse/Edge810-Vector-2013-08-16-15-35-10.fit");
+    let want = ok_json(
+        bin(tmp.path())
+            .args(["ride", "--json", "--ftp", "315"])
+            .arg(&fit),
+    );
+    let activity = ride::fit::decode_file(&fit).unwrap();
+    let tcx = ride::track_write::write_tcx(&activity);
+    let files = [
+        ("ride.tcx", tcx.clone()),
+        ("ride.gpx", ride::track_write::write_gpx(&activity)),
+    ];
+    for (name, text) in files {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let j = ok_json(
+            bin(tmp.path())
+                .args(["ride", "--json", "--ftp", "315"])
+                .arg(&path),
+        );
+        assert_eq!(j["category"], "ride", "{name}");
+        assert_eq!(j["records"], 4700, "{name}");
+        assert_eq!(j["np_w"], want["np_w"], "{name}");
+        assert_eq!(j["mmp_w"], want["mmp_w"], "{name}");
+    }
+    let bad = tmp.path().join("bad.tcx");
+    std::fs::write(&bad, tcx.replacen("<Track>", "<Track", 1)).unwrap();
+    let line = fail_line(bin(tmp.path()).args(["ride", "--json"]).arg(&bad));
+    assert!(
+        line.contains("bad.tcx") && line.contains("malformed XML at line"),
+        "{line}"
+    );
+}
+
+#[test]
 fn importing_the_fit_fixtures_never_aborts() {
     let Some(fx) = fixtures() else { return };
     let tmp = tempfile::tempdir().unwrap();

@@ -101,6 +101,11 @@ impl FileKind {
     pub fn is_fit(self) -> bool {
         matches!(self, FileKind::Fit | FileKind::FitGz)
     }
+
+    /// A file with per-second samples the decoders read: FIT, TCX or GPX, plain or gzipped.
+    pub fn has_samples(self) -> bool {
+        !matches!(self, FileKind::Other | FileKind::None)
+    }
 }
 
 /// One row of `activities.csv`. Units are SI (seconds, metres, m/s, watts, bpm, joules, kg); a

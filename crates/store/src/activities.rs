@@ -11,7 +11,9 @@ use crate::{Store, StoreError, now_rfc3339};
 /// Where an activity's data came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
-    /// A decoded FIT file (possibly linked to a Strava CSV row for its name and type).
+    /// A decoded activity file: FIT, TCX or GPX (possibly linked to a Strava CSV row for its name
+    /// and type). One kind for the three, because they take the same path and give the same
+    /// figures; `source_path` tells the format.
     Fit,
     /// Only the Strava `activities.csv` row: totals, no samples.
     StravaCsvSummary,

@@ -1,6 +1,13 @@
 //! The incremental importer: a Strava bulk export, a folder of FIT files, or a bare
 //! `activities.csv` → activities, summaries, power curves and laps in the store.
 //!
+//! "FIT file" below stands for any activity file with samples: FIT, TCX or GPX, each plain or
+//! gzipped (`ride::activity_file` recognises the format by content). All three take the same
+//! path and are stored as `source_kind = 'fit'` (a decoded file; its `source_path` tells the
+//! format). A row an older build stored from the CSV alone because its file was TCX or GPX is
+//! upgraded by the next run: the file's content hash is not stored yet, so it is decoded, and
+//! the activity with the row's Strava id is replaced in place (same id).
+//!
 //! **Incremental.** Every FIT file is hashed (SHA-256 of its *decompressed* bytes, so `x.fit` and
 //! `x.fit.gz` of the same ride are one activity) and a file whose hash is already stored is not
 //! decoded again; a re-run over an unchanged export decodes nothing
@@ -64,7 +71,7 @@ const DECODER_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub enum ImportSource {
     /// A Strava bulk export directory: `activities.csv` plus the `activities/` files it names.
     Export(PathBuf),
-    /// Every `*.fit` and `*.fit.gz` under a directory, recursively.
+    /// Every `*.fit`, `*.tcx`, `*.gpx` (each also `.gz`) under a directory, recursively.
     FitDir(PathBuf),
     /// A Strava `activities.csv` alone: summary rows only.
     Csv(PathBuf),
@@ -496,7 +503,7 @@ fn plan_export(
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty());
-        let Some(name) = name.filter(|_| a.file_kind.is_fit()) else {
+        let Some(name) = name.filter(|_| a.file_kind.has_samples()) else {
             rows.push(i);
             continue;
         };
@@ -531,7 +538,7 @@ fn plan_export(
     (fits, rows)
 }
 
-/// Every `*.fit` / `*.fit.gz` under `dir`, sorted by relative path.
+/// Every FIT, TCX and GPX file (plain or `.gz`) under `dir`, sorted by relative path.
 fn scan_fit_dir(dir: &Path) -> Result<Vec<FitItem>, StoreError> {
     if !dir.is_dir() {
         return Err(StoreError::Io {
@@ -550,8 +557,7 @@ fn scan_fit_dir(dir: &Path) -> Result<Vec<FitItem>, StoreError> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let lower = entry.file_name().to_string_lossy().to_ascii_lowercase();
-        if !(lower.ends_with(".fit") || lower.ends_with(".fit.gz")) {
+        if !ride::activity_file::is_activity_file_name(&entry.file_name().to_string_lossy()) {
             continue;
         }
         let rel = entry
@@ -718,7 +724,7 @@ fn decode_and_summarise(
     gzip_note: Option<String>,
     hash: String,
 ) -> FitOutcome {
-    let decoded = ride::fit::decode_bytes(&bytes);
+    let decoded = ride::activity_file::decode_bytes(&bytes);
     drop(bytes);
     let activity = match decoded {
         Ok(a) => a,

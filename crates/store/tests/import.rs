@@ -654,3 +654,111 @@ fn laps_missing_from_an_older_import_are_added_by_the_next_run() {
     let third = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
     assert_eq!(third.decoded_files, 0);
 }
+
+/// A Strava export whose rows link `.tcx.gz`, `.gpx.gz` and a broken `.tcx` (the first two
+/// written from real FIT series): the rows an older build imported as summary only are upgraded
+/// in place to full stream metrics, the broken file fails naming its line and column, and the
+/// rest of the import goes on.
+#[test]
+fn export_rows_with_tcx_and_gpx_files_get_stream_metrics() {
+    let Some(fx) = fixtures() else { return };
+    let edge = ride::fit::decode_file(&fit(&fx, EDGE810)).unwrap();
+    let trainer = ride::fit::decode_file(&fit(&fx, TRAINER)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path();
+    let write_gz = |rel: &str, text: String| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        std::fs::create_dir_all(export.join("activities")).unwrap();
+        std::fs::write(export.join(rel), enc.finish().unwrap()).unwrap();
+    };
+    write_gz("activities/1.tcx.gz", ride::track_write::write_tcx(&edge));
+    write_gz(
+        "activities/2.gpx.gz",
+        ride::track_write::write_gpx(&trainer),
+    );
+    let broken = ride::track_write::write_tcx(&edge).replacen("</Time>", "</Tim>", 1);
+    std::fs::write(export.join("activities/3.tcx"), broken).unwrap();
+    let rows = [
+        format!(
+            "1,\"{}\",Vector ride,Ride,,4700,41.3,activities/1.tcx.gz,4700,4700,41339",
+            csv_date(edge.start_time().unwrap())
+        ),
+        format!(
+            "2,\"{}\",Trainer,Virtual Ride,,2262,0,activities/2.gpx.gz,2262,2262,0",
+            csv_date(trainer.start_time().unwrap())
+        ),
+        "3,\"Oct 6, 2014, 4:15:21 PM\",Broken,Ride,,3600,20.0,activities/3.tcx,3600,3500,20000"
+            .to_string(),
+    ];
+    std::fs::write(
+        export.join("activities.csv"),
+        format!("{HEADER}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let run = |s: &mut Store, src: &ImportSource| {
+        let ath = s.default_athlete().unwrap().id;
+        import(s, ath, src, &profile(), &no_progress).unwrap()
+    };
+    let full = ImportSource::Export(export.to_path_buf());
+    // What a build without the TCX/GPX decoders stored: the CSV summaries.
+    let csv = ImportSource::Csv(export.join("activities.csv"));
+    let old = run(&mut s, &csv);
+    assert_eq!(old.summary_only, 3, "{old:#?}");
+    let ids: Vec<i64> = s
+        .summaries(ath, None, None)
+        .unwrap()
+        .iter()
+        .map(|(r, _)| r.id)
+        .collect();
+
+    let r = run(&mut s, &full);
+    assert_eq!((r.imported, r.updated, r.failed.len()), (2, 2, 1), "{r:#?}");
+    assert_eq!(r.decoded_files, 3);
+    let (location, reason) = &r.failed[0];
+    assert_eq!(location, "activities/3.tcx");
+    assert!(
+        reason.ends_with("malformed XML at line 13, column 39: expected 'Time' tag, not 'Tim'"),
+        "{reason}"
+    );
+    assert_eq!(
+        r.utc_check.as_deref(),
+        Some("Activity Date matches FIT start time (UTC) on 2/2 linked files, median offset 0 s")
+    );
+
+    let all = s.summaries(ath, None, None).unwrap();
+    assert_eq!(all.len(), 3);
+    let by_ext = |id: &str| {
+        all.iter()
+            .find(|(r, _)| r.external_id.as_deref() == Some(id))
+            .unwrap()
+    };
+    let (row, sum) = by_ext("1");
+    assert!(ids.contains(&row.id), "upgraded in place");
+    assert!(!row.summary_only);
+    assert_eq!(row.source_path, "activities/1.tcx.gz");
+    assert_eq!(row.name.as_deref(), Some("Vector ride"));
+    assert!((sum.np_w.unwrap() - 301.05).abs() < 0.1, "{:?}", sum.np_w);
+    assert!(sum.power_zones_s.is_some() && sum.hr_zones_s.is_some());
+    assert!(sum.power_curve.is_some() && sum.decoupling_pct.is_some());
+    assert_eq!(s.activity_laps(ath, row.id).unwrap().unwrap().len(), 8);
+    let (row, sum) = by_ext("2");
+    assert!(!row.summary_only);
+    // The CSV's type wins over the file's ("cycling" in the GPX): a virtual ride.
+    assert_eq!(row.sport.environment, ride::Environment::Virtual);
+    assert!((sum.np_w.unwrap() - 227.31).abs() < 0.1, "{:?}", sum.np_w);
+    let (row, _) = by_ext("3");
+    assert!(row.summary_only, "the broken file keeps its CSV summary");
+
+    // Unchanged files are not decoded again; the failure is remembered.
+    let again = run(&mut s, &full);
+    assert_eq!((again.decoded_files, again.imported), (0, 0), "{again:#?}");
+
+    // A folder of ride files picks up TCX and GPX too.
+    let mut fresh = Store::open_in_memory().unwrap();
+    let r = run(&mut fresh, &ImportSource::FitDir(export.join("activities")));
+    assert_eq!((r.imported, r.failed.len()), (2, 1), "{r:#?}");
+}

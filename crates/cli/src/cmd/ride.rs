@@ -1,4 +1,5 @@
-//! `cycling-ai ride FILE`: the per-ride metrics of one file, without touching the store.
+//! `cycling-ai ride FILE`: the per-ride metrics of one FIT, TCX or GPX file (each also `.gz`),
+//! without touching the store.
 //!
 //! The JSON keys are a contract other programs rely on (issue 2): keep them stable.
 
@@ -53,7 +54,7 @@ struct RideJson {
 }
 
 pub fn run(global: &Global, args: RideArgs) -> Result<()> {
-    let activity = ride::fit::decode_file(&args.file)
+    let activity = ride::activity_file::decode_file(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
     if let Some(ftp) = args.ftp {
         anyhow::ensure!(

@@ -9,7 +9,7 @@
 //!   past its file's declared size, not FIT at all) are an `Err` naming the byte offset;
 //! - CRCs are checked here, not by rustyfit (its check is wrong for 14-byte headers with a zero
 //!   header CRC); a mismatch is a warning, because the values are usually still good;
-//! - gzip is recognised by its magic bytes, whatever the file is called.
+//! - gzip is recognised by its magic bytes, whatever the file is called (`crate::gz`).
 //!
 //! Workout files (`decode_workout_file`) go through the same framing with the same rules.
 
@@ -18,10 +18,7 @@ mod decode;
 mod sport;
 mod workout;
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-
-use flate2::read::MultiGzDecoder;
 
 use crate::model::{Activity, FitWorkout};
 
@@ -111,39 +108,27 @@ pub fn decode_workout_bytes(bytes: &[u8]) -> Result<FitWorkout, FitError> {
     }
 }
 
-fn is_gzip(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0x1f, 0x8b])
-}
+use crate::gz::is_gzip;
 
 /// Decompress everything that can be decompressed. A cut or damaged gzip stream keeps what came
 /// out before the damage (the FIT decoder then reports the truncation), with a warning; only a
 /// stream yielding nothing at all is an error.
 fn gunzip(bytes: &[u8]) -> Result<(Vec<u8>, Vec<String>), FitError> {
-    // FIT files compress about 3:1; reserving avoids most regrowth.
-    let mut plain = Vec::with_capacity(bytes.len().saturating_mul(4));
-    let mut decoder = MultiGzDecoder::new(bytes);
-    let mut chunk = [0u8; 64 * 1024];
-    loop {
-        match decoder.read(&mut chunk) {
-            Ok(0) => return Ok((plain, Vec::new())),
-            Ok(n) => plain.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) if plain.is_empty() => {
-                return Err(FitError::Gzip {
-                    decompressed: 0,
-                    source,
-                });
-            }
-            Err(e) => {
-                let warning = format!(
-                    "The gzip stream is damaged after {} decompressed bytes ({e}); the FIT data \
-                     before that point were decoded.",
-                    plain.len()
-                );
-                return Ok((plain, vec![warning]));
-            }
-        }
-    }
+    let (plain, damage) = crate::gz::gunzip_lenient(bytes).map_err(|source| FitError::Gzip {
+        decompressed: 0,
+        source,
+    })?;
+    let warnings = damage
+        .map(|e| {
+            format!(
+                "The gzip stream is damaged after {} decompressed bytes ({e}); the FIT data \
+                 before that point were decoded.",
+                plain.len()
+            )
+        })
+        .into_iter()
+        .collect();
+    Ok((plain, warnings))
 }
 
 #[cfg(test)]
