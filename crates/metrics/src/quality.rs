@@ -162,6 +162,38 @@ pub struct Issue {
     pub device: Option<f64>,
 }
 
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Dropped => "treated as missing",
+            Action::Repaired => "repaired",
+            Action::Shifted => "timestamps shifted",
+            Action::Flagged => "flagged only",
+        })
+    }
+}
+
+/// One line for people: "power spikes: 4 samples at 0:16:40–0:41:42, treated as missing", or
+/// for a device comparison "NP differs from the device: ours 300.4, device 320.0, flagged only".
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let clock = |s: i64| format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60);
+        write!(f, "{}: ", self.kind.label())?;
+        if let (Some(o), Some(d)) = (self.ours, self.device) {
+            write!(f, "ours {o:.1}, device {d:.1}")?;
+        } else {
+            let plural = if self.samples == 1 { "" } else { "s" };
+            write!(f, "{} sample{plural}", self.samples)?;
+            match (self.first_s, self.last_s) {
+                (Some(a), Some(b)) if a != b => write!(f, " at {}–{}", clock(a), clock(b))?,
+                (Some(a), _) => write!(f, " at {}", clock(a))?,
+                _ => {}
+            }
+        }
+        write!(f, ", {}", self.action)
+    }
+}
+
 /// Where the elevation gain comes from (README "What the numbers mean").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -681,6 +713,18 @@ mod tests {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn issues_read_as_one_line() {
+        let mut a = ride(4000);
+        a.records[3700].power_w = Some(5000);
+        a.records[3725].power_w = Some(5000);
+        let q = clean(&a).quality;
+        assert_eq!(
+            q.issues[0].to_string(),
+            "power above the ceiling: 2 samples at 1:01:40–1:02:05, treated as missing"
+        );
     }
 
     fn only(q: &Quality) -> &Issue {
