@@ -203,6 +203,15 @@ fn importing_the_fit_fixtures_never_aborts() {
         "only the corrupt Strava-app file fails: {failed:?}"
     );
     assert!(failed[0]["reason"].as_str().unwrap().contains("7471"));
+    // The real files have no impossible samples: what the quality pass reports is only the
+    // repeated and out-of-order timestamps the series always dropped.
+    for k in j["quality"]["kinds"].as_array().unwrap() {
+        assert!(
+            ["duplicate_timestamp", "timestamp_backwards"].contains(&k["kind"].as_str().unwrap()),
+            "{}",
+            j["quality"]
+        );
+    }
     let fit_files = walk_count(&fx.join("fit"));
     assert_eq!(j["imported"].as_u64().unwrap() + 1, fit_files as u64);
     // A second run decodes nothing.
@@ -1016,22 +1025,16 @@ fn ride_json_repairs_power_spikes_and_lists_them_under_quality() {
         a.records[i].power_w = Some(21_733);
     }
     a.records[2000].power_w = Some(5_000);
-    let mut w = ride::fit_encode::ActivityWriter::with_device(
-        a.start_time().unwrap(),
-        ride::fit_encode::FitSport::from_kind(a.sport()),
-        &ride::fit_encode::DeviceIdent::default(),
-        ride::fit_encode::Zones {
-            ftp_w: Some(315),
-            ..Default::default()
-        },
+    let zones = ride::fit_encode::Zones {
+        ftp_w: Some(315),
+        ..Default::default()
+    };
+    let spiked = tmp.path().join("spiked.fit");
+    std::fs::write(
+        &spiked,
+        ride::fit_encode::encode_activity(&a, zones).unwrap(),
     )
     .unwrap();
-    for r in &a.records {
-        w.record(r).unwrap();
-    }
-    w.session(&a.sessions[0]).unwrap();
-    let spiked = tmp.path().join("spiked.fit");
-    std::fs::write(&spiked, w.finish().unwrap()).unwrap();
 
     let j = ok_json(bin(tmp.path()).arg("ride").arg(&spiked).arg("--json"));
     let (np, clean_np) = (j["np_w"].as_f64().unwrap(), clean["np_w"].as_f64().unwrap());
@@ -1051,6 +1054,33 @@ fn ride_json_repairs_power_spikes_and_lists_them_under_quality() {
     assert!(
         text.contains("data quality:")
             && text.contains("power above the ceiling: 5 samples at 0:10:00–0:33:20"),
+        "{text}"
+    );
+
+    // `import` says how many activities were repaired and how, in text and JSON.
+    let rides = tmp.path().join("rides");
+    std::fs::create_dir_all(&rides).unwrap();
+    std::fs::rename(&spiked, rides.join("spiked.fit")).unwrap();
+    let data = tmp.path().join("data");
+    let j = ok_json(
+        bin(&data)
+            .args(["--json", "import", "--fit-dir"])
+            .arg(&rides),
+    );
+    assert_eq!(j["quality"]["repaired_activities"], 1, "{j}");
+    assert_eq!(j["quality"]["kinds"][0]["kind"], "power_above_ceiling");
+    assert_eq!(j["quality"]["kinds"][0]["samples"], 5);
+    std::fs::remove_dir_all(&data).unwrap();
+    let out = bin(&data)
+        .args(["import", "--fit-dir"])
+        .arg(&rides)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "data quality: repaired 1 activity: power above the ceiling (1 activity, 5 samples)"
+        ),
         "{text}"
     );
 }

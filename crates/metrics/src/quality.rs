@@ -291,7 +291,15 @@ pub fn clean(activity: &Activity) -> Cleaned<'_> {
 
     let power = power_checks(&records, t0, &mut quality);
     let hr = hr_checks(&records, t0, &mut quality);
-    let distance = distance_check(&records, t0, &mut quality);
+    // Start times of the sessions after the first, where the distance channel starts again.
+    let mut sessions: Vec<i64> = activity
+        .sessions
+        .iter()
+        .filter_map(|s| s.start_time.map(|t| t.as_second()))
+        .collect();
+    sessions.sort_unstable();
+    let later_sessions = sessions.get(1..).unwrap_or_default();
+    let distance = distance_check(&records, later_sessions, t0, &mut quality);
     position_check(&records, t0, &mut quality);
     dropout_check(&records, &power, t0, &mut quality);
 
@@ -554,11 +562,23 @@ fn runs(rs: &[Record], f: impl Fn(&Record) -> bool) -> Vec<(usize, usize)> {
 
 /// Distance running backwards; returns the repaired (running maximum) distance channel when
 /// something had to change. The running maximum keeps a single backwards glitch from eating the
-/// distance ridden before it.
-fn distance_check(rs: &[Record], t0: i64, q: &mut Quality) -> Option<Vec<Option<f64>>> {
+/// distance ridden before it. FIT distance accumulates per session, so the maximum starts again
+/// at each later session's start (a multisport file's run after its ride).
+fn distance_check(
+    rs: &[Record],
+    sessions: &[i64],
+    t0: i64,
+    q: &mut Quality,
+) -> Option<Vec<Option<f64>>> {
+    let session_of = |t: i64| sessions.partition_point(|&s| s <= t);
     let mut span = Span::default();
     let mut max = f64::NEG_INFINITY;
+    let mut session = 0;
     for r in rs {
+        if session_of(r.t) != session {
+            session = session_of(r.t);
+            max = f64::NEG_INFINITY;
+        }
         if let Some(d) = r.distance_m.filter(|d| d.is_finite()) {
             if d < max {
                 span.add(r.t - t0);
@@ -572,9 +592,14 @@ fn distance_check(rs: &[Record], t0: i64, q: &mut Quality) -> Option<Vec<Option<
     }
     q.push(IssueKind::DistanceBackwards, Action::Repaired, span);
     let mut max = f64::NEG_INFINITY;
+    let mut session = 0;
     Some(
         rs.iter()
             .map(|r| {
+                if session_of(r.t) != session {
+                    session = session_of(r.t);
+                    max = f64::NEG_INFINITY;
+                }
                 r.distance_m.map(|d| {
                     if d.is_finite() {
                         max = max.max(d);
@@ -865,6 +890,26 @@ mod tests {
                 .windows(2)
                 .all(|w| w[1].distance_m >= w[0].distance_m)
         );
+    }
+
+    #[test]
+    fn distance_starts_again_with_each_session() {
+        let mut a = ride(100);
+        for r in &mut a.records[50..] {
+            r.distance_m = r.distance_m.map(|d| d - 400.0);
+        }
+        let start = |t| Some(jiff::Timestamp::from_second(t).unwrap());
+        a.sessions = vec![
+            Session {
+                start_time: start(1000),
+                ..Default::default()
+            },
+            Session {
+                start_time: start(1050),
+                ..Default::default()
+            },
+        ];
+        assert_eq!(clean(&a).quality, Quality::default());
     }
 
     #[test]
