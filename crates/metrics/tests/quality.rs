@@ -87,7 +87,7 @@ fn injected_spikes_are_dropped_and_np_is_the_clean_rides() {
         );
         assert!((c_np - s_np).abs() <= 1.0, "{file}: {c_np} vs {s_np}");
         let best_1s = |x: &metrics::ActivitySummary| x.power_curve.as_ref().unwrap().at(1).unwrap();
-        assert!(f64::from(best_1s(&s)) <= c.max_power_w.unwrap());
+        assert!(best_1s(&s) <= c.max_power_w.unwrap());
         assert!(s.max_power_w <= c.max_power_w);
         let issue = q.get(IssueKind::PowerAboveCeiling).expect("ceiling issue");
         assert_eq!(issue.samples, 8);
