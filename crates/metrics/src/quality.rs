@@ -757,6 +757,12 @@ mod tests {
         &q.issues[0]
     }
 
+    /// The single issue found, as (kind, action, samples, first_s, last_s).
+    fn found(c: &Cleaned<'_>) -> (IssueKind, Action, u32, Option<i64>, Option<i64>) {
+        let i = only(&c.quality);
+        (i.kind, i.action, i.samples, i.first_s, i.last_s)
+    }
+
     #[test]
     fn clean_ride_is_borrowed_and_unreported() {
         let a = ride(600);
@@ -776,9 +782,8 @@ mod tests {
             r.power_w = Some(POWER_CEILING_W);
         }
         let c = clean(&a);
-        let i = only(&c.quality);
         assert_eq!(
-            (i.kind, i.action, i.samples, i.first_s, i.last_s),
+            found(&c),
             (
                 IssueKind::PowerAboveCeiling,
                 Action::Dropped,
@@ -847,9 +852,8 @@ mod tests {
             r.heart_rate_bpm = Some(90);
         }
         let c = clean(&a);
-        let i = only(&c.quality);
         assert_eq!(
-            (i.kind, i.action, i.samples, i.first_s, i.last_s),
+            found(&c),
             (
                 IssueKind::HrLockedToCadence,
                 Action::Dropped,
@@ -872,9 +876,8 @@ mod tests {
         a.records[50].distance_m = Some(10.0);
         a.records[51].distance_m = Some(12.0);
         let c = clean(&a);
-        let i = only(&c.quality);
         assert_eq!(
-            (i.kind, i.action, i.samples, i.first_s, i.last_s),
+            found(&c),
             (
                 IssueKind::DistanceBackwards,
                 Action::Repaired,
@@ -922,9 +925,8 @@ mod tests {
         // One fix 1° east (≈ 79 km) for one second, then back.
         a.records[5].lon_deg = Some(7.0);
         let c = clean(&a);
-        let i = only(&c.quality);
         assert_eq!(
-            (i.kind, i.action, i.samples, i.first_s, i.last_s),
+            found(&c),
             (
                 IssueKind::PositionJump,
                 Action::Flagged,
@@ -1011,9 +1013,8 @@ mod tests {
             r.cadence_rpm = Some(0);
         }
         let c = clean(&a);
-        let i = only(&c.quality);
         assert_eq!(
-            (i.kind, i.action, i.samples, i.first_s, i.last_s),
+            found(&c),
             (
                 IssueKind::PowerDropout,
                 Action::Flagged,

@@ -2,23 +2,11 @@
 //! come through untouched, and spikes injected into their decoded records are found and removed
 //! so NP and the best efforts are the clean ride's again.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::fixtures;
 use metrics::quality::{Action, IssueKind};
 use metrics::{Thresholds, summarize_with_quality};
-
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures"
-    ));
-    if dir.is_dir() {
-        Some(dir.to_path_buf())
-    } else {
-        eprintln!("skipping: fixtures absent ({})", dir.display());
-        None
-    }
-}
 
 /// The power rides of the device-oracle table (README "How well it matches the devices") and the
 /// gappy ones: real sprints (the Edge 530's 951 W, the Edge 810's 619 W) must stay.
