@@ -1861,3 +1861,56 @@ fn create_plan_overview_names_the_missing_profile_field() {
     let (_d, t) = fresh_tools(Some(p));
     assert!(failed(&t).starts_with("the profile has no FTP (ftp_w)"));
 }
+
+/// Issue 10: a ride whose power meter wrote impossible samples is listed with its quality kinds,
+/// and its detail says what was left out of the metrics, in one line per problem.
+#[test]
+fn activities_with_bad_samples_say_so_compactly() {
+    let s = season();
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::read_dir(s.export_b.export_dir.join("activities"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".fit.gz"))
+        .unwrap();
+    let (bytes, _) = store::import::read_fit_bytes(&file).unwrap();
+    let mut a = ride::fit::decode_bytes(&bytes).unwrap();
+    for i in [300, 301, 900] {
+        a.records[i].power_w = Some(25_000);
+    }
+    let rides = dir.path().join("rides");
+    std::fs::create_dir_all(&rides).unwrap();
+    let fit = ride::fit_encode::encode_activity(&a, ride::fit_encode::Zones::default()).unwrap();
+    std::fs::write(rides.join("spiked.fit"), fit).unwrap();
+    let data = dir.path().join("data");
+    let mut st = Store::open(&data).unwrap();
+    let id = st.upsert_athlete("d", None).unwrap().id;
+    let profile = Profile::load(&s.export_b.profile_path).unwrap();
+    store::import(&mut st, id, &ImportSource::FitDir(rides), &profile, &|_| {}).unwrap();
+    let (row, summary) = st.summaries(id, None, None).unwrap().remove(0);
+    drop(st);
+    assert!(summary.max_power_w.unwrap() < 3_000.0);
+    let t = CoachTools::new(data, id, Some(profile), TODAY);
+    let day = row.local_date.to_string();
+    let list = call(&t, "list_activities", json!({"from": day, "to": day}));
+    assert_eq!(
+        list["activities"][0]["quality"],
+        json!(["power_above_ceiling"])
+    );
+    let out = call(&t, "get_activity", json!({"activity_id": row.id}));
+    let lines = out["data_quality"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].as_str().unwrap().starts_with(
+            "power above the ceiling: 3 samples at 0:05:00–0:15:00, treated as missing"
+        ),
+        "{lines:?}"
+    );
+    // A clean ride has neither key.
+    let clean = call(
+        &tools_a(),
+        "get_activity",
+        json!({"activity_id": first_id_of(season().a)}),
+    );
+    assert!(clean.get("data_quality").is_none());
+}

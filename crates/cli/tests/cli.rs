@@ -241,6 +241,15 @@ fn importing_the_fit_fixtures_never_aborts() {
         "only the corrupt Strava-app file fails: {failed:?}"
     );
     assert!(failed[0]["reason"].as_str().unwrap().contains("7471"));
+    // The real files have no impossible samples: what the quality pass reports is only the
+    // repeated and out-of-order timestamps the series always dropped.
+    for k in j["quality"]["kinds"].as_array().unwrap() {
+        assert!(
+            ["duplicate_timestamp", "timestamp_backwards"].contains(&k["kind"].as_str().unwrap()),
+            "{}",
+            j["quality"]
+        );
+    }
     let fit_files = walk_count(&fx.join("fit"));
     assert_eq!(j["imported"].as_u64().unwrap() + 1, fit_files as u64);
     // A second run decodes nothing.
@@ -1033,4 +1042,83 @@ async fn providers_check_reads_the_openai_base_url_from_the_config_file() {
     assert_eq!(v["endpoint"], format!("{}/v1", fake.endpoint()));
     assert_eq!(fake.requests().len(), 1);
     assert_eq!(fake.requests()[0].body["model"], "gpt-4.1");
+}
+
+/// Issue 10: a real ride whose power meter wrote a few impossible samples (injected into the
+/// decoded records and written back as FIT with our writer) is repaired before any metric: NP
+/// stays the clean ride's, the best second is no higher than the clean maximum, and `quality`
+/// lists what was done.
+#[test]
+fn ride_json_repairs_power_spikes_and_lists_them_under_quality() {
+    let Some(fx) = fixtures() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let file = fx.join("fit/python-fitparse/Edge810-Vector-2013-08-16-15-35-10.fit");
+    let clean = ok_json(bin(tmp.path()).arg("ride").arg(&file).arg("--json"));
+    assert_eq!(clean["quality"]["repaired"], false);
+    assert_eq!(clean["quality"]["issues"], serde_json::json!([]));
+    assert_eq!(clean["quality"]["elevation_method"], "device_total_ascent");
+
+    let mut a = ride::fit::decode_file(&file).unwrap();
+    for i in [600, 601, 602, 603] {
+        a.records[i].power_w = Some(21_733);
+    }
+    a.records[2000].power_w = Some(5_000);
+    let zones = ride::fit_encode::Zones {
+        ftp_w: Some(315),
+        ..Default::default()
+    };
+    let spiked = tmp.path().join("spiked.fit");
+    std::fs::write(
+        &spiked,
+        ride::fit_encode::encode_activity(&a, zones).unwrap(),
+    )
+    .unwrap();
+
+    let j = ok_json(bin(tmp.path()).arg("ride").arg(&spiked).arg("--json"));
+    let (np, clean_np) = (j["np_w"].as_f64().unwrap(), clean["np_w"].as_f64().unwrap());
+    assert!((np - clean_np).abs() <= 1.0, "NP {np} vs clean {clean_np}");
+    assert!(j["mmp_w"]["1"].as_f64().unwrap() <= clean["max_power_w"].as_f64().unwrap());
+    let q = &j["quality"];
+    assert_eq!(q["repaired"], true);
+    let issue = &q["issues"][0];
+    assert_eq!(issue["kind"], "power_above_ceiling");
+    assert_eq!(issue["action"], "dropped");
+    assert_eq!(issue["samples"], 5);
+    assert_eq!(issue["first_s"], 600);
+    assert_eq!(issue["last_s"], 2000);
+
+    let out = bin(tmp.path()).arg("ride").arg(&spiked).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("data quality:")
+            && text.contains("power above the ceiling: 5 samples at 0:10:00–0:33:20"),
+        "{text}"
+    );
+
+    // `import` says how many activities were repaired and how, in text and JSON.
+    let rides = tmp.path().join("rides");
+    std::fs::create_dir_all(&rides).unwrap();
+    std::fs::rename(&spiked, rides.join("spiked.fit")).unwrap();
+    let data = tmp.path().join("data");
+    let j = ok_json(
+        bin(&data)
+            .args(["--json", "import", "--fit-dir"])
+            .arg(&rides),
+    );
+    assert_eq!(j["quality"]["repaired_activities"], 1, "{j}");
+    assert_eq!(j["quality"]["kinds"][0]["kind"], "power_above_ceiling");
+    assert_eq!(j["quality"]["kinds"][0]["samples"], 5);
+    std::fs::remove_dir_all(&data).unwrap();
+    let out = bin(&data)
+        .args(["import", "--fit-dir"])
+        .arg(&rides)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "data quality: repaired 1 activity: power above the ceiling (1 activity, 5 samples)"
+        ),
+        "{text}"
+    );
 }

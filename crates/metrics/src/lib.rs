@@ -1,6 +1,7 @@
 //! Pure training metrics over typed rides. Every variant choice is named in the function docs
 //! and pinned by a unit test (see reference/metrics.md). No I/O, no clocks: callers pass `as_of`.
 //!
+//! - [`quality`]: sample-level checks and repairs every activity passes through first;
 //! - [`series`]: the 1 Hz series (gaps, pauses, missing power);
 //! - [`power`]: NP, IF, TSS, VI, EF, work, xPower; [`zones`]; [`curve`] (mean-maximal power);
 //!   [`cp`] (CP/W′ models, eFTP, stale FTP); [`hr`] (decoupling, TRIMP, hrTSS);
@@ -15,13 +16,15 @@ pub mod num;
 pub mod period;
 pub mod pmc;
 pub mod power;
+pub mod quality;
 pub mod ride_summary;
 pub mod series;
 pub mod summary;
 pub mod weekly;
 pub mod zones;
 
-pub use ride_summary::{Thresholds, summarize, summarize_strava};
+pub use quality::Quality;
+pub use ride_summary::{Thresholds, summarize, summarize_strava, summarize_with_quality};
 pub use summary::*;
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::curve::power_curve;
 use crate::hr::{self, Sex};
 use crate::num::{finite, finite_opt};
 use crate::power;
+use crate::quality::{self, ElevationMethod, Quality};
 use crate::series::Series;
 use crate::summary::{ActivitySummary, LoadSource};
 use crate::zones;
@@ -89,8 +90,15 @@ fn timer_from_events(activity: &Activity) -> Option<f64> {
     (total > 0).then_some(total as f64)
 }
 
-/// Summarises a decoded activity.
+/// Summarises a decoded activity (see [`summarize_with_quality`]).
+pub fn summarize(activity: &Activity, th: &Thresholds, tz: &TimeZone) -> ActivitySummary {
+    summarize_with_quality(activity, th, tz).0
+}
+
+/// Summarises a decoded activity after the sample-level quality pass ([`quality::clean`]), and
+/// returns the quality record with it (device disagreements included).
 ///
+/// * every figure below is computed from the cleaned records;
 /// * elapsed: Σ session `total_elapsed_time`, else first → last record + 1 s (each record stands
 ///   for one second, as devices count);
 /// * timer: Σ session `total_timer_time`, else the timer events, else the series length;
@@ -101,13 +109,19 @@ fn timer_from_events(activity: &Activity) -> Option<f64> {
 /// * power figures from the §1 series (see [`crate::power`]); TSS with s = power-bearing seconds;
 /// * load: power TSS when there is power and an FTP, else hrTSS over seconds with HR when there
 ///   is HR and an LTHR, else moving (else timer) hours × [`duration_load_rate`].
-pub fn summarize(activity: &Activity, th: &Thresholds, tz: &TimeZone) -> ActivitySummary {
-    let series = Series::from_activity(activity);
+pub fn summarize_with_quality(
+    activity: &Activity,
+    th: &Thresholds,
+    tz: &TimeZone,
+) -> (ActivitySummary, Quality) {
+    let cleaned = quality::clean(activity);
+    let series = Series::from_cleaned(&cleaned);
+    let records = &*cleaned.records;
     let start_time = activity.start_time().unwrap_or(Timestamp::UNIX_EPOCH);
     let local_date = tz.to_datetime(start_time).date();
     let sport = activity.sport();
 
-    let rec_span = match (activity.records.first(), activity.records.last()) {
+    let rec_span = match (records.first(), records.last()) {
         (Some(a), Some(b)) if b.t >= a.t => Some((b.t - a.t + 1) as f64),
         _ => None,
     };
@@ -120,29 +134,23 @@ pub fn summarize(activity: &Activity, th: &Thresholds, tz: &TimeZone) -> Activit
     let moving_s = series.moving_seconds() as f64;
 
     let distance_m = sum_sessions(activity, |s| s.total_distance_m).or_else(|| {
-        let first = activity.records.iter().find_map(|r| r.distance_m)?;
-        let last = activity.records.iter().rev().find_map(|r| r.distance_m)?;
+        let first = records.iter().find_map(|r| r.distance_m)?;
+        let last = records.iter().rev().find_map(|r| r.distance_m)?;
         finite(last - first).filter(|d| *d >= 0.0)
     });
-    let elevation_gain_m = activity
-        .sessions
-        .iter()
-        .any(|s| s.total_ascent_m.is_some())
-        .then(|| {
+    let elevation_gain_m = match cleaned.quality.elevation_method {
+        Some(ElevationMethod::DeviceTotalAscent) => Some(
             activity
                 .sessions
                 .iter()
                 .filter_map(|s| s.total_ascent_m)
-                .sum::<f64>()
-        })
-        .or_else(|| {
-            elevation_gain(
-                activity
-                    .records
-                    .iter()
-                    .filter_map(|r| r.altitude_m.map(f64::from)),
-            )
-        });
+                .sum::<f64>(),
+        ),
+        Some(ElevationMethod::RecordsHysteresis) => {
+            elevation_gain(records.iter().filter_map(|r| r.altitude_m.map(f64::from)))
+        }
+        None => None,
+    };
 
     let ftp = th.ftp_w.filter(|f| f.is_finite() && *f > 0.0);
     let lthr = th.lthr_bpm.filter(|f| f.is_finite() && *f > 0.0);
@@ -200,7 +208,7 @@ pub fn summarize(activity: &Activity, th: &Thresholds, tz: &TimeZone) -> Activit
         _ => None,
     };
 
-    ActivitySummary {
+    let summary = ActivitySummary {
         start_time,
         local_date,
         sport,
@@ -242,7 +250,10 @@ pub fn summarize(activity: &Activity, th: &Thresholds, tz: &TimeZone) -> Activit
         },
         trimp,
         power_curve: has_power.then(|| power_curve(&series.mmp_power(), series.len())),
-    }
+    };
+    let mut quality = cleaned.quality;
+    quality::device_checks(activity, &summary, &mut quality);
+    (summary, quality)
 }
 
 /// Summarises a Strava CSV row (no samples).

@@ -10,9 +10,14 @@
 //!   [`Segment`] and get no synthetic samples — the segments are concatenated for NP/xPower, and
 //!   zero-filled only for mean-maximal power (see [`Series::mmp_power`]);
 //! * a record without power is *missing* (`has_power = false`, power 0 for NP/xPower/MMP,
-//!   excluded from the average); `Some(0)` is coasting.
+//!   excluded from the average); `Some(0)` is coasting;
+//! * [`Series::from_activity`] first runs the sample-level quality pass ([`crate::quality`]):
+//!   impossible power and heart rate become missing, repeated or out-of-order timestamps are
+//!   dropped and device clock changes shifted, before any sample reaches a metric.
 
-use ride::{Activity, Record, TimerEventKind};
+use ride::{Activity, Record, TimerEvent, TimerEventKind};
+
+use crate::quality::{self, Cleaned};
 
 /// Gaps (Δt between consecutive records) of this many seconds or more are pauses: not bridged.
 pub const GAP_THRESHOLD_S: i64 = 25;
@@ -84,8 +89,8 @@ impl Sample {
 
 /// Timer-off intervals `(stop, start)` from the activity's timer events, in time order. A stop
 /// with no later start stays open (`i64::MAX`).
-fn timer_off_intervals(activity: &Activity) -> Vec<(i64, i64)> {
-    let mut events: Vec<_> = activity.timer_events.clone();
+fn timer_off_intervals(timer_events: &[TimerEvent]) -> Vec<(i64, i64)> {
+    let mut events = timer_events.to_vec();
     events.sort_by_key(|e| e.t);
     let mut out = Vec::new();
     let mut stopped_at: Option<i64> = None;
@@ -110,13 +115,20 @@ fn timer_off_intervals(activity: &Activity) -> Vec<(i64, i64)> {
 }
 
 impl Series {
-    /// Builds the series from an activity's records (see the module doc for the convention).
+    /// Builds the series from an activity's records after the quality pass (see the module doc
+    /// for the convention).
     pub fn from_activity(activity: &Activity) -> Series {
-        let off = timer_off_intervals(activity);
-        Self::build(&activity.records, &off)
+        Self::from_cleaned(&quality::clean(activity))
     }
 
-    /// Builds the series from records alone (every record is timer-on time).
+    /// Builds the series from records and timer events that went through [`quality::clean`].
+    pub fn from_cleaned(cleaned: &Cleaned<'_>) -> Series {
+        let off = timer_off_intervals(&cleaned.timer_events);
+        Self::build(&cleaned.records, &off)
+    }
+
+    /// Builds the series from records alone, as recorded (every record is timer-on time; no
+    /// quality pass: for callers that built the records themselves).
     pub fn from_records(records: &[Record]) -> Series {
         Self::build(records, &[])
     }

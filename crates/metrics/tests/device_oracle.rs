@@ -2,22 +2,10 @@
 //! shared/fixtures/README.md). Tolerances are the documented ones: NP ±1.5 W, TSS ±3 % where the
 //! device TSS ≥ 25, MMP regression values ±0.5 W.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::fixtures;
 use metrics::{Thresholds, curve, power, series::Series, summarize};
-
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures"
-    ));
-    if dir.is_dir() {
-        Some(dir.to_path_buf())
-    } else {
-        eprintln!("skipping: fixtures absent ({})", dir.display());
-        None
-    }
-}
 
 struct Case {
     file: &'static str,

@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use thiserror::Error;
 
 use crate::model::{
-    Environment, Lap, Record, Session, Sport, SportKind, TimerEvent, TimerEventKind,
+    Activity, Environment, Lap, Record, Session, Sport, SportKind, TimerEvent, TimerEventKind,
 };
 
 /// Seconds between the Unix epoch and the FIT epoch (1989-12-31 00:00:00 UTC).
@@ -791,6 +791,35 @@ impl ActivityWriter {
         self.enc.write(&m);
         self.enc.finish()
     }
+}
+
+/// Writes a decoded activity back as a FIT activity file: its records with the timer events
+/// interleaved in time order, then its sessions (laps are left out). Tests use it to turn an
+/// edited real ride (injected faults, say) into a file the whole pipeline reads.
+pub fn encode_activity(a: &Activity, zones: Zones) -> Result<Vec<u8>, FitEncodeError> {
+    let start = a.start_time().unwrap_or(Timestamp::UNIX_EPOCH);
+    let mut w = ActivityWriter::with_device(
+        start,
+        FitSport::from_kind(a.sport()),
+        &DeviceIdent::default(),
+        zones,
+    )?;
+    let mut events = a.timer_events.clone();
+    events.sort_by_key(|e| e.t);
+    let mut events = events.iter().peekable();
+    for r in &a.records {
+        while let Some(e) = events.next_if(|e| e.t <= r.t) {
+            w.timer_event(e)?;
+        }
+        w.record(r)?;
+    }
+    for e in events {
+        w.timer_event(e)?;
+    }
+    for s in &a.sessions {
+        w.session(s)?;
+    }
+    w.finish()
 }
 
 // ---------------------------------------------------------------------------------------------

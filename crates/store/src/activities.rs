@@ -149,7 +149,7 @@ fn load_source_str(l: LoadSource) -> &'static str {
 }
 
 /// A conversion failure inside a row mapper, reported against the activity id.
-fn corrupt(id: i64, what: &'static str, reason: impl ToString) -> StoreError {
+pub(crate) fn corrupt(id: i64, what: &'static str, reason: impl ToString) -> StoreError {
     StoreError::CorruptRow {
         id,
         what,

@@ -42,6 +42,7 @@ use sha2::{Digest, Sha256};
 
 use crate::activities::{NewActivity, SourceKind, UpsertOutcome, upsert_activity};
 use crate::laps::{LapRow, compute_laps, write_laps};
+use crate::quality::{QualityCounts, write_quality};
 use crate::runs::{RunCounts, WarningKind, add_warning, finish_run, start_run};
 use crate::{Store, StoreError, now_rfc3339};
 
@@ -147,6 +148,8 @@ pub struct ImportReport {
     /// How the CSV's `Activity Date` compares with the linked FIT files' start times, when any
     /// were linked.
     pub utc_check: Option<String>,
+    /// What the sample-level quality pass repaired and flagged in the activities written.
+    pub quality: QualityCounts,
 }
 
 impl ImportReport {
@@ -241,6 +244,8 @@ enum FitOutcome {
         summary: Box<ActivitySummary>,
         /// Every lap of the file (empty when it has none), written with the activity.
         laps: Vec<LapRow>,
+        /// The sample-level quality record, written with the activity.
+        quality: metrics::Quality,
         truncated: bool,
         warnings: Vec<String>,
     },
@@ -289,6 +294,7 @@ struct Tally {
     warnings: Vec<String>,
     /// FIT start − CSV `Activity Date`, seconds, over linked files.
     utc_offsets: Vec<i64>,
+    quality: QualityCounts,
 }
 
 /// The thresholds in force on `date`: FTP from the profile's history (so a ride from two
@@ -486,6 +492,7 @@ pub fn import(
         decoded_bytes,
         duration,
         utc_check,
+        quality: tally.quality,
     })
 }
 
@@ -581,14 +588,16 @@ fn scan_fit_dir(dir: &Path) -> Result<Vec<FitItem>, StoreError> {
 /// Stored activities of the athlete by content hash and by Strava id.
 type KnownMaps = (HashMap<String, Known>, HashMap<String, Known>);
 
-/// A FIT activity whose laps were never recorded (imported before schema version 4) is left out
-/// of the by-hash map, so the next run decodes its file again and adds them, in place (same id):
-/// "re-import to add laps" then works without deleting anything.
+/// A FIT activity whose laps or quality record were never recorded (imported before schema
+/// version 4 or 5) is left out of the by-hash map, so the next run decodes its file again and
+/// adds them, in place (same id): "re-import to add laps" then works without deleting anything,
+/// and metrics built on spikes before the quality checks existed are recomputed.
 fn load_known(store: &Store, athlete_id: i64) -> Result<KnownMaps, StoreError> {
     let mut stmt = store.conn.prepare(
         "SELECT a.id, a.content_hash, a.start_time, a.source_kind, a.csv_row_hash, a.external_id,
-            a.source_kind = 'fit' AND coalesce(m.laps_recorded, 0) = 0
+            a.source_kind = 'fit' AND (coalesce(m.laps_recorded, 0) = 0 OR q.activity_id IS NULL)
          FROM activities a LEFT JOIN activity_metrics m ON m.activity_id = a.id
+         LEFT JOIN activity_quality q ON q.activity_id = a.id
          WHERE a.athlete_id = ?1",
     )?;
     let rows = stmt.query_map([athlete_id], |r| {
@@ -607,11 +616,11 @@ fn load_known(store: &Store, athlete_id: i64) -> Result<KnownMaps, StoreError> {
     let mut by_hash = HashMap::new();
     let mut by_ext = HashMap::new();
     for row in rows {
-        let (hash, ext, needs_laps, known) = row?;
+        let (hash, ext, needs_decode, known) = row?;
         if let Some(ext) = ext {
             by_ext.insert(ext, known.clone());
         }
-        if !needs_laps {
+        if !needs_decode {
             by_hash.insert(hash, known);
         }
     }
@@ -753,7 +762,8 @@ fn decode_and_summarise(
         };
     };
     let date = ctx.tz.to_datetime(start).date();
-    let summary = metrics::summarize(&activity, &thresholds_on(ctx.profile, date), ctx.tz);
+    let (summary, quality) =
+        metrics::summarize_with_quality(&activity, &thresholds_on(ctx.profile, date), ctx.tz);
     let mut warnings: Vec<String> = gzip_note.into_iter().collect();
     warnings.extend(activity.warnings.iter().cloned());
     if activity.truncated
@@ -770,6 +780,7 @@ fn decode_and_summarise(
         hash,
         summary: Box::new(summary),
         laps: compute_laps(&activity),
+        quality,
         truncated: activity.truncated,
         warnings,
     }
@@ -1063,6 +1074,7 @@ fn write_fit_outcome(
             hash,
             summary,
             laps,
+            quality,
             truncated,
             warnings,
         } => {
@@ -1117,6 +1129,8 @@ fn write_fit_outcome(
                 Ok(outcome) => {
                     // Same transaction as the activity: a ride is never stored without its laps.
                     write_laps(tx, outcome.id(), &laps)?;
+                    write_quality(tx, outcome.id(), &quality)?;
+                    tally.quality.add(&quality);
                     tally.imported += 1;
                     if matches!(outcome, UpsertOutcome::Updated(_)) {
                         tally.updated += 1;

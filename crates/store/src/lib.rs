@@ -12,6 +12,7 @@ pub mod import;
 mod laps;
 pub mod migrations;
 mod plans;
+mod quality;
 mod runs;
 mod sessions;
 
@@ -29,6 +30,7 @@ pub use import::{ImportProgress, ImportReport, ImportSource, import};
 pub use laps::{LAP_NP_MIN_S, LapRow, compute_laps};
 
 pub use plans::StoredPlan;
+pub use quality::{QualityCount, QualityCounts};
 pub use runs::{ImportRunRow, ImportWarningRow, WarningKind};
 pub use sessions::{ChatSession, SessionWrite};
 

@@ -225,6 +225,27 @@ CREATE TABLE activity_laps (
 ALTER TABLE activity_metrics ADD COLUMN laps_recorded INTEGER NOT NULL DEFAULT 0;
 "#,
     },
+    Migration {
+        version: 5,
+        name: "sample-level data quality of FIT activities",
+        sql: r#"
+-- One row per decoded activity: what the quality pass (metrics::quality) found and did before
+-- the metrics were computed. A row exists for every activity decoded since this migration, clean
+-- ones included, so "no row" means "decoded before quality checks existed": the importer decodes
+-- such files again (in place) and their stored metrics lose any spikes they were built on.
+CREATE TABLE activity_quality (
+    activity_id   INTEGER PRIMARY KEY REFERENCES activities(id) ON DELETE CASCADE,
+    -- 1 when samples were dropped, repaired or shifted before the metrics.
+    repaired      INTEGER NOT NULL,
+    -- 1 when something was reported without changing the data.
+    flagged       INTEGER NOT NULL,
+    -- The issue kinds, comma-separated in a fixed order ('' when clean): cheap to list and filter.
+    kinds         TEXT NOT NULL,
+    -- metrics::quality::Quality as JSON: every issue with its samples, offsets and action.
+    quality_json  TEXT NOT NULL
+);
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -367,7 +367,8 @@ fn a_version_3_database_migrates_to_4_with_rows_intact_and_laps_not_recorded() {
         assert_eq!(current_version(&conn).unwrap(), 3);
     }
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    // Migrated through 4 to the latest schema (5 added the quality records).
+    assert_eq!(store.schema_version().unwrap(), LATEST_VERSION);
     let ath = store.athlete_by_name("v3 rider").unwrap().unwrap().id;
     let (row, s) = store.activity(ath, 7).unwrap().expect("row kept");
     assert_eq!(row.name.as_deref(), Some("Old ride"));
@@ -375,6 +376,9 @@ fn a_version_3_database_migrates_to_4_with_rows_intact_and_laps_not_recorded() {
     assert_eq!(s.np_w, sum.np_w);
     // Imported before laps existed: "not recorded", not "no laps".
     assert_eq!(store.activity_laps(ath, 7).unwrap(), None);
+    // Nor was it checked for data quality (migration 5): no record, nothing listed.
+    assert_eq!(store.activity_quality(ath, 7).unwrap(), None);
+    assert!(store.quality_kinds(ath).unwrap().is_empty());
     let name: String = store
         .connection()
         .query_row(

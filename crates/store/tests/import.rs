@@ -762,3 +762,73 @@ fn export_rows_with_tcx_and_gpx_files_get_stream_metrics() {
     let r = run(&mut fresh, &ImportSource::FitDir(export.join("activities")));
     assert_eq!((r.imported, r.failed.len()), (2, 1), "{r:#?}");
 }
+
+/// Issue 10: a ride with power spikes is repaired before its metrics are stored, the run says
+/// how many activities were repaired and how, each activity keeps its quality record, and a row
+/// imported before quality checks existed (no record) is decoded again by the next run.
+#[test]
+fn spiked_ride_is_repaired_recorded_and_reported() {
+    let Some(fx) = fixtures() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let rides = dir.path().join("rides");
+    std::fs::create_dir_all(&rides).unwrap();
+    std::os::unix::fs::symlink(fit(&fx, TRAINER), rides.join("trainer.fit")).unwrap();
+    let mut a = ride::fit::decode_file(&fit(&fx, EDGE810)).unwrap();
+    for i in [100, 1500, 1501, 1502] {
+        a.records[i].power_w = Some(21_733);
+    }
+    let zones = ride::fit_encode::Zones::default();
+    let bytes = ride::fit_encode::encode_activity(&a, zones).unwrap();
+    std::fs::write(rides.join("spiked.fit"), bytes).unwrap();
+
+    let mut s = Store::open_in_memory().unwrap();
+    let ath = s.default_athlete().unwrap().id;
+    let src = ImportSource::FitDir(rides.clone());
+    let r = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(r.imported, 2);
+    assert_eq!(r.quality.repaired_activities, 1, "{:#?}", r.quality);
+    assert_eq!(
+        r.quality.lines(),
+        vec!["repaired 1 activity: power above the ceiling (1 activity, 4 samples)"]
+    );
+
+    let rows = s.summaries(ath, None, None).unwrap();
+    let spiked = rows
+        .iter()
+        .find(|(row, _)| row.source_path == "spiked.fit")
+        .unwrap();
+    assert!(
+        spiked.1.max_power_w.unwrap() < 1000.0,
+        "{:?}",
+        spiked.1.max_power_w
+    );
+    let q = s.activity_quality(ath, spiked.0.id).unwrap().unwrap();
+    assert_eq!(
+        q.kinds(),
+        vec![metrics::quality::IssueKind::PowerAboveCeiling]
+    );
+    let kinds = s.quality_kinds(ath).unwrap();
+    assert_eq!(kinds.len(), 1);
+    assert_eq!(kinds[&spiked.0.id], vec!["power_above_ceiling".to_string()]);
+    let trainer = rows
+        .iter()
+        .find(|(row, _)| row.source_path == "trainer.fit")
+        .unwrap();
+    assert!(
+        s.activity_quality(ath, trainer.0.id)
+            .unwrap()
+            .unwrap()
+            .issues
+            .is_empty()
+    );
+
+    // A row from before migration 5 has no record: decoded again, in place.
+    s.connection()
+        .execute_batch("DELETE FROM activity_quality")
+        .unwrap();
+    let again = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!((again.decoded_files, again.updated), (2, 2), "{again:#?}");
+    assert_eq!(s.activity_count(ath).unwrap(), 2);
+    let third = import(&mut s, ath, &src, &profile(), &no_progress).unwrap();
+    assert_eq!(third.decoded_files, 0);
+}

@@ -13,7 +13,7 @@ use crate::toolbox::ToolError;
 pub(super) const LIST_DESCRIPTION: &str = "List or search the athlete's activities, newest \
 first: one compact line each with id, date, name (user text), sport, duration_h, distance_km, \
 avg_w, np_w (measured power only), tss (power TSS), load_tss (training load: TSS, else hrTSS, \
-else a duration estimate) and load_source. Filter by date range (default: the last 8 weeks), \
+else a duration estimate), load_source and `quality` (only when the file had bad samples: the kinds, e.g. power_spike, power_above_ceiling, hr_locked_to_cadence, power_dropout; the metrics were computed without the impossible samples). Filter by date range (default: the last 8 weeks), \
 sport and text in the name or description. Returns at most `limit` (≤ 20) with `total` matches \
 and `truncated`. Use get_activity for one activity's detail.";
 
@@ -25,7 +25,9 @@ time in power zones and HR zones (minutes and %), and the laps as a table (`colu
 each value of a row: lap number, start minute from the activity start, timer and elapsed \
 seconds, km, avg/NP/max W, avg/max HR, cadence; NP only for laps of 30 s or more; at most 30 \
 rows, `count` gives the total). Activities imported before laps were stored say so in \
-`laps.note`.";
+`laps.note`. `data_quality` (only when something was found) lists the sample-level problems \
+of the file, one line each: what, how many samples, when in the ride, and whether the samples \
+were left out of the metrics or only flagged.";
 
 /// Most activities one call returns.
 pub const MAX_LIST: u32 = 20;
@@ -44,7 +46,11 @@ fn clip_name(name: &str) -> String {
     }
 }
 
-fn activity_line(row: &ActivityRow, s: Option<&ActivitySummary>) -> Value {
+fn activity_line(
+    row: &ActivityRow,
+    s: Option<&ActivitySummary>,
+    quality: Option<&Vec<String>>,
+) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(row.id));
     m.insert("date".into(), json!(row.local_date.to_string()));
@@ -70,6 +76,9 @@ fn activity_line(row: &ActivityRow, s: Option<&ActivitySummary>) -> Value {
         if s.load_source.is_some() {
             m.insert("load_source".into(), load_source_str(s));
         }
+    }
+    if let Some(kinds) = quality {
+        m.insert("quality".into(), json!(kinds));
     }
     Value::Object(m)
 }
@@ -114,13 +123,16 @@ pub(super) fn list_activities(
         )
         .map_err(store_err(TOOL))?;
     let total = rows.len();
+    let quality = store
+        .quality_kinds(tools.athlete_id)
+        .map_err(store_err(TOOL))?;
     let mut lines = Vec::with_capacity(total.min(limit as usize));
     for row in rows.iter().take(limit as usize) {
         let summary = store
             .activity(tools.athlete_id, row.id)
             .map_err(store_err(TOOL))?
             .map(|(_, s)| s);
-        lines.push(activity_line(row, summary.as_ref()));
+        lines.push(activity_line(row, summary.as_ref(), quality.get(&row.id)));
     }
     let mut out = json!({
         "from": from.to_string(),
@@ -272,8 +284,12 @@ pub(super) fn get_activity(tools: &CoachTools, a: GetActivityArgs) -> Result<Val
     let laps = store
         .activity_laps(tools.athlete_id, row.id)
         .map_err(store_err(TOOL))?;
+    let quality = store
+        .activity_quality(tools.athlete_id, row.id)
+        .map_err(store_err(TOOL))?
+        .filter(|q| !q.issues.is_empty());
     let ftp_for_zones = s.ftp_w;
-    Ok(json!({
+    let mut out = json!({
         "id": row.id,
         "date": row.local_date.to_string(),
         "start_time_utc": row.start_time.to_string(),
@@ -311,7 +327,12 @@ pub(super) fn get_activity(tools: &CoachTools, a: GetActivityArgs) -> Result<Val
         "power_zones_time": s.power_zones_s.filter(|_| measured_power).map(|z| zone_time(&z)),
         "hr_zones_time": s.hr_zones_s.map(|z| zone_time(&z)),
         "laps": laps_value(&row, laps.as_deref()),
-    }))
+    });
+    if let Some(q) = quality {
+        let lines: Vec<String> = q.issues.iter().map(ToString::to_string).collect();
+        out["data_quality"] = json!(lines);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

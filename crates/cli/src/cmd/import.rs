@@ -27,6 +27,8 @@ pub struct ImportSummaryJson {
     pub decoded_mb: f64,
     pub seconds: f64,
     pub utc_check: Option<String>,
+    /// What the sample-level quality pass repaired and flagged in the activities written.
+    pub quality: store::QualityCounts,
 }
 
 #[derive(Serialize)]
@@ -57,6 +59,7 @@ impl From<&ImportReport> for ImportSummaryJson {
             decoded_mb: (r.decoded_bytes as f64 / 1e6 * 100.0).round() / 100.0,
             seconds: (r.duration.as_secs_f64() * 1000.0).round() / 1000.0,
             utc_check: r.utc_check.clone(),
+            quality: r.quality.clone(),
         }
     }
 }
@@ -163,6 +166,9 @@ pub fn print_report(r: &ImportReport) {
     );
     if let Some(check) = &r.utc_check {
         println!("  time check: {check}");
+    }
+    for line in r.quality.lines() {
+        println!("  data quality: {line}");
     }
     for (item, reason) in &r.failed {
         eprintln!("{} {item}: {reason}", term::warning_label());

@@ -51,6 +51,29 @@ struct RideJson {
     trimp: Option<f64>,
     truncated: bool,
     warnings: Vec<String>,
+    quality: QualityJson,
+}
+
+/// The `quality` key: what the sample-level pass found and did (README "What the numbers mean").
+#[derive(Serialize)]
+struct QualityJson {
+    /// Some samples were dropped, repaired or shifted before the metrics were computed.
+    repaired: bool,
+    /// Something was reported without changing the data (dropouts, GPS jumps, device totals).
+    flagged: bool,
+    elevation_method: Option<metrics::quality::ElevationMethod>,
+    issues: Vec<metrics::quality::Issue>,
+}
+
+impl From<metrics::Quality> for QualityJson {
+    fn from(q: metrics::Quality) -> Self {
+        QualityJson {
+            repaired: q.repaired(),
+            flagged: q.flagged(),
+            elevation_method: q.elevation_method,
+            issues: q.issues,
+        }
+    }
 }
 
 pub fn run(global: &Global, args: RideArgs) -> Result<()> {
@@ -75,7 +98,8 @@ pub fn run(global: &Global, args: RideArgs) -> Result<()> {
         lthr_bpm: args.lthr,
         ..Thresholds::default()
     };
-    let summary = metrics::summarize(&activity, &thresholds, &jiff::tz::TimeZone::UTC);
+    let (summary, quality) =
+        metrics::summarize_with_quality(&activity, &thresholds, &jiff::tz::TimeZone::UTC);
     let session = activity.sessions.first();
     let out = RideJson {
         sport: session.and_then(|s| s.fit_sport.clone()),
@@ -109,6 +133,7 @@ pub fn run(global: &Global, args: RideArgs) -> Result<()> {
         trimp: summary.trimp,
         truncated: activity.truncated,
         warnings: activity.warnings.clone(),
+        quality: quality.into(),
     };
     if global.json {
         return print_json(&out);
@@ -252,6 +277,12 @@ fn print_human(args: &RideArgs, r: &RideJson) {
             .map(|(d, w)| format!("{}: {w:.0} W", label_duration(*d)))
             .collect();
         println!("best power:  {}", cells.join("  "));
+    }
+    if !r.quality.issues.is_empty() {
+        println!("data quality:");
+        for issue in &r.quality.issues {
+            println!("  {issue}");
+        }
     }
     if r.truncated {
         eprintln!(
