@@ -530,7 +530,7 @@ impl Store {
         activity: &NewActivity,
     ) -> Result<UpsertOutcome, StoreError> {
         self.require_athlete(athlete_id)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.write_transaction()?;
         let out = upsert_activity(&tx, athlete_id, None, activity)?;
         tx.commit()?;
         Ok(out)

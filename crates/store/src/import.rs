@@ -376,7 +376,7 @@ pub fn import(
 
     // CSV rows without a usable FIT file: cheap, on this thread.
     for chunk in summary_rows.chunks(ROW_BATCH) {
-        let tx = store.conn.transaction()?;
+        let tx = store.write_transaction()?;
         for &i in chunk {
             write_summary_row(&tx, &ctx, &rows[i], &by_ext, &mut tally)?;
             tick();
@@ -408,7 +408,7 @@ pub fn import(
                 out
             })
             .collect();
-        let tx = store.conn.transaction()?;
+        let tx = store.write_transaction()?;
         for (item, (outcome, fresh_stat)) in chunk.iter().zip(outcomes) {
             if let Some(st) = fresh_stat {
                 tx.execute(
