@@ -34,6 +34,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::activities::{NewActivity, SourceKind, UpsertOutcome, upsert_activity};
+use crate::duplicates::DuplicateFound;
 use crate::laps::{LapRow, compute_laps, write_laps};
 use crate::runs::{RunCounts, WarningKind, add_warning, finish_run, start_run};
 use crate::{Store, StoreError, now_rfc3339};
@@ -140,6 +141,9 @@ pub struct ImportReport {
     /// How the CSV's `Activity Date` compares with the linked FIT files' start times, when any
     /// were linked.
     pub utc_check: Option<String>,
+    /// Activities found in this run to be another recording of a stored ride: kept in the store,
+    /// left out of every metric.
+    pub duplicates: Vec<DuplicateFound>,
 }
 
 impl ImportReport {
@@ -282,6 +286,24 @@ struct Tally {
     warnings: Vec<String>,
     /// FIT start − CSV `Activity Date`, seconds, over linked files.
     utc_offsets: Vec<i64>,
+    /// Activities written in the current transaction, compared with their time neighbours
+    /// before it commits (a run killed mid-way leaves no written-but-unchecked activity).
+    written: Vec<i64>,
+    duplicates: Vec<DuplicateFound>,
+}
+
+impl Tally {
+    /// Mark the duplicates among the activities written in `tx` since the last check.
+    fn check_duplicates(
+        &mut self,
+        tx: &Transaction<'_>,
+        athlete_id: i64,
+    ) -> Result<(), StoreError> {
+        let written = std::mem::take(&mut self.written);
+        self.duplicates
+            .extend(crate::duplicates::detect(tx, athlete_id, &written)?);
+        Ok(())
+    }
 }
 
 /// The thresholds in force on `date`: FTP from the profile's history (so a ride from two
@@ -381,6 +403,7 @@ pub fn import(
             write_summary_row(&tx, &ctx, &rows[i], &by_ext, &mut tally)?;
             tick();
         }
+        tally.check_duplicates(&tx, athlete_id)?;
         tx.commit()?;
     }
 
@@ -436,6 +459,7 @@ pub fn import(
                 &mut tally,
             )?;
         }
+        tally.check_duplicates(&tx, athlete_id)?;
         tx.commit()?;
     }
 
@@ -479,6 +503,7 @@ pub fn import(
         decoded_bytes,
         duration,
         utc_check,
+        duplicates: tally.duplicates,
     })
 }
 
@@ -905,6 +930,7 @@ fn write_summary_row(
     let new = summary_activity(ctx, a, hash);
     match upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new) {
         Ok(outcome) => {
+            tally.written.push(outcome.id());
             tally.summary_only += 1;
             if matches!(outcome, UpsertOutcome::Updated(_)) {
                 tally.updated += 1;
@@ -1111,6 +1137,7 @@ fn write_fit_outcome(
                 Ok(outcome) => {
                     // Same transaction as the activity: a ride is never stored without its laps.
                     write_laps(tx, outcome.id(), &laps)?;
+                    tally.written.push(outcome.id());
                     tally.imported += 1;
                     if matches!(outcome, UpsertOutcome::Updated(_)) {
                         tally.updated += 1;
@@ -1151,7 +1178,8 @@ fn write_row_fallback(
         return Ok(());
     }
     let new = summary_activity(ctx, a, csv_row_hash(a));
-    upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new)?;
+    let outcome = upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new)?;
+    tally.written.push(outcome.id());
     let note = format!(
         "{} kept from its CSV summary because its file could not be imported",
         row_location(a)

@@ -7,6 +7,7 @@
 
 mod activities;
 mod athletes;
+pub mod duplicates;
 mod error;
 pub mod import;
 mod laps;
@@ -21,9 +22,11 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use activities::{
-    ActivityCurve, ActivityRow, ActivitySearch, NewActivity, SourceKind, UpsertOutcome,
+    ActivityCurve, ActivityRow, ActivitySearch, DuplicateSource, NewActivity, SourceKind,
+    UpsertOutcome,
 };
 pub use athletes::{Athlete, DEFAULT_ATHLETE_NAME};
+pub use duplicates::DuplicateFound;
 pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};
 pub use laps::{LAP_NP_MIN_S, LapRow, compute_laps};

@@ -225,6 +225,24 @@ CREATE TABLE activity_laps (
 ALTER TABLE activity_metrics ADD COLUMN laps_recorded INTEGER NOT NULL DEFAULT 0;
 "#,
     },
+    Migration {
+        version: 5,
+        name: "duplicate recordings of one ride",
+        sql: r#"
+-- The same ride recorded twice (a head unit and a watch, or a file whose copy differs by a byte)
+-- is one ride: the richest recording stays primary and every other points at it here. A
+-- duplicate stays stored (nothing is lost, the user can undo) but every query that feeds
+-- metrics leaves it out. ON DELETE SET NULL: deleting the primary brings its copies back.
+ALTER TABLE activities ADD COLUMN duplicate_of INTEGER REFERENCES activities(id) ON DELETE SET NULL;
+-- Who decided this activity's duplicate status: 'auto' (the importer's overlap check) or 'user'
+-- (`activities merge` / `unmerge`). A 'user' row is never changed by the importer again, so an
+-- unmerged activity (duplicate_of NULL, 'user') is never auto-merged again.
+ALTER TABLE activities ADD COLUMN duplicate_source TEXT
+    CHECK (duplicate_source IN ('auto', 'user'));
+-- The importer compares each new activity with its time neighbours only.
+CREATE INDEX activities_start ON activities(athlete_id, start_time);
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.
