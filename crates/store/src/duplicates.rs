@@ -4,8 +4,11 @@
 //! the duplicates out. The user can override either way (`merge` / `unmerge`), and the importer
 //! never touches a decision the user made.
 //!
-//! **Same ride**: same athlete, same sport, and the two overlap in time for at least
-//! [`MIN_OVERLAP`] of the shorter one's elapsed time.
+//! **Same ride**: same athlete, same sport, the two overlap in time for at least
+//! [`MIN_OVERLAP`] of the shorter one's elapsed time, and the shorter lasts at least
+//! [`MIN_LENGTH_RATIO`] of the longer. The second condition keeps one long recording (a
+//! multi-day tour uploaded as one activity, a watch left running) from swallowing the separate
+//! rides inside it: a real Strava export holds such activities.
 //!
 //! **Richest**: measured power > heart rate > distance (GPS or a speed sensor) > a file with
 //! none of those > a CSV summary row; ties go to the longer recording, then the earlier import
@@ -17,6 +20,10 @@ use crate::{Store, StoreError};
 
 /// The share of the shorter activity's elapsed time two recordings must overlap to be one ride.
 pub const MIN_OVERLAP: f64 = 0.8;
+
+/// The shortest recording of one ride, as a share of the longest: a watch started late or
+/// stopped early still counts, a different ride inside a long recording does not.
+pub const MIN_LENGTH_RATIO: f64 = 0.5;
 
 /// Neighbours are searched among activities starting at most this long before a new one: longer
 /// than any single recording, and it keeps the search on the start-time index.
@@ -52,8 +59,12 @@ impl Recording {
     /// Whether `self` and `other` are one ride (see the module docs).
     fn same_ride(&self, other: &Recording) -> bool {
         let shorter = self.elapsed_s.min(other.elapsed_s);
+        let longer = self.elapsed_s.max(other.elapsed_s);
         let overlap = self.end().min(other.end()) - (self.start.max(other.start) as f64);
-        self.sport == other.sport && shorter > 0.0 && overlap >= MIN_OVERLAP * shorter
+        self.sport == other.sport
+            && shorter > 0.0
+            && shorter >= MIN_LENGTH_RATIO * longer
+            && overlap >= MIN_OVERLAP * shorter
     }
 
     /// Ordering key: the greatest is kept.
@@ -275,8 +286,10 @@ mod tests {
         // A watch started 5 min late and stopped 5 min early: all of it overlaps.
         assert!(head_unit.same_ride(&rec(2, 300, 3000.0, 3)));
         // Exactly 80 % of the shorter one overlaps; 79 % does not.
-        assert!(head_unit.same_ride(&rec(3, 3600 - 800, 1000.0, 3)));
-        assert!(!head_unit.same_ride(&rec(4, 3600 - 790, 1000.0, 3)));
+        assert!(head_unit.same_ride(&rec(3, 3600 - 1600, 2000.0, 3)));
+        assert!(!head_unit.same_ride(&rec(4, 3600 - 1580, 2000.0, 3)));
+        // A short ride inside a long recording is a ride of its own.
+        assert!(!head_unit.same_ride(&rec(7, 600, 1700.0, 3)));
         // A run at the same time is another activity.
         let mut run = rec(5, 0, 3600.0, 3);
         run.sport = "run".into();
