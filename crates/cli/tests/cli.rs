@@ -8,17 +8,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
-use common::json_of;
-
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: fixtures absent at {}", dir.display());
-        None
-    }
-}
+use common::{fixtures, json_of};
 
 fn bin(data: &Path) -> Command {
     let mut cmd = Command::cargo_bin("cycling-ai").unwrap();

@@ -2,24 +2,14 @@
 //! whose bytes differ (a valid FIT file: header CRC filled in, file CRC recomputed) and a Strava
 //! CSV summary of the same ride starting five minutes later.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
-use common::{isolated, ok_json};
+use common::{fixtures, isolated, ok_json};
 
 const RIDE: &str = "python-fitparse/Edge810-Vector-2013-08-16-15-35-10.fit";
-
-fn fixture_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/fit");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: fixtures absent at {}", dir.display());
-        None
-    }
-}
 
 /// FIT CRC-16, bit by bit (the protocol's polynomial, reflected, initial value 0).
 fn fit_crc(bytes: &[u8]) -> u16 {
@@ -75,7 +65,9 @@ fn listed(tmp: &Path) -> Vec<Value> {
 
 #[test]
 fn the_same_ride_twice_counts_once_and_the_override_survives_reimport() {
-    let Some(fx) = fixture_dir() else { return };
+    let Some(fx) = fixtures().map(|f| f.join("fit")) else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     // The original in place (its folder holds other fixture rides, none that week).

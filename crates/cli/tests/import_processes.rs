@@ -97,10 +97,15 @@ fn an_import_killed_mid_way_leaves_a_whole_database_the_next_import_completes() 
     assert_eq!(activity_count(&data), expected);
 }
 
+/// Stored activity rows, duplicate recordings included (the test CSV has rides starting
+/// together, which count once in analyses but are each stored).
 fn activity_count(data: &Path) -> u64 {
     let store = store::Store::open(data).unwrap();
-    let athlete = store.athletes().unwrap()[0].id;
-    store.activity_count(athlete).unwrap()
+    let n: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM activities", [], |r| r.get(0))
+        .unwrap();
+    n as u64
 }
 
 fn assert_intact(data: &Path) {
