@@ -43,6 +43,8 @@ pub enum Command {
     Ride(RideArgs),
     /// Analyses over the imported history
     Analyze(AnalyzeArgs),
+    /// The imported activities: a table, one activity in full, or merging duplicate recordings
+    Activities(ActivitiesArgs),
     /// The full report: analysis, a periodised training plan, HTML report and workout files
     Generate(GenerateArgs),
     /// Synthesise a season of rides and produce the full report from it (no network, no model)
@@ -141,6 +143,58 @@ pub struct RideArgs {
     /// Lactate-threshold heart rate, for HR zones and hrTSS
     #[arg(long, value_name = "BPM")]
     pub lthr: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ActivitiesArgs {
+    #[command(subcommand)]
+    pub command: Option<ActivitiesCommand>,
+    #[command(flatten)]
+    pub list: ActivityListArgs,
+}
+
+/// Filters of the activity table.
+#[derive(Debug, Args)]
+pub struct ActivityListArgs {
+    /// First day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Only this sport (ride, run, swim, strength, rowing, walk, hike, ski, other)
+    #[arg(long, value_name = "SPORT")]
+    pub sport: Option<String>,
+    /// Only activities whose name or description contains TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// At most N activities, newest first
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActivitiesCommand {
+    /// One stored activity: what `ride` prints for a file, from the stored summary, and its laps
+    Show {
+        /// Activity id (the first column of `activities`)
+        id: i64,
+    },
+    /// Mark DUPLICATE as another recording of the same ride as KEEP (your decision: imports
+    /// never change it); DUPLICATE then counts nowhere
+    Merge {
+        /// The recording that counts
+        keep: i64,
+        /// The recording left out of every analysis
+        duplicate: i64,
+    },
+    /// Make a merged activity a ride of its own again (given the kept one, its duplicates are
+    /// split off); imports never merge it automatically again
+    Unmerge {
+        /// Activity id
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -8,17 +8,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
-use common::json_of;
-
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: fixtures absent at {}", dir.display());
-        None
-    }
-}
+use common::{fixtures, json_of};
 
 fn bin(data: &Path) -> Command {
     let mut cmd = Command::cargo_bin("cycling-ai").unwrap();
@@ -1121,4 +1111,18 @@ fn ride_json_repairs_power_spikes_and_lists_them_under_quality() {
         ),
         "{text}"
     );
+
+    // `activities` flags the repaired ride; `activities show` carries its quality record.
+    let listed = ok_json(bin(&data).args(["--json", "activities"]));
+    assert_eq!(
+        listed[0]["quality"],
+        serde_json::json!(["power_above_ceiling"])
+    );
+    let id = listed[0]["id"].as_i64().unwrap().to_string();
+    let out = bin(&data).arg("activities").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("data: power above ceiling"), "{text}");
+    let shown = ok_json(bin(&data).args(["--json", "activities", "show", &id]));
+    assert_eq!(shown["quality"]["repaired"], true, "{shown}");
+    assert_eq!(shown["quality"]["issues"][0]["samples"], 5);
 }

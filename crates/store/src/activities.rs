@@ -60,6 +60,36 @@ pub struct ActivityRow {
     pub truncated: bool,
     pub warnings: Vec<String>,
     pub imported_at: String,
+    /// The activity this one is a duplicate recording of: left out of every metric.
+    pub duplicate_of: Option<i64>,
+    /// Who decided the duplicate status (`None`: nobody yet; `User` with no `duplicate_of`: the
+    /// user split it off, and the importer never merges it again).
+    pub duplicate_source: Option<DuplicateSource>,
+}
+
+/// Who marked an activity as a duplicate, or as not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateSource {
+    /// The importer's overlap check.
+    Auto,
+    /// `activities merge` / `activities unmerge`.
+    User,
+}
+
+impl DuplicateSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuplicateSource::Auto => "auto",
+            DuplicateSource::User => "user",
+        }
+    }
+    fn parse(s: &str) -> Option<DuplicateSource> {
+        match s {
+            "auto" => Some(DuplicateSource::Auto),
+            "user" => Some(DuplicateSource::User),
+            _ => None,
+        }
+    }
 }
 
 /// What the importer writes for one activity. Sport, start, date and totals come from
@@ -114,13 +144,19 @@ pub struct ActivitySearch<'a> {
     pub to: Option<Date>,
     /// At most this many rows, newest first (`None`: all).
     pub limit: Option<u32>,
+    /// Also list duplicate recordings (the activity list shows them; analysis never does).
+    pub include_duplicates: bool,
 }
 
 const ROW_COLUMNS: &str = "a.id, a.athlete_id, a.source_kind, a.external_id, a.source_path, \
      a.content_hash, a.name, a.description, a.sport, a.environment, a.e_bike, a.start_time, \
      a.local_date, a.elapsed_s, a.timer_s, a.moving_s, a.distance_m, a.elevation_gain_m, \
-     a.summary_only, a.truncated, a.warnings_json, a.imported_at";
-const ROW_COLUMN_COUNT: usize = 22;
+     a.summary_only, a.truncated, a.warnings_json, a.imported_at, a.duplicate_of, \
+     a.duplicate_source";
+const ROW_COLUMN_COUNT: usize = 24;
+
+/// The condition every query feeding metrics adds: one ride counts once.
+const NOT_DUPLICATE: &str = "a.duplicate_of IS NULL";
 
 pub(crate) fn env_str(e: Environment) -> &'static str {
     match e {
@@ -182,6 +218,8 @@ struct RawRow {
     truncated: bool,
     warnings_json: String,
     imported_at: String,
+    duplicate_of: Option<i64>,
+    duplicate_source: Option<String>,
 }
 
 impl RawRow {
@@ -210,6 +248,8 @@ impl RawRow {
             truncated: r.get(19)?,
             warnings_json: r.get(20)?,
             imported_at: r.get(21)?,
+            duplicate_of: r.get(22)?,
+            duplicate_source: r.get(23)?,
         })
     }
 
@@ -229,6 +269,13 @@ impl RawRow {
             .map_err(|e| corrupt(id, "local_date", e))?;
         let warnings: Vec<String> = serde_json::from_str(&self.warnings_json)
             .map_err(|e| corrupt(id, "warnings_json", e))?;
+        let duplicate_source = self
+            .duplicate_source
+            .map(|s| {
+                DuplicateSource::parse(&s)
+                    .ok_or_else(|| corrupt(id, "duplicate_source", format!("unknown {s:?}")))
+            })
+            .transpose()?;
         Ok(ActivityRow {
             id,
             athlete_id: self.athlete_id,
@@ -254,6 +301,8 @@ impl RawRow {
             truncated: self.truncated,
             warnings,
             imported_at: self.imported_at,
+            duplicate_of: self.duplicate_of,
+            duplicate_source,
         })
     }
 }
@@ -532,7 +581,7 @@ impl Store {
         activity: &NewActivity,
     ) -> Result<UpsertOutcome, StoreError> {
         self.require_athlete(athlete_id)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.write_transaction()?;
         let out = upsert_activity(&tx, athlete_id, None, activity)?;
         tx.commit()?;
         Ok(out)
@@ -569,7 +618,8 @@ impl Store {
     }
 
     /// Every activity of the athlete with `from <= local_date <= to` (open ends allowed), with its
-    /// summary including the power curve, ordered by start time.
+    /// summary including the power curve, ordered by start time. Duplicate recordings are left
+    /// out: this feeds loads, totals and curves.
     pub fn summaries(
         &self,
         athlete_id: i64,
@@ -581,7 +631,7 @@ impl Store {
             "SELECT {ROW_COLUMNS}, m.summary_json, c.curve FROM activities a
              JOIN activity_metrics m ON m.activity_id = a.id
              LEFT JOIN power_curves c ON c.activity_id = a.id
-             WHERE a.athlete_id = ?1 AND a.local_date BETWEEN ?2 AND ?3
+             WHERE a.athlete_id = ?1 AND a.local_date BETWEEN ?2 AND ?3 AND {NOT_DUPLICATE}
              ORDER BY a.start_time, a.id"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -601,7 +651,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Power curves of the athlete's activities in the date range, ordered by start time.
+    /// Power curves of the athlete's activities in the date range, ordered by start time
+    /// (duplicate recordings left out).
     pub fn power_curves(
         &self,
         athlete_id: i64,
@@ -609,12 +660,12 @@ impl Store {
         to: Option<Date>,
     ) -> Result<Vec<ActivityCurve>, StoreError> {
         let (lo, hi) = date_bounds(from, to);
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT a.id, a.start_time, a.local_date, a.sport, a.environment, a.e_bike, c.curve
              FROM activities a JOIN power_curves c ON c.activity_id = a.id
-             WHERE a.athlete_id = ?1 AND a.local_date BETWEEN ?2 AND ?3
-             ORDER BY a.start_time, a.id",
-        )?;
+             WHERE a.athlete_id = ?1 AND a.local_date BETWEEN ?2 AND ?3 AND {NOT_DUPLICATE}
+             ORDER BY a.start_time, a.id"
+        ))?;
         let rows = stmt.query_map(params![athlete_id, lo, hi], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -663,6 +714,7 @@ impl Store {
                     OR instr(lower(coalesce(a.name, '')), lower(?4)) > 0
                     OR instr(lower(coalesce(a.description, '')), lower(?4)) > 0)
                AND (?5 IS NULL OR a.sport = ?5)
+               AND (?7 OR {NOT_DUPLICATE})
              ORDER BY a.start_time DESC, a.id DESC
              LIMIT ?6"
         );
@@ -675,7 +727,8 @@ impl Store {
                 hi,
                 q.text,
                 q.sport.map(Sport::as_str),
-                limit
+                limit,
+                q.include_duplicates
             ],
             RawRow::read,
         )?;
@@ -686,10 +739,13 @@ impl Store {
         Ok(out)
     }
 
-    /// The local date of the athlete's most recent activity.
+    /// The local date of the athlete's most recent activity (duplicates left out).
     pub fn latest_activity_date(&self, athlete_id: i64) -> Result<Option<Date>, StoreError> {
         let d: Option<String> = self.conn.query_row(
-            "SELECT max(local_date) FROM activities WHERE athlete_id = ?1",
+            &format!(
+                "SELECT max(a.local_date) FROM activities a
+                 WHERE a.athlete_id = ?1 AND {NOT_DUPLICATE}"
+            ),
             [athlete_id],
             |r| r.get(0),
         )?;
@@ -700,10 +756,12 @@ impl Store {
         .transpose()
     }
 
-    /// How many activities the athlete has.
+    /// How many activities the athlete has, each ride once (duplicates left out).
     pub fn activity_count(&self, athlete_id: i64) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM activities WHERE athlete_id = ?1",
+            &format!(
+                "SELECT count(*) FROM activities a WHERE a.athlete_id = ?1 AND {NOT_DUPLICATE}"
+            ),
             [athlete_id],
             |r| r.get(0),
         )?;

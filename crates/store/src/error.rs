@@ -48,6 +48,15 @@ pub enum StoreError {
         reason: String,
     },
 
+    #[error("activity {0} does not exist")]
+    ActivityNotFound(i64),
+
+    #[error("activity {0} cannot be merged with itself")]
+    MergeWithItself(i64),
+
+    #[error("activity {0} is not merged with any other activity")]
+    NotMerged(i64),
+
     #[error("athlete id {0} does not exist")]
     AthleteNotFound(i64),
 

@@ -41,6 +41,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::activities::{NewActivity, SourceKind, UpsertOutcome, upsert_activity};
+use crate::duplicates::DuplicateFound;
 use crate::laps::{LapRow, compute_laps, write_laps};
 use crate::quality::{QualityCounts, write_quality};
 use crate::runs::{RunCounts, WarningKind, add_warning, finish_run, start_run};
@@ -150,6 +151,9 @@ pub struct ImportReport {
     pub utc_check: Option<String>,
     /// What the sample-level quality pass repaired and flagged in the activities written.
     pub quality: QualityCounts,
+    /// Activities found in this run to be another recording of a stored ride: kept in the store,
+    /// left out of every metric.
+    pub duplicates: Vec<DuplicateFound>,
 }
 
 impl ImportReport {
@@ -295,6 +299,24 @@ struct Tally {
     /// FIT start − CSV `Activity Date`, seconds, over linked files.
     utc_offsets: Vec<i64>,
     quality: QualityCounts,
+    /// Activities written in the current transaction, compared with their time neighbours
+    /// before it commits (a run killed mid-way leaves no written-but-unchecked activity).
+    written: Vec<i64>,
+    duplicates: Vec<DuplicateFound>,
+}
+
+impl Tally {
+    /// Mark the duplicates among the activities written in `tx` since the last check.
+    fn check_duplicates(
+        &mut self,
+        tx: &Transaction<'_>,
+        athlete_id: i64,
+    ) -> Result<(), StoreError> {
+        let written = std::mem::take(&mut self.written);
+        self.duplicates
+            .extend(crate::duplicates::detect(tx, athlete_id, &written)?);
+        Ok(())
+    }
 }
 
 /// The thresholds in force on `date`: FTP from the profile's history (so a ride from two
@@ -389,11 +411,12 @@ pub fn import(
 
     // CSV rows without a usable FIT file: cheap, on this thread.
     for chunk in summary_rows.chunks(ROW_BATCH) {
-        let tx = store.conn.transaction()?;
+        let tx = store.write_transaction()?;
         for &i in chunk {
             write_summary_row(&tx, &ctx, &rows[i], &by_ext, &mut tally)?;
             tick();
         }
+        tally.check_duplicates(&tx, athlete_id)?;
         tx.commit()?;
     }
 
@@ -421,7 +444,7 @@ pub fn import(
                 out
             })
             .collect();
-        let tx = store.conn.transaction()?;
+        let tx = store.write_transaction()?;
         for (item, (outcome, fresh_stat)) in chunk.iter().zip(outcomes) {
             if let Some(st) = fresh_stat {
                 tx.execute(
@@ -449,6 +472,7 @@ pub fn import(
                 &mut tally,
             )?;
         }
+        tally.check_duplicates(&tx, athlete_id)?;
         tx.commit()?;
     }
 
@@ -493,6 +517,7 @@ pub fn import(
         duration,
         utc_check,
         quality: tally.quality,
+        duplicates: tally.duplicates,
     })
 }
 
@@ -922,6 +947,7 @@ fn write_summary_row(
     let new = summary_activity(ctx, a, hash);
     match upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new) {
         Ok(outcome) => {
+            tally.written.push(outcome.id());
             tally.summary_only += 1;
             if matches!(outcome, UpsertOutcome::Updated(_)) {
                 tally.updated += 1;
@@ -1131,6 +1157,7 @@ fn write_fit_outcome(
                     write_laps(tx, outcome.id(), &laps)?;
                     write_quality(tx, outcome.id(), &quality)?;
                     tally.quality.add(&quality);
+                    tally.written.push(outcome.id());
                     tally.imported += 1;
                     if matches!(outcome, UpsertOutcome::Updated(_)) {
                         tally.updated += 1;
@@ -1171,7 +1198,8 @@ fn write_row_fallback(
         return Ok(());
     }
     let new = summary_activity(ctx, a, csv_row_hash(a));
-    upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new)?;
+    let outcome = upsert_activity(tx, ctx.athlete_id, Some(ctx.run_id), &new)?;
+    tally.written.push(outcome.id());
     let note = format!(
         "{} kept from its CSV summary because its file could not be imported",
         row_location(a)

@@ -7,6 +7,7 @@
 
 mod activities;
 mod athletes;
+pub mod duplicates;
 mod error;
 pub mod import;
 mod laps;
@@ -22,9 +23,11 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use activities::{
-    ActivityCurve, ActivityRow, ActivitySearch, NewActivity, SourceKind, UpsertOutcome,
+    ActivityCurve, ActivityRow, ActivitySearch, DuplicateSource, NewActivity, SourceKind,
+    UpsertOutcome,
 };
 pub use athletes::{Athlete, DEFAULT_ATHLETE_NAME};
+pub use duplicates::DuplicateFound;
 pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};
 pub use laps::{LAP_NP_MIN_S, LapRow, compute_laps};
@@ -71,9 +74,9 @@ impl Store {
         let conn = Connection::open(&path).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         // journal_mode returns the resulting mode as a row, so it is read, not executed.
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(open_err)?;
+        let _mode: String =
+            retry_while_busy(|| conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)))
+                .map_err(open_err)?;
         Self::finish_open(conn, Some(path))
     }
 
@@ -109,10 +112,41 @@ impl Store {
         migrations::current_version(&self.conn)
     }
 
+    /// A transaction that takes the write lock at `BEGIN` (waiting up to the busy timeout for
+    /// another writer). A deferred one that reads first and writes later fails at once with
+    /// "database is locked" when another process committed in between (SQLite cannot wait there:
+    /// its snapshot is stale), which two imports running together would hit.
+    pub(crate) fn write_transaction(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    }
+
     /// The underlying connection, for crates that add their own tables through migrations
     /// registered here. Prefer the typed methods.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+/// Run `op` again while SQLite answers "busy" or "locked", for at most [`BUSY_TIMEOUT`].
+/// Switching a fresh file to WAL needs the exclusive lock, and SQLite reports that contention at
+/// once instead of calling the busy handler (waiting could deadlock two connections that both
+/// hold a shared lock); after a short pause one of them has switched and the other finds WAL set.
+fn retry_while_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
     }
 }
 

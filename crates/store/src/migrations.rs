@@ -6,7 +6,7 @@
 //! feature (chat sessions, the LLM usage ledger, …) adds an entry at the end of [`MIGRATIONS`];
 //! existing entries are never edited, because databases in the field already ran them.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::StoreError;
 
@@ -246,6 +246,24 @@ CREATE TABLE activity_quality (
 );
 "#,
     },
+    Migration {
+        version: 6,
+        name: "duplicate recordings of one ride",
+        sql: r#"
+-- The same ride recorded twice (a head unit and a watch, or a file whose copy differs by a byte)
+-- is one ride: the richest recording stays primary and every other points at it here. A
+-- duplicate stays stored (nothing is lost, the user can undo) but every query that feeds
+-- metrics leaves it out. ON DELETE SET NULL: deleting the primary brings its copies back.
+ALTER TABLE activities ADD COLUMN duplicate_of INTEGER REFERENCES activities(id) ON DELETE SET NULL;
+-- Who decided this activity's duplicate status: 'auto' (the importer's overlap check) or 'user'
+-- (`activities merge` / `unmerge`). A 'user' row is never changed by the importer again, so an
+-- unmerged activity (duplicate_of NULL, 'user') is never auto-merged again.
+ALTER TABLE activities ADD COLUMN duplicate_source TEXT
+    CHECK (duplicate_source IN ('auto', 'user'));
+-- The importer compares each new activity with its time neighbours only.
+CREATE INDEX activities_start ON activities(athlete_id, start_time);
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.
@@ -258,29 +276,32 @@ pub fn current_version(conn: &Connection) -> Result<u32, StoreError> {
 }
 
 /// Bring the schema up to `target` (normally [`LATEST_VERSION`]). Each step runs in its own
-/// transaction, so a failure leaves the database at the last good version. Returns the
-/// versions applied. `label` names the database in errors (its path, or ":memory:").
+/// `BEGIN EXCLUSIVE` transaction that re-reads the version once it holds the lock: two processes
+/// opening a fresh database at the same moment queue on the lock (the connection's busy timeout)
+/// and the second finds the step already applied instead of failing on "table already exists".
+/// A failure leaves the database at the last good version. Returns the versions this call
+/// applied. `label` names the database in errors (its path, or ":memory:").
 pub fn migrate(conn: &mut Connection, target: u32, label: &str) -> Result<Vec<u32>, StoreError> {
-    let found = current_version(conn)?;
-    if found > LATEST_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            path: label.to_string(),
-            found,
-            supported: LATEST_VERSION,
-        });
-    }
     let mut applied = Vec::new();
-    for m in MIGRATIONS
-        .iter()
-        .filter(|m| m.version > found && m.version <= target)
-    {
+    // The common case — an up-to-date database — is decided without taking the write lock, so
+    // opening never queues behind a running import.
+    let mut found = check_supported(current_version(conn)?, label)?;
+    while let Some(m) = next_step(found, target) {
         let err = |source| StoreError::Migration {
             path: label.to_string(),
             version: m.version,
             name: m.name,
             source,
         };
-        let tx = conn.transaction().map_err(err)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Exclusive)
+            .map_err(err)?;
+        found = check_supported(current_version(&tx)?, label)?;
+        if found >= m.version {
+            // Another connection applied it while this one waited for the lock.
+            tx.commit().map_err(err)?;
+            continue;
+        }
         tx.execute_batch(m.sql).map_err(err)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
@@ -292,8 +313,28 @@ pub fn migrate(conn: &mut Connection, target: u32, label: &str) -> Result<Vec<u3
             .map_err(err)?;
         tx.commit().map_err(err)?;
         applied.push(m.version);
+        found = m.version;
     }
     Ok(applied)
+}
+
+/// The first migration after `found`, if it is still at or below `target`.
+fn next_step(found: u32, target: u32) -> Option<&'static Migration> {
+    MIGRATIONS
+        .iter()
+        .find(|m| m.version > found && m.version <= target)
+}
+
+/// `found` when this build understands it; a newer database is refused untouched.
+fn check_supported(found: u32, label: &str) -> Result<u32, StoreError> {
+    if found > LATEST_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: label.to_string(),
+            found,
+            supported: LATEST_VERSION,
+        });
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -367,7 +367,7 @@ fn a_version_3_database_migrates_to_4_with_rows_intact_and_laps_not_recorded() {
         assert_eq!(current_version(&conn).unwrap(), 3);
     }
     let mut store = Store::open(dir.path()).unwrap();
-    // Migrated through 4 to the latest schema (5 added the quality records).
+    // Migrated through 4 to the latest schema (5: quality records, 6: duplicates).
     assert_eq!(store.schema_version().unwrap(), LATEST_VERSION);
     let ath = store.athlete_by_name("v3 rider").unwrap().unwrap().id;
     let (row, s) = store.activity(ath, 7).unwrap().expect("row kept");

@@ -119,6 +119,7 @@ pub(super) fn list_activities(
                 from: Some(from),
                 to: Some(to),
                 limit: None,
+                include_duplicates: false,
             },
         )
         .map_err(store_err(TOOL))?;
@@ -368,6 +369,8 @@ mod tests {
             truncated: false,
             warnings: vec![],
             imported_at: String::new(),
+            duplicate_of: None,
+            duplicate_source: None,
         }
     }
 

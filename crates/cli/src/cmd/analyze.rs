@@ -164,7 +164,7 @@ fn summaries(
         .collect())
 }
 
-fn parse_date(flag: &str, text: &str) -> Result<Date> {
+pub fn parse_date(flag: &str, text: &str) -> Result<Date> {
     text.parse::<Date>()
         .with_context(|| format!("{flag} {text:?}: expected a date like 2025-06-30"))
 }

@@ -29,6 +29,16 @@ pub struct ImportSummaryJson {
     pub utc_check: Option<String>,
     /// What the sample-level quality pass repaired and flagged in the activities written.
     pub quality: store::QualityCounts,
+    /// Activities found to be another recording of a stored ride (counted once, the kept one).
+    pub duplicates: Vec<DuplicateJson>,
+}
+
+#[derive(Serialize)]
+pub struct DuplicateJson {
+    pub duplicate_id: i64,
+    pub duplicate: String,
+    pub kept_id: i64,
+    pub kept: String,
 }
 
 #[derive(Serialize)]
@@ -60,6 +70,16 @@ impl From<&ImportReport> for ImportSummaryJson {
             seconds: (r.duration.as_secs_f64() * 1000.0).round() / 1000.0,
             utc_check: r.utc_check.clone(),
             quality: r.quality.clone(),
+            duplicates: r
+                .duplicates
+                .iter()
+                .map(|d| DuplicateJson {
+                    duplicate_id: d.duplicate_id,
+                    duplicate: d.duplicate_path.clone(),
+                    kept_id: d.kept_id,
+                    kept: d.kept_path.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -169,6 +189,20 @@ pub fn print_report(r: &ImportReport) {
     }
     for line in r.quality.lines() {
         println!("  data quality: {line}");
+    }
+    if !r.duplicates.is_empty() {
+        println!(
+            "  {} duplicate{} (same ride recorded twice; counted once):",
+            r.duplicates.len(),
+            if r.duplicates.len() == 1 { "" } else { "s" }
+        );
+        for d in &r.duplicates {
+            println!(
+                "    #{} {} → kept #{} {}",
+                d.duplicate_id, d.duplicate_path, d.kept_id, d.kept_path
+            );
+        }
+        println!("    (`cycling-ai activities unmerge ID` if they are different rides)");
     }
     for (item, reason) in &r.failed {
         eprintln!("{} {item}: {reason}", term::warning_label());

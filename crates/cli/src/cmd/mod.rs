@@ -1,5 +1,6 @@
 //! Command bodies. Each takes its parsed arguments and the global options and prints its result.
 
+mod activities;
 mod analyze;
 mod athlete;
 mod chat;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(&global, args),
         Command::Ride(args) => ride::run(&global, args),
         Command::Analyze(args) => analyze::run(&global, args),
+        Command::Activities(args) => activities::run(&global, args),
         Command::Generate(args) => generate::run(&global, args),
         Command::Demo(args) => demo::run(&global, args),
         Command::Providers(cmd) => providers::run(&global, cmd),

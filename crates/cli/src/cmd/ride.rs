@@ -16,8 +16,10 @@ use crate::term;
 /// Durations (s) reported in `mmp_w`: the standard best-effort ladder.
 pub const MMP_DURATIONS_S: [u32; 11] = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
+/// The figures of one ride: `ride`'s JSON contract, and what `activities show` prints for a
+/// stored activity.
 #[derive(Serialize)]
-struct RideJson {
+pub struct RideJson {
     sport: Option<String>,
     sub_sport: Option<String>,
     category: ride::Sport,
@@ -28,7 +30,8 @@ struct RideJson {
     moving_s: f64,
     distance_m: Option<f64>,
     elevation_gain_m: Option<f64>,
-    records: usize,
+    /// `None` for a stored activity: the store keeps summaries, not records.
+    records: Option<usize>,
     avg_power_w: Option<f64>,
     max_power_w: Option<f64>,
     np_w: Option<f64>,
@@ -43,20 +46,23 @@ struct RideJson {
     work_kj: Option<f64>,
     power_zones_s: Option<[f64; 7]>,
     hr_zones_s: Option<[f64; 5]>,
-    mmp_w: BTreeMap<String, f64>,
+    pub mmp_w: BTreeMap<String, f64>,
     decoupling_pct: Option<f64>,
     /// Training load: TSS from power, else hrTSS (needs --lthr), else duration × sport rate.
     load: Option<f64>,
     load_source: Option<metrics::LoadSource>,
     trimp: Option<f64>,
-    truncated: bool,
-    warnings: Vec<String>,
-    quality: QualityJson,
+    pub truncated: bool,
+    pub warnings: Vec<String>,
+    /// Always present for a decoded file; for a stored activity, absent when it has no quality
+    /// record (a CSV summary, or decoded before the checks existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<QualityJson>,
 }
 
 /// The `quality` key: what the sample-level pass found and did (README "What the numbers mean").
 #[derive(Serialize)]
-struct QualityJson {
+pub struct QualityJson {
     /// Some samples were dropped, repaired or shifted before the metrics were computed.
     repaired: bool,
     /// Something was reported without changing the data (dropouts, GPS jumps, device totals).
@@ -104,42 +110,72 @@ pub fn run(global: &Global, args: RideArgs) -> Result<()> {
     let out = RideJson {
         sport: session.and_then(|s| s.fit_sport.clone()),
         sub_sport: session.and_then(|s| s.fit_sub_sport.clone()),
-        category: summary.sport.sport,
-        environment: summary.sport.environment,
         start_time: activity.start_time().map(|t| t.to_string()),
-        elapsed_s: summary.elapsed_s,
-        timer_s: summary.timer_s,
-        moving_s: summary.moving_s,
-        distance_m: summary.distance_m,
-        elevation_gain_m: summary.elevation_gain_m,
-        records: activity.records.len(),
-        avg_power_w: summary.avg_power_w,
-        max_power_w: summary.max_power_w,
-        np_w: summary.np_w,
-        intensity_factor: summary.intensity_factor,
-        tss: summary.tss,
-        ftp_w: summary.ftp_w,
-        vi: summary.variability_index,
-        ef: summary.efficiency_factor,
-        avg_hr_bpm: summary.avg_hr_bpm,
-        max_hr_bpm: summary.max_hr_bpm,
-        work_kj: summary.work_kj,
-        power_zones_s: summary.power_zones_s,
-        hr_zones_s: summary.hr_zones_s,
+        records: Some(activity.records.len()),
         mmp_w: mmp_ladder(&activity, &summary),
-        decoupling_pct: summary.decoupling_pct,
-        load: summary.load,
-        load_source: summary.load_source,
-        trimp: summary.trimp,
         truncated: activity.truncated,
         warnings: activity.warnings.clone(),
-        quality: quality.into(),
+        quality: Some(quality.into()),
+        ..RideJson::from_summary(&summary)
     };
     if global.json {
         return print_json(&out);
     }
-    print_human(&args, &out);
+    print_human(&args.file.display().to_string(), &out);
     Ok(())
+}
+
+impl RideJson {
+    /// Every figure the summary holds; the sport names, record count, best efforts, truncation
+    /// and warnings are the caller's (a file and a stored activity know them differently).
+    pub fn from_summary(summary: &ActivitySummary) -> RideJson {
+        RideJson {
+            sport: Some(summary.sport.sport.as_str().to_string()),
+            sub_sport: None,
+            category: summary.sport.sport,
+            environment: summary.sport.environment,
+            start_time: Some(summary.start_time.to_string()),
+            elapsed_s: summary.elapsed_s,
+            timer_s: summary.timer_s,
+            moving_s: summary.moving_s,
+            distance_m: summary.distance_m,
+            elevation_gain_m: summary.elevation_gain_m,
+            records: None,
+            avg_power_w: summary.avg_power_w,
+            max_power_w: summary.max_power_w,
+            np_w: summary.np_w,
+            intensity_factor: summary.intensity_factor,
+            tss: summary.tss,
+            ftp_w: summary.ftp_w,
+            vi: summary.variability_index,
+            ef: summary.efficiency_factor,
+            avg_hr_bpm: summary.avg_hr_bpm,
+            max_hr_bpm: summary.max_hr_bpm,
+            work_kj: summary.work_kj,
+            power_zones_s: summary.power_zones_s,
+            hr_zones_s: summary.hr_zones_s,
+            mmp_w: BTreeMap::new(),
+            decoupling_pct: summary.decoupling_pct,
+            load: summary.load,
+            load_source: summary.load_source,
+            trimp: summary.trimp,
+            truncated: false,
+            warnings: Vec::new(),
+            quality: None,
+        }
+    }
+}
+
+/// Best efforts at the standard ladder read from a stored power curve (its non-increasing
+/// envelope, at the ladder durations it holds).
+pub fn stored_ladder(curve: &metrics::PowerCurve) -> BTreeMap<String, f64> {
+    curve
+        .durations_s
+        .iter()
+        .zip(&curve.watts)
+        .filter(|(d, _)| MMP_DURATIONS_S.contains(d))
+        .map(|(d, w)| (d.to_string(), round1(f64::from(*w))))
+        .collect()
 }
 
 /// Best efforts at the standard ladder: the plain mean-maximal power at exactly each duration
@@ -164,20 +200,21 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn fmt_opt(v: Option<f64>, digits: usize, unit: &str) -> String {
+pub fn fmt_opt(v: Option<f64>, digits: usize, unit: &str) -> String {
     match v {
         Some(v) => format!("{v:.digits$}{unit}"),
         None => "–".to_string(),
     }
 }
 
-fn hms(seconds: f64) -> String {
+pub fn hms(seconds: f64) -> String {
     let s = seconds.round() as i64;
     format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
 }
 
-fn print_human(args: &RideArgs, r: &RideJson) {
-    println!("{}", term::heading(&args.file.display().to_string()));
+/// The table `ride` prints, under `title`.
+pub fn print_human(title: &str, r: &RideJson) {
+    println!("{}", term::heading(title));
     let sport = match (&r.sport, &r.sub_sport) {
         (Some(s), Some(sub)) => format!("{s} / {sub}"),
         (Some(s), None) => s.clone(),
@@ -202,7 +239,10 @@ fn print_human(args: &RideArgs, r: &RideJson) {
             fmt_opt(r.distance_m.map(|m| m / 1000.0), 2, " km"),
         ),
         ("elevation gain", fmt_opt(r.elevation_gain_m, 0, " m")),
-        ("records", r.records.to_string()),
+        (
+            "records",
+            r.records.map_or_else(|| "–".to_string(), |n| n.to_string()),
+        ),
         (
             "avg / max power",
             format!(
@@ -278,9 +318,9 @@ fn print_human(args: &RideArgs, r: &RideJson) {
             .collect();
         println!("best power:  {}", cells.join("  "));
     }
-    if !r.quality.issues.is_empty() {
+    if let Some(q) = r.quality.as_ref().filter(|q| !q.issues.is_empty()) {
         println!("data quality:");
-        for issue in &r.quality.issues {
+        for issue in &q.issues {
             println!("  {issue}");
         }
     }
@@ -295,7 +335,7 @@ fn print_human(args: &RideArgs, r: &RideJson) {
     }
 }
 
-fn load_label(src: metrics::LoadSource) -> &'static str {
+pub fn load_label(src: metrics::LoadSource) -> &'static str {
     match src {
         metrics::LoadSource::Power => "TSS from power",
         metrics::LoadSource::HeartRate => "hrTSS",

@@ -98,6 +98,17 @@ pub fn assert_success(out: &Output) {
     );
 }
 
+/// The real-device fixtures next to the checkout, or `None` (with a message) when absent.
+pub fn fixtures() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: fixtures absent at {}", dir.display());
+        None
+    }
+}
+
 /// How many `.fit` files `dir` holds (not recursive).
 pub fn fit_files(dir: &Path) -> usize {
     std::fs::read_dir(dir)
