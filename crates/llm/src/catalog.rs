@@ -184,7 +184,7 @@ pub fn split_model_ref(model: &str) -> ModelRef<'_> {
 }
 
 /// The geographic profile prefix for an AWS region, or `None` when the region belongs to none.
-fn geography_of(region: &str) -> Vec<&'static str> {
+pub(crate) fn geography_of(region: &str) -> Vec<&'static str> {
     if region.starts_with("us-gov-") {
         vec!["us-gov"]
     } else if region.starts_with("us-") {

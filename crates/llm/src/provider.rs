@@ -37,6 +37,75 @@ pub trait Provider: Send + Sync {
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
         (self.stream(request).await, None)
     }
+
+    /// The models the provider says it serves, for "did you mean …" when a model is not found
+    /// (Ollama's local tags). Empty when the provider cannot list them cheaply.
+    async fn model_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A provider whose "model not found" errors name the closest catalog ids and aliases (and the
+/// provider's own [`Provider::model_names`]): `… — did you mean `a`, `b`?`. Every command that
+/// calls a model goes through it, so the hint is the same in `generate`, `chat` and `providers
+/// check`.
+pub struct Suggesting {
+    pub inner: Box<dyn Provider>,
+    pub catalog: std::sync::Arc<crate::catalog::Catalog>,
+}
+
+impl Suggesting {
+    async fn explain(&self, e: LlmError) -> LlmError {
+        let LlmError::ModelNotFound {
+            provider,
+            model,
+            message,
+        } = e
+        else {
+            return e;
+        };
+        let names = self.inner.model_names().await;
+        let close = self.catalog.suggest(self.inner.name(), &model, &names);
+        let message = if close.is_empty() {
+            message
+        } else {
+            let quoted: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+            format!("{message} — did you mean {}?", quoted.join(", "))
+        };
+        LlmError::ModelNotFound {
+            provider,
+            model,
+            message,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Suggesting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, LlmError> {
+        match self.inner.stream(request).await {
+            Ok(s) => Ok(s),
+            Err(e) => Err(self.explain(e).await),
+        }
+    }
+
+    async fn stream_counted(
+        &self,
+        request: &Request,
+    ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
+        match self.inner.stream_counted(request).await {
+            (Err(e), attempts) => (Err(self.explain(e).await), attempts),
+            ok => ok,
+        }
+    }
+
+    async fn model_names(&self) -> Vec<String> {
+        self.inner.model_names().await
+    }
 }
 
 /// One tool call of a response, valid or not.

@@ -13,6 +13,7 @@
 pub mod errors;
 pub mod family;
 pub mod normalize;
+pub mod routing;
 pub mod setup;
 pub mod stream;
 pub mod wire;

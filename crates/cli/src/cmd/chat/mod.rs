@@ -171,15 +171,23 @@ async fn connect(args: &ChatArgs, resumed: Option<&Session>) -> Result<Setup> {
         eprint!("{}", setup_help(flags.provider.as_deref()));
         bail!("chat needs a model provider and none is configured (see above)");
     };
-    let provider =
-        providers_setup::build_provider(&sel.provider, &sel.settings, sel.catalog.clone())
-            .await
-            .with_context(|| {
-                format!(
-                    "setting up {} (`cycling-ai providers check --provider {}` diagnoses it)",
-                    sel.provider, sel.provider
-                )
-            })?;
+    let c = providers_setup::connect(
+        &sel.provider,
+        &sel.settings,
+        sel.catalog.clone(),
+        &sel.model,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "setting up {} (`cycling-ai providers check --provider {}` diagnoses it)",
+            sel.provider, sel.provider
+        )
+    })?;
+    for n in &c.notices {
+        eprintln!("{} {n}", term::note_label());
+    }
+    let provider = c.provider;
     let defaults = AgentConfig::default();
     let config = AgentConfig {
         max_output_tokens: sel.max_tokens(defaults.max_output_tokens),
@@ -189,7 +197,7 @@ async fn connect(args: &ChatArgs, resumed: Option<&Session>) -> Result<Setup> {
     Ok(Setup {
         provider,
         provider_name: sel.provider.clone(),
-        model: sel.model.clone(),
+        model: c.model,
         catalog: sel.catalog.clone(),
         config,
     })
