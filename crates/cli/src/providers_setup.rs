@@ -211,7 +211,7 @@ fn source_name(source: &Source, flag: &str) -> String {
     }
 }
 
-/// Put the Bedrock-only flags into the settings map (source: flag), so `build_provider` reads
+/// Put the Bedrock-only flags into the settings map (source: flag), so `build_described` reads
 /// every option from one place and `config show`-style output can name where each came from.
 pub fn apply_bedrock_args(settings: &mut ProviderEffective, a: &BedrockArgs) {
     let mut put = |key: &str, flag: &str, value: Option<serde_json::Value>| {
@@ -264,7 +264,7 @@ pub fn apply_bedrock_args(settings: &mut ProviderEffective, a: &BedrockArgs) {
     );
 }
 
-/// [`build_provider`], also describing the endpoint, region and credentials into `described`
+/// Build the provider `name` from its effective settings, describing the endpoint, region and credentials into `described`
 /// (see [`llm::registry::ProviderSpec::build`]). `model`, when given, is resolved to the id
 /// that will be sent.
 pub async fn build_described(

@@ -56,27 +56,51 @@ pub struct Suggesting {
 
 impl Suggesting {
     async fn explain(&self, e: LlmError) -> LlmError {
-        let LlmError::ModelNotFound {
-            provider,
-            model,
-            message,
-        } = e
-        else {
+        if !matches!(e, LlmError::ModelNotFound { .. }) {
             return e;
-        };
-        let names = self.inner.model_names().await;
-        let close = self.catalog.suggest(self.inner.name(), &model, &names);
-        let message = if close.is_empty() {
-            message
-        } else {
-            let quoted: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
-            format!("{message} — did you mean {}?", quoted.join(", "))
-        };
-        LlmError::ModelNotFound {
-            provider,
-            model,
-            message,
         }
+        let names = self.inner.model_names().await;
+        with_suggestions(e, &self.catalog, self.inner.name(), &names)
+    }
+
+    /// Errors inside the stream (Bedrock reports a refused call as the stream's first item):
+    /// suggestions from the catalog alone, the stream cannot wait on the provider.
+    fn explain_stream(&self, stream: EventStream) -> EventStream {
+        let catalog = self.catalog.clone();
+        let provider = self.inner.name().to_string();
+        Box::pin(
+            stream.map(move |item| item.map_err(|e| with_suggestions(e, &catalog, &provider, &[]))),
+        )
+    }
+}
+
+/// `e` with "— did you mean `a`, `b`?" appended when it is "model not found" and the catalog
+/// (or `names`) has close names.
+fn with_suggestions(
+    e: LlmError,
+    catalog: &crate::catalog::Catalog,
+    provider_name: &str,
+    names: &[String],
+) -> LlmError {
+    let LlmError::ModelNotFound {
+        provider,
+        model,
+        message,
+    } = e
+    else {
+        return e;
+    };
+    let close = catalog.suggest(provider_name, &model, names);
+    let message = if close.is_empty() || message.contains("did you mean") {
+        message
+    } else {
+        let quoted: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+        format!("{message} — did you mean {}?", quoted.join(", "))
+    };
+    LlmError::ModelNotFound {
+        provider,
+        model,
+        message,
     }
 }
 
@@ -88,7 +112,7 @@ impl Provider for Suggesting {
 
     async fn stream(&self, request: &Request) -> Result<EventStream, LlmError> {
         match self.inner.stream(request).await {
-            Ok(s) => Ok(s),
+            Ok(s) => Ok(self.explain_stream(s)),
             Err(e) => Err(self.explain(e).await),
         }
     }
@@ -99,7 +123,7 @@ impl Provider for Suggesting {
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
         match self.inner.stream_counted(request).await {
             (Err(e), attempts) => (Err(self.explain(e).await), attempts),
-            ok => ok,
+            (Ok(s), attempts) => (Ok(self.explain_stream(s)), attempts),
         }
     }
 
