@@ -15,7 +15,7 @@
 //! let request = Request { model: c.model, max_tokens: sel.max_tokens(4096), temperature: sel.temperature(), .. };
 //! ```
 //!
-//! Nothing here prints; secrets are never read into a value that is shown (credentials are
+//! Nothing here prints but [`connect_selection`]'s notices; secrets are never read into a value that is shown (credentials are
 //! described as "… is set", never by value).
 
 use std::sync::Arc;
@@ -200,6 +200,23 @@ pub async fn connect(
         notices,
         described,
     })
+}
+
+/// [`connect`] for a command's [`Selection`], printing the notices on stderr; `doing` names
+/// what failed ("setting up bedrock (model …)").
+pub async fn connect_selection(sel: &Selection, doing: String) -> Result<Connected> {
+    let c = connect(
+        &sel.provider,
+        &sel.settings,
+        sel.catalog.clone(),
+        &sel.model,
+    )
+    .await
+    .map_err(|e| anyhow::Error::new(e).context(doing))?;
+    for n in &c.notices {
+        eprintln!("{} {n}", crate::term::note_label());
+    }
+    Ok(c)
 }
 
 fn source_name(source: &Source, flag: &str) -> String {

@@ -63,6 +63,16 @@ fn plan_cmd(dir: &Path, fake: &FakeBedrock) -> Command {
     cmd
 }
 
+/// A command line of the plan, as written (`cycling-ai` left out), with the `VAR=value`
+/// assignments the plan exports before it.
+fn plan_line(cmd: &mut Command, env: &str, line: &str) {
+    for assignment in env.split_whitespace() {
+        let (var, value) = assignment.split_once('=').unwrap();
+        cmd.env(var, value);
+    }
+    cmd.args(line.split_whitespace());
+}
+
 /// The plan's "Method 2": keys and region in the environment.
 fn env_keys(cmd: &mut Command, region: &str) {
     cmd.env("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY)
@@ -136,15 +146,11 @@ async fn phase_2_generate_with_the_plans_sonnet_id() {
     let tmp = plan_dir();
     import_first(tmp.path());
     let mut cmd = plan_cmd(tmp.path(), &fake);
-    cmd.env("AWS_REGION", "us-east-1").args([
-        "generate",
-        "--provider",
-        "bedrock",
-        "--model",
-        "anthropic.claude-sonnet-4-5-v1",
-        "--profile",
-        "profile.json",
-    ]);
+    plan_line(
+        &mut cmd,
+        "AWS_REGION=us-east-1",
+        "generate --provider bedrock --model anthropic.claude-sonnet-4-5-v1 --profile profile.json",
+    );
     let out = run_blocking(cmd).await;
     let notes = report(&out, tmp.path());
     assert_eq!(fake.rejections(), Vec::<String>::new());
@@ -176,20 +182,18 @@ async fn example_2_chat_with_an_aws_profile_and_region() {
     import_first(tmp.path());
     for (profile_name, with_athlete) in [("production", false), ("cycling-prod", true)] {
         let mut cmd = plan_cmd(tmp.path(), &fake);
-        cmd.args([
-            "chat",
-            "--provider",
-            "bedrock",
-            "--model",
-            "anthropic.claude-3-5-sonnet-20241022-v2:0",
-            "--aws-profile",
-            profile_name,
-            "--aws-region",
-            "us-west-2",
-        ]);
-        if with_athlete {
-            cmd.args(["--profile", "profile.json"]);
-        }
+        let athlete = if with_athlete {
+            "--profile profile.json"
+        } else {
+            ""
+        };
+        plan_line(
+            &mut cmd,
+            "",
+            &format!(
+                "chat --provider bedrock --model anthropic.claude-3-5-sonnet-20241022-v2:0 --aws-profile {profile_name} --aws-region us-west-2 {athlete}"
+            ),
+        );
         let out = common::run_with_stdin(cmd, "What should I ride tomorrow?\n/quit\n").await;
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(
@@ -223,32 +227,22 @@ async fn nova_pro_with_an_aws_profile_from_the_environment_and_with_a_csv() {
     let tmp = plan_dir();
     import_first(tmp.path());
     let mut cmd = plan_cmd(tmp.path(), &fake);
-    cmd.env("AWS_REGION", "us-east-1")
-        .env("AWS_PROFILE", "cycling-ai")
-        .args([
-            "generate",
-            "--provider",
-            "bedrock",
-            "--model",
-            "amazon.nova-pro-v1:0",
-        ]);
+    plan_line(
+        &mut cmd,
+        "AWS_REGION=us-east-1 AWS_PROFILE=cycling-ai",
+        "generate --provider bedrock --model amazon.nova-pro-v1:0",
+    );
     let out = run_blocking(cmd).await;
     report(&out, tmp.path());
     assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
 
     let mut cmd = plan_cmd(tmp.path(), &fake);
     env_keys(&mut cmd, "us-east-1");
-    cmd.args([
-        "generate",
-        "--provider",
-        "bedrock",
-        "--model",
-        "amazon.nova-pro-v1:0",
-        "--csv",
-        "activities.csv",
-        "--profile",
-        "profile.json",
-    ]);
+    plan_line(
+        &mut cmd,
+        "",
+        "generate --provider bedrock --model amazon.nova-pro-v1:0 --csv activities.csv --profile profile.json",
+    );
     let out = run_blocking(cmd).await;
     report(&out, tmp.path());
     assert_eq!(fake.rejections(), Vec::<String>::new());
@@ -295,19 +289,11 @@ async fn example_1_csv_with_its_fit_folder() {
     assert!(files >= 12, "{files}");
     let mut cmd = plan_cmd(tmp.path(), &fake);
     env_keys(&mut cmd, "us-east-1");
-    cmd.args([
-        "generate",
-        "--provider",
-        "bedrock",
-        "--model",
-        "anthropic.claude-sonnet-4-5-v1",
-        "--csv",
-        "activities.csv",
-        "--profile",
-        "profile.json",
-        "--fit-dir",
-        "./fit/",
-    ]);
+    plan_line(
+        &mut cmd,
+        "",
+        "generate --provider bedrock --model anthropic.claude-sonnet-4-5-v1 --csv activities.csv --profile profile.json --fit-dir ./fit/",
+    );
     let out = run_blocking(cmd).await;
     report(&out, tmp.path());
     assert_eq!(models_sent(&fake), [SONNET_45_US, SONNET_45_US]);
@@ -334,17 +320,14 @@ async fn example_4_llama_in_eu_west_1_says_why_it_cannot_run() {
     let tmp = plan_dir();
     import_first(tmp.path());
     let mut cmd = plan_cmd(tmp.path(), &fake);
-    cmd.env("AWS_REGION", "eu-west-1")
-        .env("AWS_PROFILE", "default")
-        .args([
-            "generate",
-            "--provider",
-            "bedrock",
-            "--model",
-            "meta.llama3-3-70b-instruct-v1:0",
-        ]);
+    plan_line(
+        &mut cmd,
+        "AWS_REGION=eu-west-1 AWS_PROFILE=default",
+        "generate --provider bedrock --model meta.llama3-3-70b-instruct-v1:0",
+    );
     let out = run_blocking(cmd).await;
     let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
     assert!(
         err.contains("no inference profile for eu-west-1 (its profiles: us)"),
         "{err}"
@@ -380,15 +363,12 @@ async fn migration_current_setup_on_the_anthropic_api() {
     let tmp = plan_dir();
     import_first(tmp.path());
     let mut cmd = isolated(tmp.path());
-    cmd.env("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY)
-        .env("ANTHROPIC_BASE_URL", fake.endpoint())
-        .args([
-            "generate",
-            "--provider",
-            "anthropic",
-            "--model",
-            "claude-3-5-sonnet-20241022",
-        ]);
+    cmd.env("ANTHROPIC_BASE_URL", fake.endpoint());
+    plan_line(
+        &mut cmd,
+        &format!("ANTHROPIC_API_KEY={ANTHROPIC_TEST_KEY}"),
+        "generate --provider anthropic --model claude-3-5-sonnet-20241022",
+    );
     let out = run_blocking(cmd).await;
     report(&out, tmp.path());
     assert!(

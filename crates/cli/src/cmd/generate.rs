@@ -154,17 +154,8 @@ pub fn run_interruptible(
 
 /// The provider built from the selection, with the configured output budget and temperature.
 async fn model_choice(sel: Selection) -> Result<ModelChoice> {
-    let c = providers_setup::connect(
-        &sel.provider,
-        &sel.settings,
-        sel.catalog.clone(),
-        &sel.model,
-    )
-    .await
-    .with_context(|| format!("setting up {} (model {})", sel.provider, sel.model))?;
-    for n in &c.notices {
-        eprintln!("{} {n}", term::note_label());
-    }
+    let doing = format!("setting up {} (model {})", sel.provider, sel.model);
+    let c = providers_setup::connect_selection(&sel, doing).await?;
     Ok(ModelChoice {
         provider: c.provider,
         max_tokens: sel.settings.get("max_tokens").and_then(Setting::as_u32),

@@ -43,6 +43,22 @@ pub use setup::SPEC;
 use stream::{StreamState, events_of_response};
 use wire::{Prepared, prepare};
 
+/// The SDK configuration of the default chain, with the region and the named profile forced
+/// when given (the CLI's `--aws-region` / `--aws-profile`).
+pub async fn load_sdk_config(
+    region: Option<String>,
+    profile: Option<String>,
+) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}
+
 /// The SDK's retry modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryMode {
@@ -101,14 +117,7 @@ impl BedrockProvider {
         options: BedrockOptions,
         catalog: Arc<Catalog>,
     ) -> Result<Self, LlmError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(region) = &options.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        let sdk_config = loader.load().await;
+        let sdk_config = load_sdk_config(options.region.clone(), options.profile.clone()).await;
         Self::from_sdk_config(&sdk_config, options, catalog)
     }
 

@@ -9,9 +9,6 @@
 //! `amazon.nova:1` between Nova Lite and Nova Pro. A router exists where its family's models
 //! support routing; the regions below are that table's (on-demand or inference profile).
 
-use aws_config::BehaviorVersion;
-use aws_sdk_bedrockruntime::config::Region;
-
 use super::BedrockOptions;
 use crate::error::LlmError;
 
@@ -128,14 +125,7 @@ pub fn router_arn(region: &str, account: &str, resource: &str) -> String {
 /// The account the configured credentials belong to (STS `GetCallerIdentity`, which needs no
 /// permission). The endpoint follows the SDK's own settings (`AWS_ENDPOINT_URL_STS`, …).
 pub async fn caller_account(options: &BedrockOptions) -> Result<String, LlmError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &options.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
-    }
-    let sdk_config = loader.load().await;
+    let sdk_config = super::load_sdk_config(options.region.clone(), options.profile.clone()).await;
     let out = aws_sdk_sts::Client::new(&sdk_config)
         .get_caller_identity()
         .send()

@@ -172,14 +172,7 @@ async fn credentials(region: Option<String>, profile: Option<String>) -> (Vec<St
     if set("AWS_CONTAINER_CREDENTIALS_FULL_URI") || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
         out.push("container credentials endpoint is set".into());
     }
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(r) = region {
-        loader = loader.region(aws_config::Region::new(r));
-    }
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    let sdk = loader.load().await;
+    let sdk = super::load_sdk_config(region, profile).await;
     let (resolved, ok) = match sdk.credentials_provider() {
         None => (
             "the AWS credential chain is not configured".to_string(),

@@ -171,22 +171,11 @@ async fn connect(args: &ChatArgs, resumed: Option<&Session>) -> Result<Setup> {
         eprint!("{}", setup_help(flags.provider.as_deref()));
         bail!("chat needs a model provider and none is configured (see above)");
     };
-    let c = providers_setup::connect(
-        &sel.provider,
-        &sel.settings,
-        sel.catalog.clone(),
-        &sel.model,
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "setting up {} (`cycling-ai providers check --provider {}` diagnoses it)",
-            sel.provider, sel.provider
-        )
-    })?;
-    for n in &c.notices {
-        eprintln!("{} {n}", term::note_label());
-    }
+    let doing = format!(
+        "setting up {} (`cycling-ai providers check --provider {}` diagnoses it)",
+        sel.provider, sel.provider
+    );
+    let c = providers_setup::connect_selection(&sel, doing).await?;
     let provider = c.provider;
     let defaults = AgentConfig::default();
     let config = AgentConfig {
