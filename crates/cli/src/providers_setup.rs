@@ -139,6 +139,10 @@ pub struct Connected {
     /// One line for each way `model` differs from what was typed (cli prints them on stderr;
     /// `generate` records them in the report's run notes).
     pub notices: Vec<String>,
+    /// The provider turns what was typed into [`Connected::model`] by itself (a catalog alias):
+    /// a chat session can keep what the user typed, which reads better and re-resolves in
+    /// another region.
+    pub typed_resolves_alike: bool,
     pub described: Described,
 }
 
@@ -158,7 +162,7 @@ pub async fn connect(
     let region = described.region.clone();
     let (sent, notices) = match routing::router_resource(model) {
         Some(resource) if name == llm::bedrock::SPEC.name => {
-            let region = region.unwrap_or_default();
+            let region = region.clone().unwrap_or_default();
             let (account, from) = match settings.str("aws_account_id") {
                 Some(a) => (a.to_string(), "providers.bedrock.aws_account_id"),
                 None => {
@@ -194,7 +198,14 @@ pub async fn connect(
     if sent != model {
         described.model_sent = Some(sent.clone());
     }
+    let by_itself = if name == llm::bedrock::SPEC.name {
+        catalog.resolve_bedrock(model, region.as_deref().unwrap_or_default())
+    } else {
+        catalog.resolve(name, model)
+    };
+    let typed_resolves_alike = by_itself == sent;
     Ok(Connected {
+        typed_resolves_alike,
         provider: Box::new(Suggesting { inner, catalog }),
         model: sent,
         notices,

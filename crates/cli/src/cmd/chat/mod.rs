@@ -186,7 +186,11 @@ async fn connect(args: &ChatArgs, resumed: Option<&Session>) -> Result<Setup> {
     Ok(Setup {
         provider,
         provider_name: sel.provider.clone(),
-        model: c.model,
+        model: if c.typed_resolves_alike {
+            sel.model.clone()
+        } else {
+            c.model
+        },
         catalog: sel.catalog.clone(),
         config,
     })
