@@ -776,9 +776,15 @@ fn is_known_model(model: &str, extra: &[String]) -> bool {
     {
         return true;
     }
+    catalog_id(split_model_ref(model).base_id).is_some()
+}
+
+/// The catalog entry whose id (not alias: the service knows no aliases) is `base`.
+fn catalog_id(base: &str) -> Option<crate::catalog::ModelEntry> {
     Catalog::builtin()
-        .find("bedrock", split_model_ref(model).base_id)
-        .is_some()
+        .models
+        .into_iter()
+        .find(|m| m.provider == "bedrock" && m.id == base)
 }
 
 /// The service rules (bedrock.md §3, §7), with the service's own messages, for a call from
@@ -815,7 +821,7 @@ pub fn validate_in(
     let base = r.base_id;
     if r.profile_prefix.is_none()
         && !model.starts_with("arn:")
-        && let Some(e) = Catalog::builtin().find("bedrock", base)
+        && let Some(e) = catalog_id(base)
         && e.invocation.as_ref().is_some_and(|i| !i.on_demand)
     {
         return Err(validation(format!(
