@@ -513,4 +513,25 @@ async fn unknown_ids_get_did_you_mean() {
         text.contains("did you mean `claude-haiku-4-5-20251001`"),
         "{text}"
     );
+
+    // Ollama: the server's own tags count (a model pulled locally, unknown to the catalog).
+    let ollama = llm::testing::fake_ollama::start().await;
+    ollama.allow_model("qwen2.5:7b");
+    let mut cmd = isolated(tmp.path());
+    cmd.env("OLLAMA_HOST", ollama.endpoint()).args([
+        "providers",
+        "check",
+        "--provider",
+        "ollama",
+        "--model",
+        "qwen2.5:7b-instruct",
+    ]);
+    let out = run_blocking(cmd).await;
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("did you mean `qwen2.5:7b`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(ollama.requests().iter().any(|r| r.path == "/api/tags"));
 }
