@@ -737,30 +737,30 @@ async fn each_error_class_is_mapped() {
 }
 
 #[tokio::test]
-async fn base_id_that_needs_a_profile_gives_advice_naming_it() {
+async fn base_id_that_needs_a_profile_is_called_through_the_regions_profile() {
+    // The service's refusal is the rule (the catalog may not know the model): one retry
+    // through the profile of the region's geography, which the call then reports as used.
     let (fake, p) = setup().await;
-    let err = p
+    let r = p
         .complete(&Request::new(
             "anthropic.claude-sonnet-4-5-20250929-v1:0",
             vec![Message::user("q")],
             10,
         ))
         .await
-        .unwrap_err();
-    match &err {
-        LlmError::NeedsInferenceProfile {
-            profile, message, ..
-        } => {
-            assert_eq!(profile, SONNET_45_US);
-            assert!(message.contains("on-demand throughput"));
-        }
-        other => panic!("{other}"),
-    }
-    assert_eq!(
-        fake.requests().len(),
-        1,
-        "validation errors are not retried"
+        .unwrap();
+    assert_eq!(r.model_used, SONNET_45_US);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[0]
+            .rejected
+            .as_deref()
+            .unwrap()
+            .contains("on-demand throughput")
     );
+    assert_eq!(requests[1].model_id, SONNET_45_US);
+    assert!(requests[1].rejected.is_none());
 }
 
 #[tokio::test]

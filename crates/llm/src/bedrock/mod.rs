@@ -32,7 +32,7 @@ use aws_sdk_bedrockruntime::types as sdk;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, split_model_ref};
 use crate::error::LlmError;
 use crate::http::AttemptCounter;
 use crate::provider::{EventStream, Provider};
@@ -273,11 +273,38 @@ impl BedrockProvider {
             .map_err(|e| from_sdk_error(e, &self.error_context(&p.model_id)))
     }
 
+    /// The inference profile to call instead, once, when the service refused a base id for
+    /// lack of on-demand throughput in this region: the catalog may not know the model, or
+    /// know it differently from the service, and the service's own verdict is the rule. Only a
+    /// profile of the region's geography (or `global.`) is tried — another geography's profile
+    /// cannot be called from here.
+    fn profile_instead(&self, p: &Prepared, e: &LlmError) -> Option<String> {
+        let LlmError::NeedsInferenceProfile { profile, .. } = e else {
+            return None;
+        };
+        if p.model_id.starts_with("arn:") || split_model_ref(&p.model_id).profile_prefix.is_some() {
+            return None;
+        }
+        let prefix = split_model_ref(profile).profile_prefix?;
+        (prefix == "global" || crate::catalog::geography_of(&self.region).contains(&prefix)).then(
+            || {
+                tracing::warn!(
+                    model = %p.model_id,
+                    profile = %profile,
+                    "no on-demand throughput in {}; calling the inference profile instead",
+                    self.region
+                );
+                profile.clone()
+            },
+        )
+    }
+
     /// Drive one ConverseStream call into `tx`, re-issuing it once if it fails with throttling
-    /// or unavailability before any output was emitted.
+    /// or unavailability before any output was emitted, and once through the region's
+    /// inference profile if the service says the base id has no on-demand throughput.
     async fn run_stream(
         self,
-        p: Prepared,
+        mut p: Prepared,
         attempts: AttemptCounter,
         tx: mpsc::Sender<Result<StreamEvent, LlmError>>,
     ) {
@@ -286,6 +313,10 @@ impl BedrockProvider {
             let mut out = match self.start_stream(&p, &attempts).await {
                 Ok(out) => out,
                 Err(e) => {
+                    if let Some(profile) = self.profile_instead(&p, &e) {
+                        p.model_id = profile;
+                        continue 'call;
+                    }
                     let _ = tx.send(Err(e)).await;
                     return;
                 }
@@ -380,16 +411,21 @@ impl Provider for BedrockProvider {
         request: &Request,
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
         let attempts = AttemptCounter::new();
-        let prepared = match self.prepare(request) {
+        let mut prepared = match self.prepare(request) {
             Ok(p) => p,
             Err(e) => return (Err(e), Some(attempts)),
         };
         if !prepared.stream {
             // The family cannot stream tool use: one Converse call, replayed as events.
-            let result = self
-                .converse(&prepared, &attempts)
-                .await
-                .map(|events| futures::stream::iter(events.into_iter().map(Ok)).boxed());
+            let mut result = self.converse(&prepared, &attempts).await;
+            if let Err(e) = &result
+                && let Some(profile) = self.profile_instead(&prepared, e)
+            {
+                prepared.model_id = profile;
+                result = self.converse(&prepared, &attempts).await;
+            }
+            let result =
+                result.map(|events| futures::stream::iter(events.into_iter().map(Ok)).boxed());
             return (result, Some(attempts));
         }
         let (tx, rx) = mpsc::channel(64);
