@@ -267,6 +267,7 @@ async fn bedrock_with(fake: &FakeBedrock, options: BedrockOptions) -> ModelChoic
         catalog: std::sync::Arc::new(Catalog::builtin()),
         max_tokens: None,
         temperature: None,
+        notices: Vec::new(),
     }
 }
 

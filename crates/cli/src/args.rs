@@ -251,10 +251,11 @@ pub struct GenerateArgs {
     /// A Strava bulk export folder to import first
     #[arg(long, value_name = "DIR", conflicts_with_all = ["csv", "fit_dir"])]
     pub export: Option<PathBuf>,
-    /// A Strava activities.csv to import first (summaries only)
-    #[arg(long, value_name = "FILE", conflicts_with = "fit_dir")]
+    /// A Strava activities.csv to import first (summaries only; with --fit-dir, the folder
+    /// holds the files its rows name)
+    #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
-    /// A folder of .fit / .fit.gz files to import first
+    /// A folder of .fit / .tcx / .gpx files (each also .gz) to import first
     #[arg(long, value_name = "DIR")]
     pub fit_dir: Option<PathBuf>,
     /// Athlete profile JSON [default: the profile stored by an earlier import]
@@ -363,6 +364,11 @@ pub struct AwsArgs {
     /// AWS profile for Bedrock (over AWS_PROFILE and the config file)
     #[arg(long, value_name = "NAME")]
     pub aws_profile: Option<String>,
+    /// Bedrock intelligent prompt routing: the region's default prompt router of this model
+    /// family chooses the model for each call (instead of --model; over `routing` in the
+    /// config file)
+    #[arg(long, value_enum, value_name = "FAMILY", conflicts_with = "model")]
+    pub routing: Option<Routing>,
     #[command(flatten)]
     pub bedrock: BedrockArgs,
 }
@@ -376,6 +382,7 @@ impl AwsArgs {
             model,
             aws_region: self.aws_region.clone(),
             aws_profile: self.aws_profile.clone(),
+            routing: self.routing.map(|r| r.name().to_string()),
         }
     }
 }
@@ -423,4 +430,22 @@ pub enum Latency {
 pub enum RetryModeArg {
     Standard,
     Adaptive,
+}
+
+/// The model families with a default prompt router on Bedrock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Routing {
+    Claude,
+    Llama,
+    Nova,
+}
+
+impl Routing {
+    pub fn name(self) -> &'static str {
+        match self {
+            Routing::Claude => "claude",
+            Routing::Llama => "llama",
+            Routing::Nova => "nova",
+        }
+    }
 }

@@ -224,6 +224,8 @@ pub struct Flags {
     pub model: Option<String>,
     pub aws_region: Option<String>,
     pub aws_profile: Option<String>,
+    /// `--routing FAMILY`: Bedrock's default prompt router of that family instead of a model.
+    pub routing: Option<String>,
 }
 
 impl Flags {
@@ -232,6 +234,7 @@ impl Flags {
         match flag {
             "--aws-region" => self.aws_region.as_ref(),
             "--aws-profile" => self.aws_profile.as_ref(),
+            "--routing" => self.routing.as_ref(),
             _ => None,
         }
     }
@@ -495,6 +498,7 @@ mod tests {
         let flags = Flags {
             aws_region: Some("r".into()),
             aws_profile: Some("p".into()),
+            routing: Some("nova".into()),
             ..Flags::default()
         };
         for spec in PROVIDERS {

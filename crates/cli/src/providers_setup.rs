@@ -10,17 +10,20 @@
 //! let Some(sel) = providers_setup::select(&flags, &bedrock_args)? else {
 //!     // no provider configured: use the rule-based coach
 //! };
-//! let provider = providers_setup::build_provider(&sel.provider, &sel.settings, sel.catalog.clone()).await?;
-//! let request = Request { max_tokens: sel.max_tokens(4096), temperature: sel.temperature(), .. };
+//! let c = providers_setup::connect(&sel.provider, &sel.settings, sel.catalog.clone(), &sel.model).await?;
+//! // c.notices: how the model was resolved; c.model: the id to send.
+//! let request = Request { model: c.model, max_tokens: sel.max_tokens(4096), temperature: sel.temperature(), .. };
 //! ```
 //!
-//! Nothing here prints; secrets are never read into a value that is shown (credentials are
+//! Nothing here prints but [`connect_selection`]'s notices; secrets are never read into a value that is shown (credentials are
 //! described as "… is set", never by value).
 
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
+use llm::bedrock::routing::{self, RouterFamily};
 use llm::catalog::Catalog;
+use llm::provider::Suggesting;
 use llm::registry;
 pub use llm::registry::Described;
 use llm::{LlmError, Provider};
@@ -85,8 +88,11 @@ pub fn select(flags: &Flags, bedrock: &BedrockArgs) -> Result<Option<Selection>>
             registry::name_list()
         );
     }
+    if flags.routing.is_some() && provider != llm::bedrock::SPEC.name {
+        bail!("--routing applies to --provider bedrock only (the provider is {provider})");
+    }
     let mut settings = effective.providers[&provider].clone();
-    let Some(model) = settings.str("model").map(str::to_string) else {
+    let Some(model) = model_of(&provider, &settings) else {
         bail!(
             "no model for {provider}: pass --model ID or set providers.{provider}.model in the config file (see `cycling-ai providers list --provider {provider}`)"
         );
@@ -107,6 +113,123 @@ pub fn select(flags: &Flags, bedrock: &BedrockArgs) -> Result<Option<Selection>>
     }))
 }
 
+/// The model a command uses: `model`, or with Bedrock's `routing` the family's default prompt
+/// router (as `default-prompt-router/<id>`, completed to an ARN by [`connect`]). Routing wins
+/// over a model from the environment or the file; `--model` wins over `routing` from the file
+/// (`--model` and `--routing` together are refused by the command line).
+pub fn model_of(provider: &str, settings: &ProviderEffective) -> Option<String> {
+    let model = settings.get("model").filter(|m| m.value.is_some());
+    let routing = (provider == llm::bedrock::SPEC.name)
+        .then(|| settings.str("routing"))
+        .flatten()
+        .and_then(RouterFamily::parse);
+    match (model, routing) {
+        (Some(m), _) if matches!(m.source, Source::Flag { .. }) => m.as_str().map(str::to_string),
+        (_, Some(family)) => Some(format!("default-prompt-router/{}", family.router_id())),
+        (m, None) => m.and_then(Setting::as_str).map(str::to_string),
+    }
+}
+
+/// A provider ready for calls, and the model id to send.
+pub struct Connected {
+    /// The provider, its "model not found" errors naming close model names.
+    pub provider: Box<dyn Provider>,
+    /// The id to send: the catalog's resolution of what the user typed.
+    pub model: String,
+    /// One line for each way `model` differs from what was typed (cli prints them on stderr;
+    /// `generate` records them in the report's run notes).
+    pub notices: Vec<String>,
+    /// The provider turns what was typed into [`Connected::model`] by itself (a catalog alias):
+    /// a chat session can keep what the user typed, which reads better and re-resolves in
+    /// another region.
+    pub typed_resolves_alike: bool,
+    pub described: Described,
+}
+
+/// Build provider `name` for `model`, resolving the model through the catalog (aliases, the
+/// plan's invented ids, Bedrock's inference profiles for models without on-demand throughput)
+/// and, for a router without region and account, completing its ARN (the account from
+/// `providers.bedrock.aws_account_id`, else STS `GetCallerIdentity`).
+pub async fn connect(
+    name: &str,
+    settings: &ProviderEffective,
+    catalog: Arc<Catalog>,
+    model: &str,
+) -> Result<Connected, LlmError> {
+    let mut described = Described::default();
+    let inner =
+        build_described(name, settings, catalog.clone(), Some(model), &mut described).await?;
+    let region = described.region.clone();
+    let (sent, notices) = match routing::router_resource(model) {
+        Some(resource) if name == llm::bedrock::SPEC.name => {
+            let region = region.clone().unwrap_or_default();
+            let (account, from) = match settings.str("aws_account_id") {
+                Some(a) => (a.to_string(), "providers.bedrock.aws_account_id"),
+                None => {
+                    let options = llm::bedrock::setup::options(&settings.values())?;
+                    (
+                        routing::caller_account(&options).await?,
+                        "STS GetCallerIdentity",
+                    )
+                }
+            };
+            let arn = routing::router_arn(&region, &account, resource);
+            let mut notices = vec![format!(
+                "routing: the prompt router `{arn}` (account from {from}) chooses the model of each call; cost follows the model it invoked"
+            )];
+            let family = RouterFamily::NAMES
+                .iter()
+                .filter_map(|n| RouterFamily::parse(n))
+                .find(|f| resource.ends_with(f.router_id()));
+            if let Some(f) = family.filter(|f| !f.regions().contains(&region.as_str())) {
+                notices.push(format!(
+                    "routing: AWS does not list {region} among the regions of the `{}` router ({}); the call may be refused",
+                    f.router_id(),
+                    f.regions().join(", ")
+                ));
+            }
+            (arn, notices)
+        }
+        _ => {
+            let r = catalog.resolve_explained(name, model, region.as_deref());
+            (r.sent, r.notices)
+        }
+    };
+    if sent != model {
+        described.model_sent = Some(sent.clone());
+    }
+    let by_itself = if name == llm::bedrock::SPEC.name {
+        catalog.resolve_bedrock(model, region.as_deref().unwrap_or_default())
+    } else {
+        catalog.resolve(name, model)
+    };
+    let typed_resolves_alike = by_itself == sent;
+    Ok(Connected {
+        typed_resolves_alike,
+        provider: Box::new(Suggesting { inner, catalog }),
+        model: sent,
+        notices,
+        described,
+    })
+}
+
+/// [`connect`] for a command's [`Selection`], printing the notices on stderr; `doing` names
+/// what failed ("setting up bedrock (model …)").
+pub async fn connect_selection(sel: &Selection, doing: String) -> Result<Connected> {
+    let c = connect(
+        &sel.provider,
+        &sel.settings,
+        sel.catalog.clone(),
+        &sel.model,
+    )
+    .await
+    .map_err(|e| anyhow::Error::new(e).context(doing))?;
+    for n in &c.notices {
+        eprintln!("{} {n}", crate::term::note_label());
+    }
+    Ok(c)
+}
+
 fn source_name(source: &Source, flag: &str) -> String {
     match source {
         Source::Flag { .. } => flag.to_string(),
@@ -116,7 +239,7 @@ fn source_name(source: &Source, flag: &str) -> String {
     }
 }
 
-/// Put the Bedrock-only flags into the settings map (source: flag), so `build_provider` reads
+/// Put the Bedrock-only flags into the settings map (source: flag), so `build_described` reads
 /// every option from one place and `config show`-style output can name where each came from.
 pub fn apply_bedrock_args(settings: &mut ProviderEffective, a: &BedrockArgs) {
     let mut put = |key: &str, flag: &str, value: Option<serde_json::Value>| {
@@ -169,16 +292,7 @@ pub fn apply_bedrock_args(settings: &mut ProviderEffective, a: &BedrockArgs) {
     );
 }
 
-/// Build the provider `name` from its effective settings.
-pub async fn build_provider(
-    name: &str,
-    settings: &ProviderEffective,
-    catalog: Arc<Catalog>,
-) -> Result<Box<dyn Provider>, LlmError> {
-    build_described(name, settings, catalog, None, &mut Described::default()).await
-}
-
-/// [`build_provider`], also describing the endpoint, region and credentials into `described`
+/// Build the provider `name` from its effective settings, describing the endpoint, region and credentials into `described`
 /// (see [`llm::registry::ProviderSpec::build`]). `model`, when given, is resolved to the id
 /// that will be sent.
 pub async fn build_described(

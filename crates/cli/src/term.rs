@@ -29,6 +29,15 @@ pub fn warning_label() -> &'static str {
     }
 }
 
+/// A notice that is neither a problem nor output (how a model id was resolved).
+pub fn note_label() -> &'static str {
+    if color_stderr() {
+        "\x1b[36mnote:\x1b[0m"
+    } else {
+        "note:"
+    }
+}
+
 /// Bold heading on stdout when colour is allowed.
 pub fn heading(text: &str) -> String {
     if color_stdout() {

@@ -89,25 +89,8 @@ impl Env {
 }
 
 /// Run `cmd` with `stdin` piped in, off the runtime's threads (the fakes keep serving).
-async fn run(mut cmd: Command, stdin: &str) -> Output {
-    let input = stdin.to_string();
-    tokio::task::spawn_blocking(move || {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
+async fn run(cmd: Command, stdin: &str) -> Output {
+    common::run_with_stdin(cmd, stdin).await
 }
 
 fn text(b: &[u8]) -> String {

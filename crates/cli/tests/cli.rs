@@ -982,16 +982,25 @@ async fn providers_check_on_bedrock_succeeds_and_names_the_inference_profile() {
         "key id printed"
     );
 
-    // A base id of a model that has no on-demand throughput: the fake answers with the
-    // service's ValidationException and the check names the profile to use instead.
+    // A base id of a model that has no on-demand throughput is sent through the region's
+    // geographic profile, with a notice (the fake refuses the bare base id like the service).
     let base = "anthropic.claude-sonnet-4-5-20250929-v1:0";
     let out = run_blocking(bedrock_cmd(tmp.path(), &fake.endpoint(), base)).await;
-    let line = error_line(&out);
-    assert!(line.contains("(needs_inference_profile)"), "{line}");
-    assert!(line.contains(&format!("--model us.{base}")), "{line}");
+    common::assert_success(&out);
     let v = json_of(&out.stdout);
-    assert_eq!(v["ok"], false);
-    assert_eq!(v["error_kind"], "needs_inference_profile");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["model"], format!("{base} (sent as us.{base})"));
+    assert!(
+        v["notices"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("inference profile `us.{base}`")),
+        "{v}"
+    );
+    assert_eq!(
+        fake.requests().last().unwrap().model_id,
+        format!("us.{base}")
+    );
 
     // No credentials anywhere: diagnosed from the credential chain, without a call.
     let calls = fake.requests().len();

@@ -7,10 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use agent::plan_llm::OverviewArgs;
-use coach::planner::{PlannerInput, offline_overview};
-use coach::rules::PlanConstraints;
-use jiff::civil::{Weekday, date};
 use llm::testing::fake_anthropic::{self, ANTHROPIC_TEST_KEY};
 use llm::testing::fake_bedrock::TEST_SECRET_KEY;
 use llm::testing::fake_gemini::{self, GEMINI_TEST_KEY};
@@ -29,55 +25,16 @@ fn athlete(dir: &Path) -> (PathBuf, PathBuf) {
     common::strava_athlete(dir, |i| format!("Morning Ride {i}"))
 }
 
-/// A narrative that passes validation, with a marker the test looks for in the report.
 fn narrative_json(marker: &str) -> String {
-    json!({
-        "summary": format!("{marker}: steady aerobic base with room to add intensity."),
-        "key_trends": [
-            {"title": "Volume holds", "description": "Weekly hours are steady across both periods."},
-            {"title": "Little intensity", "description": "Almost all riding is easy."},
-            {"title": "Fitness rising", "description": "CTL has climbed over the last weeks."}
-        ],
-        "insights": ["Consistency is the strength.", "Threshold work is missing.", "Recovery looks adequate."],
-        "recommendations": {
-            "short_term": ["Add one sweet-spot session a week."],
-            "long_term": ["Build towards the autumn century with longer weekend rides."],
-            "recovery": ["Keep one full rest day a week."]
-        }
-    })
-    .to_string()
+    common::narrative_json(marker)
 }
 
-fn constraints() -> PlanConstraints {
-    PlanConstraints {
-        weeks: PLAN_WEEKS,
-        available_days: vec![
-            Weekday::Tuesday,
-            Weekday::Thursday,
-            Weekday::Saturday,
-            Weekday::Sunday,
-        ],
-        hours_per_week: 7.0,
-        event_date: None,
-        // Without an event date the rules do not depend on the start date.
-        start_date: date(2026, 9, 28),
-    }
+fn constraints() -> coach::rules::PlanConstraints {
+    common::plan_constraints(PLAN_WEEKS)
 }
 
-/// A valid overview (the rule-based planner's) with a recognisable focus text in week 1.
 fn overview(marker: &str) -> Value {
-    let o = offline_overview(&PlannerInput {
-        constraints: constraints(),
-        goal: Some("Ride a strong autumn century".into()),
-        ctl: Some(40.0),
-        ftp_w: 250.0,
-        trains_strength: false,
-        start_phase: None,
-    });
-    let mut v = serde_json::to_value(OverviewArgs::from_overview(&o)).unwrap();
-    v["weeks"][0]["focus"] = json!(marker);
-    v["coaching_notes"] = json!(format!("{marker} coaching notes"));
-    v
+    common::plan_overview(marker, PLAN_WEEKS)
 }
 
 /// The same overview with a workout on Monday, which the athlete cannot ride.

@@ -184,7 +184,7 @@ pub fn split_model_ref(model: &str) -> ModelRef<'_> {
 }
 
 /// The geographic profile prefix for an AWS region, or `None` when the region belongs to none.
-fn geography_of(region: &str) -> Vec<&'static str> {
+pub(crate) fn geography_of(region: &str) -> Vec<&'static str> {
     if region.starts_with("us-gov-") {
         vec!["us-gov"]
     } else if region.starts_with("us-") {
@@ -326,6 +326,129 @@ impl Catalog {
         format!("{prefix}.{}", r.base_id)
     }
 
+    /// Resolve what the user typed for `provider` into the id to send, with one-line notices
+    /// for everything that is not sent as typed. No network: the service still decides, and
+    /// strings the catalog does not know are sent unchanged (new models appear before the
+    /// catalog lists them).
+    ///
+    /// * A catalog alias resolves to the model's id; an alias shaped like an id (the plan's
+    ///   `anthropic.claude-sonnet-4-5-v1`, a retired Anthropic id) says it is not a real id.
+    /// * Bedrock: a model that has no on-demand throughput is sent through the inference profile
+    ///   of the region's geography (`us.`, `eu.`, `apac.`, …), else `global.`; a base id
+    ///   typed as such gets a notice saying so.
+    pub fn resolve_explained(&self, provider: &str, model: &str, region: Option<&str>) -> Resolved {
+        let mut notices = Vec::new();
+        let by_id = self
+            .models
+            .iter()
+            .find(|m| m.provider == provider && m.id == model);
+        let entry = by_id.or_else(|| {
+            self.models
+                .iter()
+                .filter(|m| m.provider == provider)
+                .find(|m| m.aliases.iter().any(|a| a == model))
+        });
+        let Some(entry) = entry else {
+            return Resolved {
+                sent: model.to_string(),
+                notices,
+            };
+        };
+        if by_id.is_none() && looks_like_an_id(model) {
+            notices.push(format!(
+                "`{model}` is not a real {provider} model id; using {} `{}`",
+                entry.name, entry.id
+            ));
+        }
+        if provider != "bedrock" {
+            return Resolved {
+                sent: entry.id.clone(),
+                notices,
+            };
+        }
+        let region = region.unwrap_or("");
+        let on_demand = entry.invocation.as_ref().is_none_or(|i| i.on_demand);
+        if on_demand {
+            return Resolved {
+                sent: entry.id.clone(),
+                notices,
+            };
+        }
+        match self.region_profile(entry, region) {
+            Some(prefix) => {
+                let sent = format!("{prefix}.{}", entry.id);
+                // A friendly alias naming the profile is the documented use: say nothing. A base
+                // id (typed or from an id-like alias) is a change the user should see.
+                if by_id.is_some() || !notices.is_empty() {
+                    notices.push(format!(
+                        "`{}` has no on-demand throughput in {region}; sending it through the inference profile `{sent}` (IAM must allow the profile and the model in every region it routes to; see docs/bedrock.md)",
+                        entry.id
+                    ));
+                }
+                Resolved { sent, notices }
+            }
+            None => {
+                let profiles = entry
+                    .invocation
+                    .as_ref()
+                    .map(|i| i.profiles.join(", "))
+                    .unwrap_or_default();
+                notices.push(format!(
+                    "`{}` has no on-demand throughput and no inference profile for {region} (its profiles: {profiles}); sent as given — choose a region in one of those geographies with --aws-region",
+                    entry.id
+                ));
+                Resolved {
+                    sent: entry.id.clone(),
+                    notices,
+                }
+            }
+        }
+    }
+
+    /// The profile prefix a call from `region` may use for `entry`: the region's own geography,
+    /// else `global.`. Unlike [`Catalog::suggest_profile`] never another geography's profile,
+    /// which the service refuses from this region.
+    fn region_profile(&self, entry: &ModelEntry, region: &str) -> Option<&'static str> {
+        let profiles = &entry.invocation.as_ref()?.profiles;
+        geography_of(region)
+            .into_iter()
+            .chain(["global"])
+            .find(|g| profiles.iter().any(|p| p == g))
+    }
+
+    /// "Did you mean …": up to three catalog ids or aliases of `provider` (plus `extra` names,
+    /// e.g. a local server's models) closest to `model`, by edit distance and shared tokens.
+    /// Only reasonably close names are offered; an empty list means nothing is close.
+    pub fn suggest(&self, provider: &str, model: &str, extra: &[String]) -> Vec<String> {
+        let wanted = split_model_ref(model).base_id.to_ascii_lowercase();
+        let mut scored: Vec<(f64, String)> = Vec::new();
+        let mut consider = |shown: &str, name: &str| {
+            let score = similarity(&wanted, &name.to_ascii_lowercase());
+            if score >= 0.5 && !scored.iter().any(|(_, s)| s == shown) {
+                scored.push((score, shown.to_string()));
+            }
+        };
+        for m in self.models.iter().filter(|m| m.provider == provider) {
+            // An alias that matches is shown as the real id it stands for.
+            for name in std::iter::once(&m.id).chain(&m.aliases) {
+                consider(&m.id, name);
+            }
+        }
+        for name in extra {
+            consider(name, name);
+        }
+        // Best first; equal scores keep catalog order (a stable sort).
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut out: Vec<String> = Vec::new();
+        for (_, name) in scored {
+            if name != model && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out.truncate(3);
+        out
+    }
+
     /// The catalog entry that prices `model_used` for `provider`: exact id or alias first, then
     /// (Bedrock) the base id behind an ARN or profile prefix.
     pub fn price_entry(
@@ -430,6 +553,65 @@ impl Catalog {
     }
 }
 
+/// A model string after [`Catalog::resolve_explained`]: what is sent, and what the user should
+/// be told about it (one line each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolved {
+    pub sent: String,
+    pub notices: Vec<String>,
+}
+
+/// Ids carry a vendor prefix (`anthropic.…`) or a date/version suffix (`…-20241022`); friendly
+/// aliases (`claude-sonnet-4.5`, `nova-pro`) do neither.
+fn looks_like_an_id(s: &str) -> bool {
+    let vendor = s
+        .split_once('.')
+        .is_some_and(|(v, _)| !v.is_empty() && v.chars().all(|c| c.is_ascii_lowercase()));
+    let dated = s
+        .split(['-', ':'])
+        .any(|part| part.len() == 8 && part.chars().all(|c| c.is_ascii_digit()));
+    vendor || dated || s.ends_with("-latest")
+}
+
+/// How alike two model names are, 0 to 1: the better of the normalised edit distance and the
+/// share of their tokens (split at `.`, `-`, `:`, `_`) they have in common. Token overlap
+/// catches reordered or partly-typed names (`sonnet-claude-4-5`) that edit distance scores low.
+fn similarity(a: &str, b: &str) -> f64 {
+    let longest = a.chars().count().max(b.chars().count()).max(1) as f64;
+    let by_edits = 1.0 - levenshtein(a, b) as f64 / longest;
+    let tokens = |s: &str| -> Vec<String> {
+        s.split(['.', '-', ':', '_', '/'])
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (ta, tb) = (tokens(a), tokens(b));
+    let shared = ta.iter().filter(|t| tb.contains(t)).count() as f64;
+    let by_tokens = if ta.is_empty() || tb.is_empty() {
+        0.0
+    } else {
+        2.0 * shared / (ta.len() + tb.len()) as f64
+    };
+    by_edits.max(by_tokens)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn validate_entry(m: &ModelEntry) -> Result<(), String> {
     if m.id.trim().is_empty() {
         return Err("`id` is empty".into());
@@ -512,9 +694,10 @@ mod tests {
             assert!(e.prices.is_some(), "{id} has no prices");
         }
         assert!(
-            c.find("bedrock", "anthropic.claude-sonnet-4-5-v1")
-                .is_none(),
-            "the plan's fake id must not be listed"
+            !c.models
+                .iter()
+                .any(|m| m.id == "anthropic.claude-sonnet-4-5-v1"),
+            "the plan's fake id must not be listed as an id (it is an alias)"
         );
     }
 
@@ -555,6 +738,95 @@ mod tests {
             c.resolve_bedrock("anthropic.claude-sonnet-4-5-20250929-v1:0", "us-east-1"),
             "anthropic.claude-sonnet-4-5-20250929-v1:0"
         );
+    }
+
+    #[test]
+    fn the_plans_ids_resolve_to_real_models_with_a_notice() {
+        let c = Catalog::builtin();
+        // The plan's invented id: an alias of Sonnet 4.5, which only runs through a profile.
+        let r = c.resolve_explained(
+            "bedrock",
+            "anthropic.claude-sonnet-4-5-v1",
+            Some("us-east-1"),
+        );
+        assert_eq!(r.sent, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        assert_eq!(r.notices.len(), 2, "{:?}", r.notices);
+        assert!(
+            r.notices[0].contains("not a real bedrock model id")
+                && r.notices[0].contains("anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            "{:?}",
+            r.notices
+        );
+        assert!(
+            r.notices[1].contains("inference profile"),
+            "{:?}",
+            r.notices
+        );
+        // A real base id without on-demand throughput: the region's geography.
+        let r = c.resolve_explained(
+            "bedrock",
+            "anthropic.claude-3-5-sonnet-20241022-v2:0",
+            Some("ap-northeast-1"),
+        );
+        assert_eq!(r.sent, "apac.anthropic.claude-3-5-sonnet-20241022-v2:0");
+        assert_eq!(r.notices.len(), 1);
+        // eu-west-1 has no profile of Llama 3.3 (us only): sent as given, and said so.
+        let r = c.resolve_explained(
+            "bedrock",
+            "meta.llama3-3-70b-instruct-v1:0",
+            Some("eu-west-1"),
+        );
+        assert_eq!(r.sent, "meta.llama3-3-70b-instruct-v1:0");
+        assert!(
+            r.notices[0].contains("no inference profile for eu-west-1"),
+            "{:?}",
+            r.notices
+        );
+        // On-demand models, profiles, friendly aliases and unknown strings: no notice.
+        for (typed, sent) in [
+            ("amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
+            ("us.amazon.nova-pro-v1:0", "us.amazon.nova-pro-v1:0"),
+            (
+                "claude-haiku-4.5",
+                "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            ),
+            (
+                "global.anthropic.claude-sonnet-5",
+                "global.anthropic.claude-sonnet-5",
+            ),
+        ] {
+            let r = c.resolve_explained("bedrock", typed, Some("us-east-1"));
+            assert_eq!(
+                (r.sent.as_str(), r.notices.len()),
+                (sent, 0),
+                "{typed}: {r:?}"
+            );
+        }
+        // A retired Anthropic id named by the plan: its successor, with a notice.
+        let r = c.resolve_explained("anthropic", "claude-3-5-sonnet-20241022", None);
+        assert_eq!(r.sent, "claude-sonnet-4-5-20250929");
+        assert_eq!(r.notices.len(), 1);
+    }
+
+    #[test]
+    fn unknown_ids_get_close_catalog_names() {
+        let c = Catalog::builtin();
+        let s = c.suggest("bedrock", "anthropic.claude-sonet-4-5-20250929-v1:0", &[]);
+        assert_eq!(s[0], "anthropic.claude-sonnet-4-5-20250929-v1:0", "{s:?}");
+        // A profile prefix is ignored when comparing.
+        let s = c.suggest("bedrock", "us.amazon.nova-pro-v2:0", &[]);
+        assert_eq!(s[0], "amazon.nova-pro-v1:0", "{s:?}");
+        let s = c.suggest("openai", "gpt-5.4-mni", &[]);
+        assert_eq!(s[0], "gpt-5.4-mini", "{s:?}");
+        let s = c.suggest("gemini", "gemini-2.5-flsh", &[]);
+        assert_eq!(s[0], "gemini-2.5-flash", "{s:?}");
+        let s = c.suggest("anthropic", "claude-opus-4-5", &[]);
+        assert!(s.contains(&"claude-opus-4-5-20251101".to_string()), "{s:?}");
+        // A local server's own models count too.
+        let s = c.suggest("ollama", "qwen2.5:7b-instruct", &["qwen2.5:7b".to_string()]);
+        assert_eq!(s[0], "qwen2.5:7b", "{s:?}");
+        // Nothing close: nothing offered.
+        assert!(c.suggest("bedrock", "zzzz", &[]).is_empty());
     }
 
     #[test]

@@ -504,6 +504,27 @@ impl Provider for OllamaProvider {
         });
         (stream, attempts)
     }
+
+    /// The local tags (`GET /api/tags`): what `ollama pull` has fetched.
+    async fn model_names(&self) -> Vec<String> {
+        let Ok(resp) = self
+            .client
+            .get(format!("{}/api/tags", self.host))
+            .send()
+            .await
+        else {
+            return Vec::new();
+        };
+        let Ok(v) = resp.json::<Value>().await else {
+            return Vec::new();
+        };
+        v["models"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["name"].as_str().map(str::to_string))
+            .collect()
+    }
 }
 
 #[cfg(test)]

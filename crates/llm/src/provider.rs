@@ -37,6 +37,99 @@ pub trait Provider: Send + Sync {
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
         (self.stream(request).await, None)
     }
+
+    /// The models the provider says it serves, for "did you mean …" when a model is not found
+    /// (Ollama's local tags). Empty when the provider cannot list them cheaply.
+    async fn model_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A provider whose "model not found" errors name the closest catalog ids and aliases (and the
+/// provider's own [`Provider::model_names`]): `… — did you mean `a`, `b`?`. Every command that
+/// calls a model goes through it, so the hint is the same in `generate`, `chat` and `providers
+/// check`.
+pub struct Suggesting {
+    pub inner: Box<dyn Provider>,
+    pub catalog: std::sync::Arc<crate::catalog::Catalog>,
+}
+
+impl Suggesting {
+    async fn explain(&self, e: LlmError) -> LlmError {
+        if !matches!(e, LlmError::ModelNotFound { .. }) {
+            return e;
+        }
+        let names = self.inner.model_names().await;
+        with_suggestions(e, &self.catalog, self.inner.name(), &names)
+    }
+
+    /// Errors inside the stream (Bedrock reports a refused call as the stream's first item):
+    /// suggestions from the catalog alone, the stream cannot wait on the provider.
+    fn explain_stream(&self, stream: EventStream) -> EventStream {
+        let catalog = self.catalog.clone();
+        let provider = self.inner.name().to_string();
+        Box::pin(
+            stream.map(move |item| item.map_err(|e| with_suggestions(e, &catalog, &provider, &[]))),
+        )
+    }
+}
+
+/// `e` with "— did you mean `a`, `b`?" appended when it is "model not found" and the catalog
+/// (or `names`) has close names.
+fn with_suggestions(
+    e: LlmError,
+    catalog: &crate::catalog::Catalog,
+    provider_name: &str,
+    names: &[String],
+) -> LlmError {
+    let LlmError::ModelNotFound {
+        provider,
+        model,
+        message,
+    } = e
+    else {
+        return e;
+    };
+    let close = catalog.suggest(provider_name, &model, names);
+    let message = if close.is_empty() || message.contains("did you mean") {
+        message
+    } else {
+        let quoted: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+        format!("{message} — did you mean {}?", quoted.join(", "))
+    };
+    LlmError::ModelNotFound {
+        provider,
+        model,
+        message,
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Suggesting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, LlmError> {
+        match self.inner.stream(request).await {
+            Ok(s) => Ok(self.explain_stream(s)),
+            Err(e) => Err(self.explain(e).await),
+        }
+    }
+
+    async fn stream_counted(
+        &self,
+        request: &Request,
+    ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
+        match self.inner.stream_counted(request).await {
+            (Err(e), attempts) => (Err(self.explain(e).await), attempts),
+            (Ok(s), attempts) => (Ok(self.explain_stream(s)), attempts),
+        }
+    }
+
+    async fn model_names(&self) -> Vec<String> {
+        self.inner.model_names().await
+    }
 }
 
 /// One tool call of a response, valid or not.

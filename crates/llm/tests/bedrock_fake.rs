@@ -737,37 +737,37 @@ async fn each_error_class_is_mapped() {
 }
 
 #[tokio::test]
-async fn base_id_that_needs_a_profile_gives_advice_naming_it() {
+async fn base_id_that_needs_a_profile_is_called_through_the_regions_profile() {
+    // The service's refusal is the rule (the catalog may not know the model): one retry
+    // through the profile of the region's geography, which the call then reports as used.
     let (fake, p) = setup().await;
-    let err = p
+    let r = p
         .complete(&Request::new(
             "anthropic.claude-sonnet-4-5-20250929-v1:0",
             vec![Message::user("q")],
             10,
         ))
         .await
-        .unwrap_err();
-    match &err {
-        LlmError::NeedsInferenceProfile {
-            profile, message, ..
-        } => {
-            assert_eq!(profile, SONNET_45_US);
-            assert!(message.contains("on-demand throughput"));
-        }
-        other => panic!("{other}"),
-    }
-    assert_eq!(
-        fake.requests().len(),
-        1,
-        "validation errors are not retried"
+        .unwrap();
+    assert_eq!(r.model_used, SONNET_45_US);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[0]
+            .rejected
+            .as_deref()
+            .unwrap()
+            .contains("on-demand throughput")
     );
+    assert_eq!(requests[1].model_id, SONNET_45_US);
+    assert!(requests[1].rejected.is_none());
 }
 
 #[tokio::test]
 async fn an_invalid_model_id_is_model_not_found() {
     let (err, n) = error_of(
         Reply::Model(ModelReply::text("x")),
-        "anthropic.claude-sonnet-4-5-v1",
+        "anthropic.claude-sonnet-9-v1",
     )
     .await;
     assert_eq!(err.kind(), "model_not_found", "{err}");
@@ -776,6 +776,68 @@ async fn an_invalid_model_id_is_model_not_found() {
             .contains("The provided model identifier is invalid.")
     );
     assert_eq!(n, 1);
+    // The service knows no catalog aliases: the plan's invented id sent raw is refused; the
+    // provider resolves it first (to the region's profile of Sonnet 4.5).
+    let rejected = llm::testing::fake_bedrock::validate(
+        "anthropic.claude-sonnet-4-5-v1",
+        Operation::Converse,
+        &json!({"messages": [{"role": "user", "content": [{"text": "q"}]}]}),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(rejected.2, "The provided model identifier is invalid.");
+    let (fake, p) = setup().await;
+    let r = p
+        .complete(&Request::new(
+            "anthropic.claude-sonnet-4-5-v1",
+            vec![Message::user("q")],
+            10,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.model_used, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    assert_eq!(fake.rejections(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_router_arn_needs_the_callers_region_and_account_and_reports_the_routed_model() {
+    use llm::testing::fake_bedrock::FAKE_ACCOUNT;
+    let (fake, p) = setup().await;
+    let router = format!(
+        "arn:aws:bedrock:us-east-1:{FAKE_ACCOUNT}:default-prompt-router/anthropic.claude:1"
+    );
+    let r = p
+        .complete(&Request::new(&router, vec![Message::user("q")], 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.model_used,
+        format!(
+            "arn:aws:bedrock:us-east-1:{FAKE_ACCOUNT}:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0"
+        )
+    );
+    // Priced as Claude 3.5 Haiku (0.80 / 4 per million), not as the router.
+    let cost = llm::Catalog::builtin().cost("bedrock", &r.model_used, &r.usage);
+    let expected = (12.0 * 0.8 + 7.0 * 4.0) / 1e6;
+    assert!((cost.usd().unwrap() - expected).abs() < 1e-12, "{cost:?}");
+    for (bad, kind) in [
+        (router.replace("us-east-1", "eu-west-1"), "model_not_found"),
+        (
+            router.replace(FAKE_ACCOUNT, "999999999999"),
+            "model_not_enabled",
+        ),
+        (
+            router.replace("anthropic.claude:1", "mistral.mistral:1"),
+            "model_not_found",
+        ),
+    ] {
+        let err = p
+            .complete(&Request::new(&bad, vec![Message::user("q")], 10))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{bad}: {err}");
+    }
+    assert_eq!(fake.rejections().len(), 3);
 }
 
 // ---- retries and stream faults ----

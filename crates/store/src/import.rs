@@ -77,6 +77,11 @@ pub enum ImportSource {
     FitDir(PathBuf),
     /// A Strava `activities.csv` alone: summary rows only.
     Csv(PathBuf),
+    /// A Strava `activities.csv` with the folder holding its activity files (the original
+    /// tool's `--csv … --fit-dir …` pair): each row's `Filename` is looked up in `files` (as
+    /// written, else by its file name), and files no row names are imported too — matched to
+    /// their CSV row by start time like a FIT folder imported after a CSV.
+    CsvWithFiles { csv: PathBuf, files: PathBuf },
 }
 
 impl ImportSource {
@@ -94,14 +99,19 @@ impl ImportSource {
 
     pub fn path(&self) -> &Path {
         match self {
-            ImportSource::Export(p) | ImportSource::FitDir(p) | ImportSource::Csv(p) => p,
+            ImportSource::Export(p)
+            | ImportSource::FitDir(p)
+            | ImportSource::Csv(p)
+            | ImportSource::CsvWithFiles { csv: p, .. } => p,
         }
     }
 
     /// The `import_runs.source_kind` value.
     pub fn kind(&self) -> &'static str {
         match self {
-            ImportSource::Export(_) => "export",
+            // A CSV with its files is an export laid out differently (the run table's kinds
+            // are fixed by its CHECK constraint).
+            ImportSource::Export(_) | ImportSource::CsvWithFiles { .. } => "export",
             ImportSource::FitDir(_) => "fit_dir",
             ImportSource::Csv(_) => "csv",
         }
@@ -354,7 +364,17 @@ pub fn import(
         match source {
             ImportSource::Export(dir) => {
                 let export = ride::strava::read_activities_csv(&dir.join(EXPORT_CSV))?;
-                let (fits, rows) = plan_export(dir, &export, &mut tally.warnings);
+                let (fits, rows) = plan_export(dir, &export, false, &mut tally.warnings);
+                (Some(export), fits, rows)
+            }
+            ImportSource::CsvWithFiles { csv, files } => {
+                let export = ride::strava::read_activities_csv(csv)?;
+                let (mut fits, rows) = plan_export(files, &export, true, &mut tally.warnings);
+                for f in scan_fit_dir(files)? {
+                    if !fits.iter().any(|linked| linked.abs == f.abs) {
+                        fits.push(f);
+                    }
+                }
                 (Some(export), fits, rows)
             }
             ImportSource::Csv(file) => {
@@ -525,6 +545,7 @@ pub fn import(
 fn plan_export(
     dir: &Path,
     export: &StravaExport,
+    by_file_name: bool,
     warnings: &mut Vec<String>,
 ) -> (Vec<FitItem>, Vec<usize>) {
     let mut fits = Vec::new();
@@ -545,7 +566,14 @@ fn plan_export(
         let inside = rel
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)));
-        let abs = dir.join(rel);
+        let mut abs = dir.join(rel);
+        // A folder of activity files usually holds them without the export's `activities/`.
+        if by_file_name
+            && !abs.is_file()
+            && let Some(file) = rel.file_name()
+        {
+            abs = dir.join(file);
+        }
         if inside && abs.is_file() {
             fits.push(FitItem {
                 rel: name.replace('\\', "/"),

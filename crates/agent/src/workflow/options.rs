@@ -70,6 +70,9 @@ pub struct ModelChoice {
     /// The configured output budget; each phase has its own default.
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
+    /// How the model the user typed was resolved (an alias, an inference profile, a router),
+    /// one line each: the report's run notes record them.
+    pub notices: Vec<String>,
 }
 
 impl ModelChoice {

@@ -435,7 +435,11 @@ impl Run<'_> {
                 (
                     m.provider.name().to_string(),
                     Some(used.clone()),
-                    self.model_notes(options, narrative, &used),
+                    m.notices
+                        .iter()
+                        .cloned()
+                        .chain(self.model_notes(options, narrative, &used))
+                        .collect(),
                 )
             }
         };

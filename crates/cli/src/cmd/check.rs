@@ -41,6 +41,9 @@ struct Report {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     diagnosis: Option<String>,
+    /// How the model was resolved (alias, inference profile, router), one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notices: Vec<String>,
 }
 
 pub fn run(global: &Global, args: CheckArgs) -> Result<()> {
@@ -66,8 +69,11 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<()> {
             "--guardrail-id, --guardrail-version, --latency, --retry-mode and --max-attempts apply to --provider bedrock only"
         );
     }
+    if flags.routing.is_some() && provider != llm::bedrock::SPEC.name {
+        bail!("--routing applies to --provider bedrock only (the provider is {provider})");
+    }
     let settings = &settings;
-    let Some(model) = settings.str("model").map(str::to_string) else {
+    let Some(model) = providers_setup::model_of(&provider, settings) else {
         bail!(
             "no model to check for {provider}: pass --model ID or set providers.{provider}.model in the config file"
         );
@@ -144,31 +150,28 @@ async fn check(
         error_kind: None,
         error: None,
         diagnosis: None,
+        notices: Vec::new(),
     };
-    let mut described = providers_setup::Described::default();
-    let built = providers_setup::build_described(
-        spec.name,
-        settings,
-        catalog.clone(),
-        Some(model),
-        &mut described,
-    )
-    .await;
-    report.endpoint = described.endpoint;
-    report.region = described.region;
-    report.credentials = described.credentials;
-    if let Some(sent) = described.model_sent {
-        report.model = format!("{} (sent as {sent})", report.model);
-    }
-    let p = match built {
-        Ok(p) => p,
+    let c = match providers_setup::connect(spec.name, settings, catalog.clone(), model).await {
+        Ok(c) => c,
         Err(e) => {
             fail(&mut report, spec, &e, &catalog);
             return report;
         }
     };
+    for n in &c.notices {
+        eprintln!("{} {n}", term::note_label());
+    }
+    report.notices = c.notices;
+    report.endpoint = c.described.endpoint;
+    report.region = c.described.region;
+    report.credentials = c.described.credentials;
+    if let Some(sent) = c.described.model_sent {
+        report.model = format!("{} (sent as {sent})", report.model);
+    }
+    let p = c.provider;
     let request = Request::new(
-        model,
+        &c.model,
         vec![Message::user("Reply with OK")],
         CHECK_MAX_TOKENS,
     );
@@ -196,7 +199,15 @@ async fn check(
 fn fail(report: &mut Report, spec: &ProviderSpec, e: &LlmError, catalog: &Catalog) {
     report.error_kind = Some(e.kind().to_string());
     report.error = Some(e.to_string());
-    report.diagnosis = Some(diagnose(report, spec, e, catalog));
+    let mut diagnosis = diagnose(report, spec, e, catalog);
+    // The "did you mean" list the provider wrapper put in the message belongs in the one-line
+    // verdict too.
+    if let LlmError::ModelNotFound { message, .. } = e
+        && let Some((_, names)) = message.split_once(" — did you mean ")
+    {
+        diagnosis.push_str(&format!(" — did you mean {names}"));
+    }
+    report.diagnosis = Some(diagnosis);
 }
 
 /// What the error means for this user and what to do about it: the provider's own reading of

@@ -154,22 +154,26 @@ pub fn run_interruptible(
 
 /// The provider built from the selection, with the configured output budget and temperature.
 async fn model_choice(sel: Selection) -> Result<ModelChoice> {
-    let provider =
-        providers_setup::build_provider(&sel.provider, &sel.settings, sel.catalog.clone())
-            .await
-            .with_context(|| format!("setting up {} (model {})", sel.provider, sel.model))?;
+    let doing = format!("setting up {} (model {})", sel.provider, sel.model);
+    let c = providers_setup::connect_selection(&sel, doing).await?;
     Ok(ModelChoice {
-        provider,
+        provider: c.provider,
         max_tokens: sel.settings.get("max_tokens").and_then(Setting::as_u32),
         temperature: sel.temperature(),
-        model: sel.model,
+        model: c.model,
         catalog: sel.catalog,
+        notices: c.notices,
     })
 }
 
 fn import_source(args: &GenerateArgs) -> Option<ImportSource> {
     if let Some(d) = &args.export {
         Some(ImportSource::Export(d.clone()))
+    } else if let (Some(csv), Some(files)) = (&args.csv, &args.fit_dir) {
+        Some(ImportSource::CsvWithFiles {
+            csv: csv.clone(),
+            files: files.clone(),
+        })
     } else if let Some(f) = &args.csv {
         Some(ImportSource::Csv(f.clone()))
     } else {

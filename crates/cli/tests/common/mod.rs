@@ -8,8 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use agent::plan_llm::OverviewArgs;
+use coach::planner::{PlannerInput, offline_overview};
+use coach::rules::PlanConstraints;
+use jiff::civil::{Weekday, date};
 use llm::testing::fake_bedrock::{TEST_ACCESS_KEY, TEST_SECRET_KEY};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// cycling-ai's own variables, through which the developer's settings could reach a test run.
 pub const APP_VARS: &[&str] = &[
@@ -214,4 +218,81 @@ pub async fn interrupt_when_requested(
     tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap()
+}
+
+/// A narrative that passes validation, with a marker the test looks for in the report.
+pub fn narrative_json(marker: &str) -> String {
+    json!({
+        "summary": format!("{marker}: steady aerobic base with room to add intensity."),
+        "key_trends": [
+            {"title": "Volume holds", "description": "Weekly hours are steady across both periods."},
+            {"title": "Little intensity", "description": "Almost all riding is easy."},
+            {"title": "Fitness rising", "description": "CTL has climbed over the last weeks."}
+        ],
+        "insights": ["Consistency is the strength.", "Threshold work is missing.", "Recovery looks adequate."],
+        "recommendations": {
+            "short_term": ["Add one sweet-spot session a week."],
+            "long_term": ["Build towards the autumn century with longer weekend rides."],
+            "recovery": ["Keep one full rest day a week."]
+        }
+    })
+    .to_string()
+}
+
+/// The plan rules of the [`strava_athlete`] profile for a plan of `weeks` weeks.
+pub fn plan_constraints(weeks: u32) -> PlanConstraints {
+    PlanConstraints {
+        weeks,
+        available_days: vec![
+            Weekday::Tuesday,
+            Weekday::Thursday,
+            Weekday::Saturday,
+            Weekday::Sunday,
+        ],
+        hours_per_week: 7.0,
+        event_date: None,
+        // Without an event date the rules do not depend on the start date.
+        start_date: date(2026, 9, 28),
+    }
+}
+
+/// A valid overview of `weeks` weeks for the [`strava_athlete`] profile (the rule-based
+/// planner's) with a recognisable focus text in week 1.
+pub fn plan_overview(marker: &str, weeks: u32) -> Value {
+    let o = offline_overview(&PlannerInput {
+        constraints: plan_constraints(weeks),
+        goal: Some("Ride a strong autumn century".into()),
+        ctl: Some(40.0),
+        ftp_w: 250.0,
+        trains_strength: false,
+        start_phase: None,
+    });
+    let mut v = serde_json::to_value(OverviewArgs::from_overview(&o)).unwrap();
+    v["weeks"][0]["focus"] = json!(marker);
+    v["coaching_notes"] = json!(format!("{marker} coaching notes"));
+    v
+}
+
+/// Run `cmd` with `stdin` piped in, off the runtime's threads (the fakes keep serving).
+pub async fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let input = stdin.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
 }

@@ -13,6 +13,7 @@
 pub mod errors;
 pub mod family;
 pub mod normalize;
+pub mod routing;
 pub mod setup;
 pub mod stream;
 pub mod wire;
@@ -31,7 +32,7 @@ use aws_sdk_bedrockruntime::types as sdk;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, split_model_ref};
 use crate::error::LlmError;
 use crate::http::AttemptCounter;
 use crate::provider::{EventStream, Provider};
@@ -41,6 +42,22 @@ use family::capabilities_for;
 pub use setup::SPEC;
 use stream::{StreamState, events_of_response};
 use wire::{Prepared, prepare};
+
+/// The SDK configuration of the default chain, with the region and the named profile forced
+/// when given (the CLI's `--aws-region` / `--aws-profile`).
+pub async fn load_sdk_config(
+    region: Option<String>,
+    profile: Option<String>,
+) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}
 
 /// The SDK's retry modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,14 +117,7 @@ impl BedrockProvider {
         options: BedrockOptions,
         catalog: Arc<Catalog>,
     ) -> Result<Self, LlmError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(region) = &options.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        let sdk_config = loader.load().await;
+        let sdk_config = load_sdk_config(options.region.clone(), options.profile.clone()).await;
         Self::from_sdk_config(&sdk_config, options, catalog)
     }
 
@@ -263,11 +273,38 @@ impl BedrockProvider {
             .map_err(|e| from_sdk_error(e, &self.error_context(&p.model_id)))
     }
 
+    /// The inference profile to call instead, once, when the service refused a base id for
+    /// lack of on-demand throughput in this region: the catalog may not know the model, or
+    /// know it differently from the service, and the service's own verdict is the rule. Only a
+    /// profile of the region's geography (or `global.`) is tried — another geography's profile
+    /// cannot be called from here.
+    fn profile_instead(&self, p: &Prepared, e: &LlmError) -> Option<String> {
+        let LlmError::NeedsInferenceProfile { profile, .. } = e else {
+            return None;
+        };
+        if p.model_id.starts_with("arn:") || split_model_ref(&p.model_id).profile_prefix.is_some() {
+            return None;
+        }
+        let prefix = split_model_ref(profile).profile_prefix?;
+        (prefix == "global" || crate::catalog::geography_of(&self.region).contains(&prefix)).then(
+            || {
+                tracing::warn!(
+                    model = %p.model_id,
+                    profile = %profile,
+                    "no on-demand throughput in {}; calling the inference profile instead",
+                    self.region
+                );
+                profile.clone()
+            },
+        )
+    }
+
     /// Drive one ConverseStream call into `tx`, re-issuing it once if it fails with throttling
-    /// or unavailability before any output was emitted.
+    /// or unavailability before any output was emitted, and once through the region's
+    /// inference profile if the service says the base id has no on-demand throughput.
     async fn run_stream(
         self,
-        p: Prepared,
+        mut p: Prepared,
         attempts: AttemptCounter,
         tx: mpsc::Sender<Result<StreamEvent, LlmError>>,
     ) {
@@ -276,6 +313,10 @@ impl BedrockProvider {
             let mut out = match self.start_stream(&p, &attempts).await {
                 Ok(out) => out,
                 Err(e) => {
+                    if let Some(profile) = self.profile_instead(&p, &e) {
+                        p.model_id = profile;
+                        continue 'call;
+                    }
                     let _ = tx.send(Err(e)).await;
                     return;
                 }
@@ -370,16 +411,21 @@ impl Provider for BedrockProvider {
         request: &Request,
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
         let attempts = AttemptCounter::new();
-        let prepared = match self.prepare(request) {
+        let mut prepared = match self.prepare(request) {
             Ok(p) => p,
             Err(e) => return (Err(e), Some(attempts)),
         };
         if !prepared.stream {
             // The family cannot stream tool use: one Converse call, replayed as events.
-            let result = self
-                .converse(&prepared, &attempts)
-                .await
-                .map(|events| futures::stream::iter(events.into_iter().map(Ok)).boxed());
+            let mut result = self.converse(&prepared, &attempts).await;
+            if let Err(e) = &result
+                && let Some(profile) = self.profile_instead(&prepared, e)
+            {
+                prepared.model_id = profile;
+                result = self.converse(&prepared, &attempts).await;
+            }
+            let result =
+                result.map(|events| futures::stream::iter(events.into_iter().map(Ok)).boxed());
             return (result, Some(attempts));
         }
         let (tx, rx) = mpsc::channel(64);

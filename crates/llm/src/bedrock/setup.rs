@@ -44,6 +44,14 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         registry::MAX_TOKENS,
         // Converse takes temperatures from 0 to 1 for every model family.
         registry::temperature(1.0),
+        // Intelligent prompt routing: the family's default router instead of one model.
+        SettingSpec::file("routing", Kind::Text(Some(super::routing::check_routing)))
+            .flag("--routing"),
+        // The account of the default router's ARN; without it STS GetCallerIdentity is asked.
+        SettingSpec::file(
+            "aws_account_id",
+            Kind::Text(Some(super::routing::check_account_id)),
+        ),
     ],
     setup_hint: "AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, or AWS_BEARER_TOKEN_BEDROCK) and AWS_REGION",
     example: "    # A catalog alias (see `cycling-ai providers list`), a model id, an inference profile or an ARN.
@@ -52,6 +60,10 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     region: us-east-1
     # A named profile from ~/.aws/config (overridden by --aws-profile, then AWS_PROFILE).
     # profile: my-sso-profile
+    # Intelligent prompt routing (claude, llama or nova): the region's default prompt router
+    # answers instead of `model`; its account id comes from STS unless given here.
+    # routing: nova
+    # aws_account_id: \"123456789012\"
     max_tokens: 4096        # 1–128000
     temperature: 0.7        # 0–1 (Bedrock and Anthropic); OpenAI and Gemini take 0–2
 ",
@@ -160,14 +172,7 @@ async fn credentials(region: Option<String>, profile: Option<String>) -> (Vec<St
     if set("AWS_CONTAINER_CREDENTIALS_FULL_URI") || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
         out.push("container credentials endpoint is set".into());
     }
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(r) = region {
-        loader = loader.region(aws_config::Region::new(r));
-    }
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    let sdk = loader.load().await;
+    let sdk = super::load_sdk_config(region, profile).await;
     let (resolved, ok) = match sdk.credentials_provider() {
         None => (
             "the AWS credential chain is not configured".to_string(),

@@ -317,6 +317,7 @@ struct State {
     script: VecDeque<Reply>,
     requests: Vec<RecordedRequest>,
     extra_models: Vec<String>,
+    sts_calls: usize,
 }
 
 /// The fake server. Dropping it stops accepting connections.
@@ -364,6 +365,11 @@ impl FakeBedrock {
     /// Accept a model id the built-in catalog does not know.
     pub fn allow_model(&self, id: &str) {
         self.state.lock().unwrap().extra_models.push(id.into());
+    }
+
+    /// How many STS `GetCallerIdentity` calls the fake answered.
+    pub fn sts_calls(&self) -> usize {
+        self.state.lock().unwrap().sts_calls
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -523,6 +529,13 @@ async fn write_error(sock: &mut TcpStream, status: u16, error_type: &str, messag
 
 /// Returns whether the connection stays usable.
 async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>>) -> bool {
+    // STS shares the port (tests point AWS_ENDPOINT_URL_STS here): the query protocol is a
+    // form-encoded POST to `/`.
+    let form = String::from_utf8_lossy(&req.body);
+    if req.path == "/" && form.contains("Action=GetCallerIdentity") {
+        state.lock().unwrap().sts_calls += 1;
+        return write_caller_identity(sock, &form).await;
+    }
     let (model_enc, operation) = match req
         .path
         .strip_prefix("/model/")
@@ -543,7 +556,9 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
     let model_id = percent_decode(&model_enc);
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let extra = state.lock().unwrap().extra_models.clone();
-    let verdict = validate(&model_id, operation, &body, &extra);
+    let region = signing_region(&req.headers).unwrap_or_else(|| "us-east-1".into());
+    let verdict = check_router(&model_id, &region)
+        .and_then(|()| validate_in(&model_id, &region, operation, &body, &extra));
     let reply = {
         let mut st = state.lock().unwrap();
         st.requests.push(RecordedRequest {
@@ -560,10 +575,19 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
                 error_type: ty.into(),
                 message: msg,
             },
-            Ok(()) => st
-                .script
-                .pop_front()
-                .unwrap_or_else(|| Reply::Model(ModelReply::text("ok"))),
+            Ok(()) => {
+                let mut reply = st
+                    .script
+                    .pop_front()
+                    .unwrap_or_else(|| Reply::Model(ModelReply::text("ok")));
+                // A router names the model it chose in the trace, as the service does.
+                if let Reply::Model(m) = &mut reply
+                    && m.invoked_model.is_none()
+                {
+                    m.invoked_model = routed_model(&model_id, &region);
+                }
+                reply
+            }
         }
     };
     match (reply, operation) {
@@ -643,6 +667,89 @@ async fn write_stream(sock: &mut TcpStream, frames: &[Frame]) -> bool {
 
 type Rejection = (u16, &'static str, String);
 
+/// The account the fake's STS reports and its default routers belong to.
+pub const FAKE_ACCOUNT: &str = "123456789012";
+
+/// The region a SigV4 request was signed for (`Credential=AKID/DATE/REGION/bedrock/…`).
+fn signing_region(headers: &[(String, String)]) -> Option<String> {
+    let auth = headers
+        .iter()
+        .find(|(n, _)| n == "authorization")?
+        .1
+        .as_str();
+    let scope = auth.split("Credential=").nth(1)?;
+    scope.split('/').nth(2).map(str::to_string)
+}
+
+/// The default routers the fake serves: (router id, the model it routes to here, as a profile
+/// of the caller's geography).
+const DEFAULT_ROUTERS: [(&str, &str); 3] = [
+    (
+        "anthropic.claude:1",
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+    ),
+    ("meta.llama:1", "meta.llama3-1-8b-instruct-v1:0"),
+    ("amazon.nova:1", "amazon.nova-lite-v1:0"),
+];
+
+/// A router ARN must name the caller's region and the caller's account (routers are regional
+/// resources of the account), and a default router must exist.
+fn check_router(model: &str, region: &str) -> Result<(), Rejection> {
+    let Some(rest) = model.strip_prefix("arn:") else {
+        return Ok(());
+    };
+    let parts: Vec<&str> = rest.splitn(5, ':').collect();
+    let [_, "bedrock", arn_region, account, resource] = parts[..] else {
+        return Ok(());
+    };
+    let Some(router) = resource.strip_prefix("default-prompt-router/") else {
+        return Ok(());
+    };
+    if arn_region != region || !DEFAULT_ROUTERS.iter().any(|(id, _)| *id == router) {
+        return Err(validation("The provided model identifier is invalid."));
+    }
+    if account != FAKE_ACCOUNT {
+        return Err((
+            403,
+            "AccessDeniedException",
+            "You don't have access to the model with the specified model ID.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What a default router of the fake invokes: the routed model's profile ARN.
+fn routed_model(model: &str, region: &str) -> Option<String> {
+    let router = model.rsplit_once("default-prompt-router/")?.1;
+    let (_, target) = DEFAULT_ROUTERS.iter().find(|(id, _)| *id == router)?;
+    let geo = crate::catalog::geography_of(region)
+        .into_iter()
+        .next()
+        .unwrap_or("us");
+    Some(format!(
+        "arn:aws:bedrock:{region}:{FAKE_ACCOUNT}:inference-profile/{geo}.{target}"
+    ))
+}
+
+/// STS `GetCallerIdentity` in the query protocol's XML.
+async fn write_caller_identity(sock: &mut TcpStream, form: &str) -> bool {
+    if !form.contains("Version=2011-06-15") {
+        return write_error(sock, 400, "InvalidAction", "missing or wrong Version").await;
+    }
+    let body = format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+         <GetCallerIdentityResult><Arn>arn:aws:iam::{FAKE_ACCOUNT}:user/fake</Arn>\
+         <UserId>AIDAFAKEFAKEFAKE</UserId><Account>{FAKE_ACCOUNT}</Account></GetCallerIdentityResult>\
+         <ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata>\
+         </GetCallerIdentityResponse>"
+    );
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\nx-amzn-requestid: fake-request\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    sock.write_all(head.as_bytes()).await.is_ok() && sock.write_all(body.as_bytes()).await.is_ok()
+}
+
 fn validation(msg: impl Into<String>) -> Rejection {
     (400, "ValidationException", msg.into())
 }
@@ -669,14 +776,33 @@ fn is_known_model(model: &str, extra: &[String]) -> bool {
     {
         return true;
     }
-    Catalog::builtin()
-        .find("bedrock", split_model_ref(model).base_id)
-        .is_some()
+    catalog_id(split_model_ref(model).base_id).is_some()
 }
 
-/// The service rules (bedrock.md §3, §7), with the service's own messages.
+/// The catalog entry whose id (not alias: the service knows no aliases) is `base`.
+fn catalog_id(base: &str) -> Option<crate::catalog::ModelEntry> {
+    Catalog::builtin()
+        .models
+        .into_iter()
+        .find(|m| m.provider == "bedrock" && m.id == base)
+}
+
+/// The service rules (bedrock.md §3, §7), with the service's own messages, for a call from
+/// us-east-1.
 pub fn validate(
     model: &str,
+    op: Operation,
+    body: &Value,
+    extra_models: &[String],
+) -> Result<(), Rejection> {
+    validate_in(model, "us-east-1", op, body, extra_models)
+}
+
+/// [`validate`] for a call signed for `region`: a geographic profile only exists for source
+/// regions of its geography (`us.` from a US region, …); `global.` from any commercial region.
+pub fn validate_in(
+    model: &str,
+    region: &str,
     op: Operation,
     body: &Value,
     extra_models: &[String],
@@ -685,10 +811,17 @@ pub fn validate(
         return Err(validation("The provided model identifier is invalid."));
     }
     let r = split_model_ref(model);
+    if let Some(prefix) = r.profile_prefix
+        && !model.starts_with("arn:")
+        && prefix != "global"
+        && !crate::catalog::geography_of(region).contains(&prefix)
+    {
+        return Err(validation("The provided model identifier is invalid."));
+    }
     let base = r.base_id;
     if r.profile_prefix.is_none()
         && !model.starts_with("arn:")
-        && let Some(e) = Catalog::builtin().find("bedrock", base)
+        && let Some(e) = catalog_id(base)
         && e.invocation.as_ref().is_some_and(|i| !i.on_demand)
     {
         return Err(validation(format!(

@@ -52,6 +52,20 @@ fn bad(message: impl Into<String>) -> Rejection {
 }
 
 impl Wire for OllamaWire {
+    /// `GET /api/tags`: the local models, here the catalog's Ollama ids and the allowed extras.
+    fn fixed_answer(&self, req: &RecordedHttp, extra: &[String]) -> Option<(u16, String)> {
+        (req.path == "/api/tags").then(|| {
+            let names = Catalog::builtin()
+                .models
+                .into_iter()
+                .filter(|m| m.provider == "ollama")
+                .map(|m| m.id)
+                .chain(extra.iter().cloned());
+            let models: Vec<Value> = names.map(|n| json!({"name": n, "model": n})).collect();
+            (200, json!({ "models": models }).to_string())
+        })
+    }
+
     fn check(&self, req: &RecordedHttp, _api_key: &str, extra: &[String]) -> Result<(), Rejection> {
         if req.path != "/api/chat" {
             return Err((404, error_body("404 page not found")));

@@ -55,6 +55,11 @@ pub trait Wire: Send + Sync + 'static {
     fn frames_for(&self, reply: &ModelReply, request: &RecordedHttp) -> Vec<String> {
         self.frames(reply, &request.body)
     }
+    /// A fixed JSON answer (status, body) to a request that is not a model call (Ollama's
+    /// `GET /api/tags`); `None` for the model calls [`Wire::check`] rules on.
+    fn fixed_answer(&self, _req: &RecordedHttp, _extra_models: &[String]) -> Option<(u16, String)> {
+        None
+    }
     /// The `content-type` of a streamed answer.
     fn content_type(&self) -> &'static str {
         "text/event-stream; charset=utf-8"
@@ -219,6 +224,10 @@ async fn handle<W: Wire>(
         rejected: None,
     };
     let extra = state.lock().unwrap().extra_models.clone();
+    if let Some((status, body)) = wire.fixed_answer(&recorded, &extra) {
+        state.lock().unwrap().requests.push(recorded);
+        return write_error(sock, status, &body, &[]).await;
+    }
     let verdict = wire.check(&recorded, key, &extra);
     let reply = {
         let mut st = state.lock().unwrap();

@@ -171,15 +171,12 @@ async fn connect(args: &ChatArgs, resumed: Option<&Session>) -> Result<Setup> {
         eprint!("{}", setup_help(flags.provider.as_deref()));
         bail!("chat needs a model provider and none is configured (see above)");
     };
-    let provider =
-        providers_setup::build_provider(&sel.provider, &sel.settings, sel.catalog.clone())
-            .await
-            .with_context(|| {
-                format!(
-                    "setting up {} (`cycling-ai providers check --provider {}` diagnoses it)",
-                    sel.provider, sel.provider
-                )
-            })?;
+    let doing = format!(
+        "setting up {} (`cycling-ai providers check --provider {}` diagnoses it)",
+        sel.provider, sel.provider
+    );
+    let c = providers_setup::connect_selection(&sel, doing).await?;
+    let provider = c.provider;
     let defaults = AgentConfig::default();
     let config = AgentConfig {
         max_output_tokens: sel.max_tokens(defaults.max_output_tokens),
@@ -189,7 +186,11 @@ async fn connect(args: &ChatArgs, resumed: Option<&Session>) -> Result<Setup> {
     Ok(Setup {
         provider,
         provider_name: sel.provider.clone(),
-        model: sel.model.clone(),
+        model: if c.typed_resolves_alike {
+            sel.model.clone()
+        } else {
+            c.model
+        },
         catalog: sel.catalog.clone(),
         config,
     })
