@@ -75,6 +75,9 @@ impl PhaseStats {
 #[derive(Debug)]
 pub struct Outcome {
     pub files: report::ReportFiles,
+    /// Wall-clock seconds of the whole run. Phases 2 and 3 may overlap, so this can be less
+    /// than the sum of the phases' seconds.
+    pub wall_s: f64,
     /// The four phases (the plan's marked skipped when it was).
     pub phases: Vec<PhaseStats>,
     /// [`OFFLINE`] or the provider's name.

@@ -135,6 +135,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         resume: false,
         strict: false,
         model: None,
+        sequential: false,
     };
     let progress = generate::Progress::new(
         !global.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
@@ -148,7 +149,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     if global.json {
         return print_json(&summary);
     }
-    super::phase_table::print_summary(&generated.heading(), &generated.phases);
+    super::phase_table::print_summary(&generated.heading(), &generated.phases, generated.wall_s);
     println!("\nReport: {}", generated.files.index_html.display());
     println!(
         "Explore the numbers: cycling-ai --data-dir {} analyze performance|zones|fitness|power-curve|cross-training",

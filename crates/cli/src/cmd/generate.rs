@@ -43,7 +43,7 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
             files: list_files(&args.output_dir),
         });
     }
-    super::phase_table::print_summary(&outcome.heading(), &outcome.phases);
+    super::phase_table::print_summary(&outcome.heading(), &outcome.phases, outcome.wall_s);
     println!("\nReport: {}", outcome.files.index_html.display());
     Ok(())
 }
@@ -119,6 +119,7 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
         resume: args.resume,
         strict: args.strict,
         model,
+        sequential: false,
     };
     run_interruptible(&runtime, options, &progress)
 }
@@ -143,11 +144,17 @@ pub fn run_interruptible(
     match interrupted {
         Ok(outcome) => Ok(outcome?),
         Err(()) => {
-            let n = progress.current.load(Ordering::Relaxed).max(1);
-            bail!(
-                "interrupted in phase {n} ({}); finished phases are kept — rerun with --resume",
-                workflow::PHASES[(n as usize - 1).min(3)]
-            )
+            let running = progress.running.load(Ordering::Relaxed);
+            let names: Vec<String> = (1..=4u32)
+                .filter(|n| running & (1 << n) != 0)
+                .map(|n| format!("{n} ({})", workflow::PHASES[n as usize - 1]))
+                .collect();
+            let during = match names.as_slice() {
+                [] => "interrupted".to_string(),
+                [one] => format!("interrupted in phase {one}"),
+                many => format!("interrupted in phases {}", many.join(" and ")),
+            };
+            bail!("{during}; finished phases are kept — rerun with --resume")
         }
     }
 }
@@ -211,10 +218,14 @@ fn list_files(dir: &Path) -> Vec<String> {
 }
 
 /// Live per-phase progress on stderr (warnings always: they matter in logs too).
+///
+/// Phases 2 and 3 run at the same time with a model: while more than one phase runs, each
+/// line names its phase (`[3/4]`) instead of being indented under the last heading.
 pub struct Progress {
     show: bool,
-    /// The phase running, for the message when Ctrl-C stops it.
-    current: AtomicU32,
+    /// The phases running (bit n for phase n), for the line prefixes and for the message when
+    /// Ctrl-C stops the run.
+    running: AtomicU32,
     /// Set when the first model phase starts: from then on Ctrl-C stops the run cleanly.
     armed: tokio::sync::Notify,
 }
@@ -223,7 +234,7 @@ impl Progress {
     pub fn new(show: bool) -> Progress {
         Progress {
             show,
-            current: AtomicU32::new(0),
+            running: AtomicU32::new(0),
             armed: tokio::sync::Notify::new(),
         }
     }
@@ -234,37 +245,52 @@ impl Progress {
             eprintln!("{text}");
         }
     }
+
+    /// A line of phase `n`: indented under its heading while it runs alone, tagged with its
+    /// number while another phase runs too.
+    fn phase_line(&self, n: u32, text: &str) {
+        let running = self.running.load(Ordering::Relaxed);
+        if running & !(1 << n) != 0 {
+            self.line(&format!("[{n}/4] {text}"));
+        } else {
+            self.line(&format!("      {text}"));
+        }
+    }
 }
 
 impl Observer for Progress {
     fn phase_started(&self, n: u32, name: &str) {
-        self.current.store(n, Ordering::Relaxed);
+        self.running.fetch_or(1 << n, Ordering::Relaxed);
         if n == 2 {
             self.armed.notify_one();
         }
         self.line(&format!("[{n}/4] {name} …"));
     }
-    fn note(&self, text: &str) {
-        self.line(&format!("      {text}"));
+    fn note(&self, n: u32, text: &str) {
+        self.phase_line(n, text);
     }
     fn warning(&self, text: &str) {
         eprintln!("{} {text}", term::warning_label());
     }
-    fn model_call(&self, model: &str, s: &CallStats) {
+    fn model_call(&self, n: u32, model: &str, s: &CallStats) {
         let u = s.usage();
-        self.line(&format!(
-            "      {} · call {} · {} in / {} out tokens",
-            s.model_used.as_deref().unwrap_or(model),
-            s.calls,
-            u.prompt_tokens(),
-            u.output
-        ));
+        self.phase_line(
+            n,
+            &format!(
+                "      {} · call {} · {} in / {} out tokens",
+                s.model_used.as_deref().unwrap_or(model),
+                s.calls,
+                u.prompt_tokens(),
+                u.output
+            ),
+        );
     }
-    fn phase_finished(&self, p: &PhaseStats) {
+    fn phase_finished(&self, n: u32, p: &PhaseStats) {
         if p.resumed {
-            self.line("      done in an earlier run (resumed)");
+            self.phase_line(n, "done in an earlier run (resumed)");
         } else {
-            self.line(&format!("      done in {:.2} s", p.cost.seconds));
+            self.phase_line(n, &format!("done in {:.2} s", p.cost.seconds));
         }
+        self.running.fetch_and(!(1 << n), Ordering::Relaxed);
     }
 }
