@@ -939,3 +939,108 @@ async fn bedrock_options_reach_the_service_from_check_and_are_refused_elsewhere(
         "{err}"
     );
 }
+
+// ---- providers bench ----
+
+#[test]
+fn providers_bench_compares_three_targets_on_the_fakes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bench");
+    let targets = [
+        "bedrock:claude-sonnet-4.5",
+        "anthropic:claude-sonnet-4.5",
+        "bedrock:nova-pro",
+    ];
+    let o = isolated(tmp.path())
+        .args([
+            "--json",
+            "providers",
+            "bench",
+            "--offline-fakes",
+            "--target",
+        ])
+        .args(targets)
+        .args(["--runs", "2", "--rides", "40", "--training-plan-weeks", "8"])
+        .args([
+            "--fake-first-token",
+            "0.02",
+            "--fake-tokens-per-second",
+            "50000",
+        ])
+        .args(["--reports-per-month", "20", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let j = ok_json(&o);
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
+    assert_eq!(file, j, "bench.json holds what --json printed");
+    let scripted = |phase: &str, what: &str| j["scripted"][phase][what].as_u64().unwrap();
+    let input = scripted("analysis", "input_tokens") + scripted("plan", "input_tokens");
+    let output = scripted("analysis", "output_tokens") + scripted("plan", "output_tokens");
+    assert_eq!(input, 3000, "the fakes' fixed prompt sizes");
+    assert!(
+        output > 500,
+        "the scripted answers are a real narrative and overview"
+    );
+
+    let catalog = llm::Catalog::builtin();
+    let rows = j["targets"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let mut costs = Vec::new();
+    for (row, target) in rows.iter().zip(targets) {
+        assert_eq!(row["target"], target);
+        // Every report written by the model, two calls each.
+        assert_eq!(
+            (row["reports"].as_u64(), row["model_written"].as_u64()),
+            (Some(2), Some(2))
+        );
+        let totals = &row["totals"];
+        assert_eq!(totals["model_calls"], 4, "{row}");
+        assert_eq!(totals["input_tokens"], 2 * input, "{row}");
+        assert_eq!(totals["output_tokens"], 2 * output, "{row}");
+        assert_eq!(totals["cached_tokens"], 0, "{row}");
+        assert_eq!(row["model_calls"], 2.0);
+        // Cost = tokens × the catalog's price of the model that answered (+10 % through a
+        // geographic `us.` profile on Bedrock).
+        let used = row["model_used"].as_str().unwrap();
+        let provider = target.split(':').next().unwrap();
+        let r = llm::catalog::split_model_ref(used);
+        let prices = catalog
+            .find(provider, r.base_id)
+            .and_then(|e| e.prices.clone())
+            .unwrap_or_else(|| panic!("{used} priced"));
+        let markup = match r.profile_prefix {
+            Some(_) => 1.0 + prices.geographic_markup.unwrap_or(0.0),
+            None => 1.0,
+        };
+        let per_report =
+            (input as f64 * prices.input + output as f64 * prices.output) / 1e6 * markup;
+        let cost = row["cost_per_report_usd"].as_f64().unwrap();
+        assert!(
+            (cost - per_report).abs() < 1e-9,
+            "{target}: {cost} vs {per_report}"
+        );
+        let month = row["cost_per_month_usd"].as_f64().unwrap();
+        assert!((month - 20.0 * per_report).abs() < 1e-9, "{month}");
+        let (median, p90) = (
+            row["wall_s_median"].as_f64().unwrap(),
+            row["wall_s_p90"].as_f64().unwrap(),
+        );
+        assert!(median > 0.0 && p90 >= median, "{row}");
+        assert!(row["first_token_s"].as_f64().unwrap() >= 0.02, "{row}");
+        costs.push(cost);
+    }
+    assert!(rows[0].get("vs_first").is_none());
+    for (row, cost) in rows.iter().zip(&costs).skip(1) {
+        let ratio = row["vs_first"]["cost_ratio"].as_f64().unwrap();
+        assert!((ratio - cost / costs[0]).abs() < 1e-9, "{row}");
+    }
+    // Nova Pro is priced well below Sonnet.
+    assert!(costs[2] < costs[0] / 2.0, "{costs:?}");
+    let md = std::fs::read_to_string(out.join("bench.md")).unwrap();
+    assert!(md.contains("| target | model that answered |"), "{md}");
+    for t in targets {
+        assert!(md.contains(&format!("| {t} |")), "{md}");
+    }
+}

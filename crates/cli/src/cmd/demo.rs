@@ -13,7 +13,7 @@ use crate::args::DemoArgs;
 use crate::term;
 
 /// The season ends on a fixed date so a seed always gives the same files and figures.
-const DEMO_SEASON_END: jiff::civil::Date = date(2026, 10, 31);
+pub(crate) const DEMO_SEASON_END: jiff::civil::Date = date(2026, 10, 31);
 
 #[derive(Serialize)]
 struct DemoJson {

@@ -160,7 +160,7 @@ pub fn run_interruptible(
 }
 
 /// The provider built from the selection, with the configured output budget and temperature.
-async fn model_choice(sel: Selection) -> Result<ModelChoice> {
+pub(crate) async fn model_choice(sel: Selection) -> Result<ModelChoice> {
     let provider =
         providers_setup::build_provider(&sel.provider, &sel.settings, sel.catalog.clone())
             .await

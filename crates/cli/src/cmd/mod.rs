@@ -2,6 +2,7 @@
 
 mod analyze;
 mod athlete;
+mod bench;
 mod chat;
 mod check;
 mod config;
