@@ -710,3 +710,39 @@ fn markdown(b: &BenchJson) -> String {
     );
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_nearest_rank_p90() {
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(median(&ten), 5.5);
+        assert_eq!(percentile(&ten, 90.0), 9.0);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        // Three runs: the p90 is the slowest.
+        assert_eq!(percentile(&[3.0, 1.0, 2.0], 90.0), 3.0);
+        assert_eq!(percentile(&[4.0], 90.0), 4.0);
+    }
+
+    #[test]
+    fn targets_name_a_known_provider_and_a_model() {
+        let t = parse_target("bedrock:us.anthropic.claude-sonnet-4-5-20250929-v1:0", true).unwrap();
+        // Only the first colon separates: Bedrock ids have their own.
+        assert_eq!(
+            (t.provider.as_str(), t.model.as_str()),
+            ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        );
+        let err = |s: &str, offline: bool| parse_target(s, offline).unwrap_err().to_string();
+        assert!(err("bedrock", false).contains("expected PROVIDER:MODEL"));
+        assert!(err("bedrock:", false).contains("expected PROVIDER:MODEL"));
+        assert!(err("azure:gpt-5", false).contains("unknown provider `azure`"));
+    }
+
+    #[test]
+    fn ratios_read_as_factor_and_percent() {
+        assert_eq!(ratio(0.91), "×0.91 (-9 %)");
+        assert_eq!(ratio(1.5), "×1.50 (+50 %)");
+    }
+}

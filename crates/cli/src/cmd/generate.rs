@@ -219,13 +219,15 @@ fn list_files(dir: &Path) -> Vec<String> {
 
 /// Live per-phase progress on stderr (warnings always: they matter in logs too).
 ///
-/// Phases 2 and 3 run at the same time with a model: while more than one phase runs, each
-/// line names its phase (`[3/4]`) instead of being indented under the last heading.
+/// Phases 2 and 3 run at the same time with a model: the lines of phases that overlap name their
+/// phase (`[3/4]`) instead of being indented under the last heading.
 pub struct Progress {
     show: bool,
     /// The phases running (bit n for phase n), for the line prefixes and for the message when
     /// Ctrl-C stops the run.
     running: AtomicU32,
+    /// The phases that have run beside another (bit n for phase n): their lines are tagged.
+    overlapped: AtomicU32,
     /// Set when the first model phase starts: from then on Ctrl-C stops the run cleanly.
     armed: tokio::sync::Notify,
 }
@@ -235,6 +237,7 @@ impl Progress {
         Progress {
             show,
             running: AtomicU32::new(0),
+            overlapped: AtomicU32::new(0),
             armed: tokio::sync::Notify::new(),
         }
     }
@@ -247,10 +250,9 @@ impl Progress {
     }
 
     /// A line of phase `n`: indented under its heading while it runs alone, tagged with its
-    /// number while another phase runs too.
+    /// number once another phase has run beside it (its heading is no longer the last one).
     fn phase_line(&self, n: u32, text: &str) {
-        let running = self.running.load(Ordering::Relaxed);
-        if running & !(1 << n) != 0 {
+        if self.overlapped.load(Ordering::Relaxed) & (1 << n) != 0 {
             self.line(&format!("[{n}/4] {text}"));
         } else {
             self.line(&format!("      {text}"));
@@ -260,7 +262,11 @@ impl Progress {
 
 impl Observer for Progress {
     fn phase_started(&self, n: u32, name: &str) {
-        self.running.fetch_or(1 << n, Ordering::Relaxed);
+        let before = self.running.fetch_or(1 << n, Ordering::Relaxed);
+        if before != 0 {
+            self.overlapped
+                .fetch_or(before | (1 << n), Ordering::Relaxed);
+        }
         if n == 2 {
             self.armed.notify_one();
         }
@@ -277,7 +283,7 @@ impl Observer for Progress {
         self.phase_line(
             n,
             &format!(
-                "      {} · call {} · {} in / {} out tokens",
+                "{} · call {} · {} in / {} out tokens",
                 s.model_used.as_deref().unwrap_or(model),
                 s.calls,
                 u.prompt_tokens(),
@@ -292,5 +298,6 @@ impl Observer for Progress {
             self.phase_line(n, &format!("done in {:.2} s", p.cost.seconds));
         }
         self.running.fetch_and(!(1 << n), Ordering::Relaxed);
+        self.overlapped.fetch_and(!(1 << n), Ordering::Relaxed);
     }
 }

@@ -132,3 +132,40 @@ pub(crate) fn take_routed<R>(script: &mut VecDeque<(Route, R)>, body: &Value) ->
     })?;
     script.remove(i).map(|(_, r)| r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_routed_reply_waits_for_a_request_that_mentions_its_text() {
+        let mut script: VecDeque<(Route, &str)> = VecDeque::from([
+            (Route::Mentions("create_plan_overview".into()), "plan"),
+            (
+                Route::Mentions("performance-analysis section".into()),
+                "analysis",
+            ),
+            (Route::Any, "any"),
+        ]);
+        let analysis = json!({"system": "… the performance-analysis section …"});
+        let plan = json!({"tools": [{"name": "create_plan_overview"}]});
+        assert_eq!(take_routed(&mut script, &analysis), Some("analysis"));
+        // Nothing routed to the analysis is left: the next such request takes the catch-all.
+        assert_eq!(take_routed(&mut script, &analysis), Some("any"));
+        assert_eq!(take_routed(&mut script, &plan), Some("plan"));
+        assert_eq!(take_routed(&mut script, &plan), None);
+    }
+
+    #[test]
+    fn a_pace_spreads_the_output_tokens_after_the_first_token() {
+        let p = Pace::REALISTIC;
+        assert_eq!(p.generation(600), Duration::from_secs(10));
+        assert_eq!(p.duration(600), Duration::from_millis(10_800));
+        let still = Pace {
+            first_token: Duration::ZERO,
+            tokens_per_second: 0.0,
+        };
+        assert_eq!(still.generation(600), Duration::ZERO);
+    }
+}
