@@ -28,6 +28,8 @@ struct GenerateJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<&'a str>,
     phases: &'a [PhaseStats],
+    /// The run's wall time (phases 2 and 3 overlap with a model).
+    wall_s: f64,
     files: Vec<String>,
 }
 
@@ -40,6 +42,7 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
             provider: &outcome.provider,
             model: outcome.model.as_deref(),
             phases: &outcome.phases,
+            wall_s: outcome.wall_s,
             files: list_files(&args.output_dir),
         });
     }
