@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 RIDES=${RIDES:-1000}
 RUNS=${RUNS:-3}
 OUT=${OUT:-bench/out/import}
-BIN=target/release/cycling-ai
+BIN=${CARGO_TARGET_DIR:-target}/release/cycling-ai
 
 echo "building release binary…" >&2
 cargo build --release --locked -p cycling-ai >&2

@@ -299,6 +299,10 @@ impl NarrativeOutput {
 // The prompt
 // ---------------------------------------------------------------------------------------------
 
+/// A phrase of [`SYSTEM_PROMPT`], so in every phase-2 request and in no other: scripted fakes
+/// route their answers by it, as phases 2 and 3 send their requests at the same time.
+pub const REQUEST_MARK: &str = "performance-analysis section";
+
 /// The stable system prompt (byte-identical across runs, so providers can cache it).
 pub const SYSTEM_PROMPT: &str = "You are an experienced cycling coach writing the performance-analysis section of a training report.\n\
 The user message holds the athlete's figures, computed exactly by software from their ride files. Rules:\n\
@@ -309,16 +313,16 @@ The user message holds the athlete's figures, computed exactly by software from 
 Answer with one JSON object and nothing else:\n\
 {\"summary\": \"2-4 sentences (max 800 chars)\", \"key_trends\": [{\"title\": \"max 80 chars\", \"description\": \"1-3 sentences\"}] (3-5 items), \"insights\": [\"1-2 sentences\"] (3-5 items), \"recommendations\": {\"short_term\": [\"next 2-4 weeks\"], \"long_term\": [\"this season\"], \"recovery\": [\"recovery, sleep, fuelling\"]} (1-5 items each)}";
 
-fn r0(x: f64) -> String {
+pub(crate) fn r0(x: f64) -> String {
     format!("{x:.0}")
 }
-fn r1(x: f64) -> String {
+pub(crate) fn r1(x: f64) -> String {
     format!("{x:.1}")
 }
-fn pct(x: Option<f64>) -> String {
+pub(crate) fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{v:+.0}%"))
 }
-fn enum_name<T: Serialize>(v: &T) -> String {
+pub(crate) fn enum_name<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -7,8 +7,11 @@
 //! answer instead of the call is a failed attempt too. The weeks are then filled by the caller
 //! from the workout library ([`coach::planner::fill_plan`]).
 //!
-//! The planner sees the analysis, not only the constraints: the prompt carries a compact summary
-//! of the phase-2 narrative, so the plan can answer what the analysis found.
+//! The planner sees the analysis, not only the constraints: the prompt carries a digest of the
+//! figures the analysis is written from ([`digest`]: volume trend, intensity distribution,
+//! fitness and form, power bests, cross-training). It does not wait for the phase-2 narrative:
+//! the narrative is prose written from the same figures, so the plan loses nothing the model
+//! could act on, and both phases run at the same time.
 
 use std::fmt::Write as _;
 
@@ -18,9 +21,8 @@ use llm::{CacheHints, LlmError, Message, Meter, Request, ToolChoice, ToolDef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis_llm::{ModelSettings, inline_schema};
+use crate::analysis_llm::{ModelSettings, enum_name, inline_schema, pct, r0, r1};
 use coach::bundle::AnalysisBundle;
-use coach::narrative::Narrative;
 use coach::plan::{
     DayPlan, Phase, PlanOverview, PlannedWorkout, Step, StepKind, TrainingPlan, WeekOverview,
     Workout, WorkoutType, weekday_name,
@@ -196,11 +198,82 @@ pub struct PlanPrompt<'a> {
     pub goal: Option<&'a str>,
     pub ctl: Option<f64>,
     pub ftp_w: f64,
-    pub narrative: &'a Narrative,
     pub bundle: &'a AnalysisBundle,
 }
 
-/// The user message: constraints, current state and a compact summary of the analysis.
+/// The figures of the bundle a planner acts on, a few lines (about 120 tokens): the volume
+/// trend, the intensity distribution, fitness and ramp, power bests, cross-training. The
+/// athlete's constraints, FTP and form are in the message already.
+pub fn digest(b: &AnalysisBundle) -> String {
+    let mut s = String::new();
+    let c = &b.comparison;
+    let _ = writeln!(
+        s,
+        "- Rides, last {w} weeks vs the {w} before: {} vs {} h/week ({} hours), load {} vs {} a week ({}), {} vs {} rides.",
+        r1(c.recent.hours_per_week),
+        r1(c.previous.hours_per_week),
+        pct(c.change.hours_pct),
+        r0(c.recent.load_per_week),
+        r0(c.previous.load_per_week),
+        pct(c.change.load_pct),
+        c.recent.count,
+        c.previous.count,
+        w = b.period_weeks,
+    );
+    if let Some([easy, moderate, hard]) = b.zones.easy_moderate_hard_pct {
+        let _ = writeln!(
+            s,
+            "- Intensity, last {} weeks: easy/moderate/hard {}/{}/{} % of the time with power.",
+            b.period_weeks,
+            r0(easy),
+            r0(moderate),
+            r0(hard)
+        );
+    }
+    if let Some(now) = &b.fitness_now {
+        let _ = writeln!(
+            s,
+            "- Fitness: CTL {}, ATL {}, ramp {} CTL/week.",
+            r0(now.ctl),
+            r0(now.atl),
+            r1(now.ramp_rate)
+        );
+    }
+    let mut power = Vec::new();
+    if let Some(curve) = &b.power_curve {
+        for (d, label) in [(300, "5 min"), (1200, "20 min")] {
+            if d <= curve.max_duration_s()
+                && let Some(w) = curve.at_least(d)
+            {
+                power.push(format!("{label} {} W", r0(w)));
+            }
+        }
+    }
+    if let Some(e) = &b.eftp {
+        power.push(format!("eFTP {} W", r0(e.ftp_w)));
+    }
+    if !power.is_empty() {
+        let _ = writeln!(
+            s,
+            "- Power bests, last {} weeks: {}.",
+            b.period_weeks,
+            power.join(", ")
+        );
+    }
+    let other: Vec<String> = b
+        .cross_training
+        .categories
+        .iter()
+        .filter(|c| c.count > 0)
+        .map(|c| format!("{} {}x {} h", enum_name(&c.category), c.count, r1(c.hours)))
+        .collect();
+    if !other.is_empty() {
+        let _ = writeln!(s, "- Activities by kind: {}.", other.join(", "));
+    }
+    s
+}
+
+/// The user message: constraints, current state and the digest of the analysis figures.
 pub fn user_message(p: &PlanPrompt<'_>) -> String {
     let c = p.constraints;
     let mut s = String::new();
@@ -243,18 +316,8 @@ pub fn user_message(p: &PlanPrompt<'_>) -> String {
             st.implied_ftp_w
         );
     }
-    s.push_str(".\n\nAnalysis summary:\n");
-    let _ = writeln!(s, "{}", p.narrative.summary);
-    for t in &p.narrative.key_trends {
-        let _ = writeln!(s, "- {}: {}", t.title, t.description);
-    }
-    let r = &p.narrative.recommendations;
-    if !r.short_term.is_empty() {
-        let _ = writeln!(s, "Short-term advice: {}", r.short_term.join(" "));
-    }
-    if !r.long_term.is_empty() {
-        let _ = writeln!(s, "Long-term advice: {}", r.long_term.join(" "));
-    }
+    s.push_str(".\n\nThe analysis in figures:\n");
+    s.push_str(&digest(p.bundle));
     s
 }
 

@@ -24,6 +24,10 @@ use store::{ImportSource, Store};
 const SEASON_END: Date = date(2025, 6, 29);
 const BEDROCK_MODEL: &str = "claude-haiku-4.5";
 const BEDROCK_USED: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+/// What routes a scripted answer to phase 2's requests and to phase 3's: the phases run at the
+/// same time, so their requests reach the fake in either order.
+const ANALYSIS: &str = agent::analysis_llm::REQUEST_MARK;
+const PLAN: &str = agent::plan_llm::TOOL_NAME;
 
 /// One synthetic season per test process, generated once; each test imports it into its own
 /// data directory.
@@ -54,6 +58,7 @@ fn options(data: &Path, out: &Path) -> Options {
         resume: false,
         strict: false,
         model: None,
+        sequential: false,
     }
 }
 
@@ -76,10 +81,10 @@ impl Observer for Recorder {
     fn phase_started(&self, n: u32, name: &str) {
         self.push(format!("start {n} {name}"));
     }
-    fn model_call(&self, _model: &str, s: &CallStats) {
-        self.push(format!("call {}", s.calls));
+    fn model_call(&self, n: u32, _model: &str, s: &CallStats) {
+        self.push(format!("call {} of phase {n}", s.calls));
     }
-    fn phase_finished(&self, p: &PhaseStats) {
+    fn phase_finished(&self, _n: u32, p: &PhaseStats) {
         let how = if p.resumed { "resumed" } else { "done" };
         self.push(format!("{how} {}", p.cost.phase));
     }
@@ -288,26 +293,23 @@ async fn bedrock_run_counts_each_phase_and_resumes_after_a_failed_plan() {
     overview["weeks"][0]["focus"] = json!("BEDROCK-FOCUS");
 
     let fake = FakeBedrock::start().await;
-    fake.push(Reply::Model(
-        ModelReply::text(&narrative_json(&bundle, "BEDROCK-NARRATIVE"))
-            .with_usage(1500, 420, None, None),
-    ));
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(
+            ModelReply::text(&narrative_json(&bundle, "BEDROCK-NARRATIVE"))
+                .with_usage(1500, 420, None, None),
+        ),
+    );
     // Phase 3: three answers without the forced tool call: the phase fails after its repairs.
     for _ in 0..3 {
-        fake.push(Reply::Model(
-            ModelReply::text("I would rather chat.").with_usage(900, 10, None, None),
-        ));
+        fake.push_for(
+            PLAN,
+            Reply::Model(ModelReply::text("I would rather chat.").with_usage(900, 10, None, None)),
+        );
     }
     let out = tmp.path().join("report");
     let seen = Recorder::default();
-    let mut o = options(&data, &out);
-    o.model = Some(bedrock(&fake).await);
-    o.strict = true;
-    let err = workflow::run(o, &seen).await.unwrap_err();
-    assert!(
-        matches!(err, WorkflowError::PhaseFailed { n: 3, .. }),
-        "{err}"
-    );
+    let err = strict_failure(&data, &out, &fake, &seen, 3).await;
     let text = err.to_string();
     assert!(
         text.contains("phase 3 (training plan) failed")
@@ -319,7 +321,11 @@ async fn bedrock_run_counts_each_phase_and_resumes_after_a_failed_plan() {
     assert!(!checkpoint(&out, "3-plan").exists());
     assert_eq!(fake.requests().len(), 4);
     let events = seen.take();
-    assert!(events.contains(&"call 1".to_string()) && events.contains(&"call 3".to_string()));
+    assert!(
+        events.contains(&"call 1 of phase 2".to_string())
+            && events.contains(&"call 3 of phase 3".to_string()),
+        "{events:?}"
+    );
     let narrative: Narrative = read(&checkpoint(&out, "2-analysis"));
     assert_eq!(narrative.author, format!("bedrock {BEDROCK_USED}"));
 
@@ -369,6 +375,39 @@ async fn bedrock_run_counts_each_phase_and_resumes_after_a_failed_plan() {
     assert!(html.contains("BEDROCK-NARRATIVE") && html.contains("Resumed run"));
 }
 
+/// One answer for phase 2 (`narrative` as text) and one for phase 3 (`overview` as the plan
+/// tool's call), each routed to its phase.
+fn script_answers(fake: &FakeBedrock, narrative: &str, overview: &Value) {
+    fake.push_for(ANALYSIS, Reply::Model(ModelReply::text(narrative)));
+    fake.push_for(
+        PLAN,
+        Reply::Model(ModelReply::tool_calls(&[(
+            "tool-1",
+            PLAN,
+            &overview.to_string(),
+        )])),
+    );
+}
+
+/// A `--strict` run on `fake` that must fail in phase `n`; its error.
+async fn strict_failure(
+    data: &Path,
+    out: &Path,
+    fake: &FakeBedrock,
+    observer: &dyn Observer,
+    n: u32,
+) -> WorkflowError {
+    let mut o = options(data, out);
+    o.model = Some(bedrock(fake).await);
+    o.strict = true;
+    let err = workflow::run(o, observer).await.unwrap_err();
+    assert!(
+        matches!(&err, WorkflowError::PhaseFailed { n: failed, .. } if *failed == n),
+        "{err}"
+    );
+    err
+}
+
 /// The offline run's bundle and plan overview on `data` (a valid answer for this athlete).
 async fn valid_answers(data: &Path, out: &Path) -> (AnalysisBundle, Value) {
     let offline = workflow::run(options(data, out), &Silent).await.unwrap();
@@ -393,10 +432,13 @@ async fn a_weak_model_never_costs_the_report() {
     let mut weak: Value = serde_json::from_str(&narrative_json(&bundle, "WEAK")).unwrap();
     weak["key_trends"] = json!([{"title": "t".repeat(150), "description": "Steady."}]);
     for _ in 0..3 {
-        fake.push(Reply::Model(ModelReply::text(&weak.to_string())));
+        fake.push_for(ANALYSIS, Reply::Model(ModelReply::text(&weak.to_string())));
     }
     for _ in 0..3 {
-        fake.push(Reply::Model(ModelReply::text("Ride more, rest sometimes.")));
+        fake.push_for(
+            PLAN,
+            Reply::Model(ModelReply::text("Ride more, rest sometimes.")),
+        );
     }
     let out = tmp.path().join("report");
     let warnings = Warnings::default();
@@ -453,15 +495,7 @@ async fn a_weak_model_never_costs_the_report() {
     drop(store);
 
     // --resume asks the model again for exactly those parts.
-    fake.push(Reply::Model(ModelReply::text(&narrative_json(
-        &bundle,
-        "SECOND-TRY",
-    ))));
-    fake.push(Reply::Model(ModelReply::tool_calls(&[(
-        "tool-1",
-        "create_plan_overview",
-        &overview.to_string(),
-    )])));
+    script_answers(&fake, &narrative_json(&bundle, "SECOND-TRY"), &overview);
     let mut o = options(&data, &out);
     o.resume = true;
     o.model = Some(bedrock(&fake).await);
@@ -549,12 +583,7 @@ async fn slips_in_the_analysis_are_fixed_by_code_without_a_repair_call() {
     slipped["key_trends"][0]["title"] = json!(
         "Threshold work has been missing for weeks while the endurance volume kept growing steadily"
     );
-    fake.push(Reply::Model(ModelReply::text(&slipped.to_string())));
-    fake.push(Reply::Model(ModelReply::tool_calls(&[(
-        "tool-1",
-        "create_plan_overview",
-        &overview.to_string(),
-    )])));
+    script_answers(&fake, &slipped.to_string(), &overview);
     let out = tmp.path().join("report");
     let mut o = options(&data, &out);
     o.model = Some(bedrock(&fake).await);
@@ -581,4 +610,259 @@ impl Observer for Warnings {
     fn warning(&self, text: &str) {
         self.0.lock().unwrap().push(text.to_string());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phases_2_and_3_run_at_the_same_time_and_merge_in_phase_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (bundle, overview) = valid_answers(&data, &tmp.path().join("offline")).await;
+    let script = |fake: &FakeBedrock| {
+        // The narrative comes slowly (as a real model's would), the overview at once.
+        let slow = llm::testing::Pace {
+            first_token: std::time::Duration::from_millis(400),
+            tokens_per_second: 4000.0,
+        };
+        fake.push_for(
+            ANALYSIS,
+            Reply::Model(
+                ModelReply::text(&narrative_json(&bundle, "CONCURRENT"))
+                    .with_usage(1500, 420, None, None)
+                    .with_pace(slow),
+            ),
+        );
+        fake.push_for(
+            PLAN,
+            Reply::Model(
+                ModelReply::tool_calls(&[("tool-1", PLAN, &overview.to_string())])
+                    .with_usage(2100, 1700, None, None),
+            ),
+        );
+    };
+    let fake = FakeBedrock::start().await;
+    script(&fake);
+    let out = tmp.path().join("concurrent");
+    let seen = Recorder::default();
+    let mut o = options(&data, &out);
+    o.model = Some(bedrock(&fake).await);
+    let outcome = workflow::run(o, &seen).await.unwrap();
+    let events = seen.take();
+    let at = |e: &str| events.iter().position(|x| x == e).expect(e);
+    assert!(
+        at("start 3 training plan") < at("done performance analysis"),
+        "phase 3 starts before phase 2 ends: {events:?}"
+    );
+    // Merged in phase order whichever ended first.
+    assert_eq!(phase_names(&outcome), PHASES);
+    let calls: Vec<(u32, u64)> = outcome.phases[1..3]
+        .iter()
+        .map(|p| (p.cost.model_calls, p.cost.output_tokens))
+        .collect();
+    assert_eq!(calls, [(1, 420), (1, 1700)]);
+    assert!(outcome.wall_s > 0.0);
+    // The planner got the figures, not the narrative it did not wait for.
+    let requests = fake.requests();
+    let plan_request = requests
+        .iter()
+        .find(|r| r.body.to_string().contains(PLAN))
+        .expect("a plan request")
+        .body["messages"][0]
+        .to_string();
+    assert!(
+        plan_request.contains("The analysis in figures")
+            && plan_request.contains("h/week")
+            && !plan_request.contains("CONCURRENT"),
+        "{plan_request}"
+    );
+
+    // The same answers one phase after the other give the same report.
+    let fake = FakeBedrock::start().await;
+    script(&fake);
+    let seq_out = tmp.path().join("sequential");
+    let mut o = options(&data, &seq_out);
+    o.model = Some(bedrock(&fake).await);
+    o.sequential = true;
+    let sequential = workflow::run(o, &seen).await.unwrap();
+    let events = seen.take();
+    let at = |e: &str| events.iter().position(|x| x == e).expect(e);
+    assert!(at("done performance analysis") < at("start 3 training plan"));
+    assert_eq!(phase_names(&sequential), PHASES);
+    let report = |dir: &Path| {
+        let mut v: Value = read(&dir.join("report_data.json"));
+        // Only the run's times and date differ.
+        v["run"]["phases"] = Value::Null;
+        v["run"]["generated_at"] = Value::Null;
+        v["generated_at"] = Value::Null;
+        v
+    };
+    assert_eq!(first_difference(&report(&out), &report(&seq_out)), None);
+    assert_eq!(
+        std::fs::read_to_string(out.join("plan.json")).unwrap(),
+        std::fs::read_to_string(seq_out.join("plan.json")).unwrap()
+    );
+    let authors = run_info(&out)["authors"].to_string();
+    assert!(
+        authors.find("performance analysis") < authors.find("plan overview"),
+        "{authors}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strict_failure_in_phase_2_keeps_the_plan_phase_3_finished() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (bundle, overview) = valid_answers(&data, &tmp.path().join("offline")).await;
+    let fake = FakeBedrock::start().await;
+    script_answers(&fake, "not JSON", &overview);
+    for _ in 0..2 {
+        fake.push_for(ANALYSIS, Reply::Model(ModelReply::text("not JSON")));
+    }
+    let out = tmp.path().join("report");
+    strict_failure(&data, &out, &fake, &Silent, 2).await;
+    assert_eq!(fake.requests().len(), 4);
+    // Paid for, so kept: --resume asks for the analysis only.
+    assert!(checkpoint(&out, "3-plan").is_file() && !checkpoint(&out, "2-analysis").exists());
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(ModelReply::text(&narrative_json(&bundle, "RESUMED"))),
+    );
+    let mut o = options(&data, &out);
+    o.model = Some(bedrock(&fake).await);
+    o.resume = true;
+    o.strict = true;
+    let outcome = workflow::run(o, &Silent).await.unwrap();
+    assert_eq!(fake.requests().len(), 5);
+    assert_eq!(resumed(&outcome), [true, false, true, false]);
+    let authors = run_info(&out)["authors"].to_string();
+    assert_eq!(
+        authors.matches(&format!("bedrock {BEDROCK_USED}")).count(),
+        2,
+        "{authors}"
+    );
+}
+
+/// The path of the first value where `a` and `b` differ, with both values.
+fn first_difference(a: &Value, b: &Value) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let (va, vb) = (&x.get(k), &y.get(k));
+                match (va, vb) {
+                    (Some(va), Some(vb)) => {
+                        if let Some(d) = first_difference(va, vb) {
+                            return Some(format!("{k}.{d}"));
+                        }
+                    }
+                    _ => return Some(format!("{k}: {va:?} vs {vb:?}")),
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (va, vb))| first_difference(va, vb).map(|d| format!("{i}.{d}"))),
+        _ => (a != b).then(|| format!(": {a} vs {b}")),
+    }
+}
+
+/// Tokens of a scripted answer: about four characters a token, as for English prose and JSON.
+fn tokens_of(text: &str) -> u64 {
+    text.len().div_ceil(4) as u64
+}
+
+/// The phase-overlap benchmark (ignored; `bench/phase_overlap.sh` runs it): the same report
+/// against a Bedrock fake streaming at [`llm::testing::Pace::REALISTIC`] (0.8 s to the first
+/// token, 60 output tokens a second), `BENCH_RUNS` times (default 5) with phases 2 and 3 one
+/// after the other and at the same time. Prints each run and the medians; no timer is asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: about a minute a run; bench/phase_overlap.sh"]
+async fn bench_phase_overlap() {
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (bundle, overview) = valid_answers(&data, &tmp.path().join("offline")).await;
+    let narrative = narrative_json(&bundle, "BENCH");
+    let overview = overview.to_string();
+    let pace = llm::testing::Pace::REALISTIC;
+    // A line of its own: libtest has just printed the test's name without a newline.
+    println!();
+    println!(
+        "scripted answers: narrative {} output tokens, plan overview {} output tokens; pace {:.1} s to the first token, {} tokens/s",
+        tokens_of(&narrative),
+        tokens_of(&overview),
+        pace.first_token.as_secs_f64(),
+        pace.tokens_per_second
+    );
+    println!("run  mode        wall s  phase 2 s  phase 3 s  wall / slower phase");
+    let mut walls = [Vec::new(), Vec::new()];
+    let mut ratios = Vec::new();
+    for run in 1..=runs {
+        for (mode, sequential) in [(0, true), (1, false)] {
+            let fake = FakeBedrock::start().await;
+            // Models stream a few tokens per event, not the fake's default 4 characters.
+            let mut answers = [
+                (
+                    ANALYSIS,
+                    ModelReply::text(&narrative).with_usage(
+                        1500,
+                        tokens_of(&narrative),
+                        None,
+                        None,
+                    ),
+                ),
+                (
+                    PLAN,
+                    ModelReply::tool_calls(&[("tool-1", PLAN, &overview)]).with_usage(
+                        2000,
+                        tokens_of(&overview),
+                        None,
+                        None,
+                    ),
+                ),
+            ];
+            for (mark, answer) in &mut answers {
+                answer.chunk = 24;
+                fake.push_for(mark, Reply::Model(answer.clone().with_pace(pace)));
+            }
+            let mut o = options(&data, &tmp.path().join("report"));
+            o.import = None;
+            o.model = Some(bedrock(&fake).await);
+            o.sequential = sequential;
+            let outcome = workflow::run(o, &Silent).await.unwrap();
+            assert!(outcome.phases.iter().all(|p| p.fallback.is_none()));
+            let (p2, p3) = (
+                outcome.phases[1].cost.seconds,
+                outcome.phases[2].cost.seconds,
+            );
+            let ratio = outcome.wall_s / p2.max(p3);
+            let name = if sequential {
+                "sequential"
+            } else {
+                "concurrent"
+            };
+            println!(
+                "{run:>3}  {name:<10} {:>7.2} {p2:>10.2} {p3:>10.2} {ratio:>20.3}",
+                outcome.wall_s
+            );
+            walls[mode].push(outcome.wall_s);
+            if !sequential {
+                ratios.push(ratio);
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (seq, conc) = (median(&mut walls[0]), median(&mut walls[1]));
+    println!(
+        "median of {runs}: sequential {seq:.2} s, concurrent {conc:.2} s ({:.0} % less); concurrent wall / slower phase {:.3}",
+        (1.0 - conc / seq) * 100.0,
+        median(&mut ratios)
+    );
 }

@@ -61,8 +61,13 @@ async fn main() {
         r.latency_ms = 0;
     }
     let output_chars: Vec<usize> = vec![narrative.chars().count(), overview.chars().count()];
-    for r in replies {
-        fake.push(Reply::Model(r));
+    // Routed by phase: phases 2 and 3 send their requests at the same time.
+    let marks = [
+        agent::analysis_llm::REQUEST_MARK,
+        agent::plan_llm::TOOL_NAME,
+    ];
+    for (r, mark) in replies.into_iter().zip(marks) {
+        fake.push_for(mark, Reply::Model(r));
     }
     println!("ENDPOINT {}", fake.endpoint());
     std::io::stdout().flush().expect("stdout");

@@ -328,6 +328,57 @@ pub enum ProvidersCommand {
     },
     /// Check a provider: credentials found, one minimal call, a diagnosis on failure
     Check(CheckArgs),
+    /// Run the same report several times on each target (provider:model) and compare calls,
+    /// tokens, latency and cost side by side
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The report is the demo season's (synthetic, the same for everyone), written to a scratch \
+                  directory: your database is not touched. Without --offline-fakes the targets are \
+                  called for real (credentials as for `generate`) and each run is paid for."
+)]
+pub struct BenchArgs {
+    /// A provider and model to compare, e.g. bedrock:claude-sonnet-4.5 (repeat, or list several);
+    /// differences are shown against the first
+    #[arg(long = "target", value_name = "PROVIDER:MODEL", num_args = 1.., required = true)]
+    pub targets: Vec<String>,
+    /// Reports per target
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
+    /// Reports a month, for the monthly cost
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub reports_per_month: u32,
+    /// Write bench.json and bench.md here
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Answer from in-process fakes of the providers (real wire formats, scripted valid answers
+    /// streamed at a realistic pace) instead of the real services: nothing is paid
+    #[arg(long)]
+    pub offline_fakes: bool,
+    /// With --offline-fakes: seconds to the first token
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 0.8,
+        requires = "offline_fakes"
+    )]
+    pub fake_first_token: f64,
+    /// With --offline-fakes: output tokens a second
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 60.0,
+        requires = "offline_fakes"
+    )]
+    pub fake_tokens_per_second: f64,
+    /// Rides in the demo season the report is made from
+    #[arg(long, value_name = "N", default_value_t = 220, value_parser = clap::value_parser!(u64).range(1..=2000))]
+    pub rides: u64,
+    /// Weeks of the training plan
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=52))]
+    pub training_plan_weeks: u32,
 }
 
 #[derive(Debug, Args)]

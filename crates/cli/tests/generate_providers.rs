@@ -19,6 +19,19 @@ mod common;
 use common::{interrupt_when_requested, isolated, ok_json, run_blocking, silent_server};
 
 const PLAN_WEEKS: u32 = 8;
+/// What routes a scripted answer to phase 2's requests, phase 3's and the week writer's: phases
+/// 2 and 3 run at the same time, so their requests reach a fake in either order.
+const ANALYSIS: &str = agent::analysis_llm::REQUEST_MARK;
+const PLAN: &str = agent::plan_llm::TOOL_NAME;
+const WEEKS: &str = agent::plan_llm::WEEK_TOOL;
+
+/// The bodies of the recorded requests that mention `mark`, in the order they came.
+fn bodies<'a>(bodies: impl IntoIterator<Item = &'a Value>, mark: &str) -> Vec<&'a Value> {
+    bodies
+        .into_iter()
+        .filter(|b| b.to_string().contains(mark))
+        .collect()
+}
 
 /// The shared Strava export and profile, rides named "Morning Ride {i}".
 fn athlete(dir: &Path) -> (PathBuf, PathBuf) {
@@ -136,12 +149,19 @@ fn tool_reply(id: &str, args: &Value) -> ModelReply {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bedrock_end_to_end_report() {
     let fake = FakeBedrock::start().await;
-    fake.push(Reply::Model(
-        ModelReply::text(&narrative_json("BEDROCK-NARRATIVE")).with_usage(1500, 420, None, None),
-    ));
-    fake.push(Reply::Model(
-        tool_reply("tool-1", &overview("BEDROCK-FOCUS")).with_usage(2100, 1700, None, None),
-    ));
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(
+            ModelReply::text(&narrative_json("BEDROCK-NARRATIVE"))
+                .with_usage(1500, 420, None, None),
+        ),
+    );
+    fake.push_for(
+        PLAN,
+        Reply::Model(
+            tool_reply("tool-1", &overview("BEDROCK-FOCUS")).with_usage(2100, 1700, None, None),
+        ),
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
     let mut cmd = bedrock_cmd(tmp.path(), &fake);
@@ -165,7 +185,7 @@ async fn bedrock_end_to_end_report() {
         "BEDROCK-FOCUS coaching notes"
     );
     // The forced tool call and a cache point after the stable system prompt.
-    let plan_req = &requests[1].body;
+    let plan_req = bodies(requests.iter().map(|r| &r.body), PLAN)[0];
     assert_eq!(
         plan_req["toolConfig"]["toolChoice"]["tool"]["name"],
         "create_plan_overview"
@@ -175,12 +195,11 @@ async fn bedrock_end_to_end_report() {
         "{}",
         plan_req["system"]
     );
-    // The planner sees the analysis.
+    // The planner sees the analysis figures, not the narrative written beside it.
+    let prompt = plan_req["messages"][0].to_string();
     assert!(
-        plan_req["messages"][0]
-            .to_string()
-            .contains("BEDROCK-NARRATIVE"),
-        "the plan prompt carries the analysis summary"
+        prompt.contains("The analysis in figures") && !prompt.contains("BEDROCK-NARRATIVE"),
+        "{prompt}"
     );
     // Both calls are in the interaction log, with the model used.
     let log = std::fs::read_to_string(tmp.path().join("data/interactions.jsonl")).unwrap();
@@ -208,8 +227,11 @@ async fn sse_end_to_end<W: Wire>(
     model: &str,
     model_used: &str,
 ) -> (Value, Vec<RecordedHttp>) {
-    for (reply, (input, output)) in replies.into_iter().zip(usage) {
-        fake.push(SseReply::Model(reply.with_usage(input, output, None, None)));
+    for ((reply, (input, output)), mark) in replies.into_iter().zip(usage).zip([ANALYSIS, PLAN]) {
+        fake.push_for(
+            mark,
+            SseReply::Model(reply.with_usage(input, output, None, None)),
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
@@ -222,7 +244,12 @@ async fn sse_end_to_end<W: Wire>(
     assert_eq!(requests.len(), 2);
     let marker = format!("{}-NARRATIVE", provider.to_uppercase());
     assert_full_report(&j, &out, provider, &marker, usage, model_used);
-    (j, requests)
+    // Phase 2's request first (the phases send theirs at the same time).
+    let (mut first, second): (Vec<_>, Vec<_>) = requests
+        .into_iter()
+        .partition(|r| r.body.to_string().contains(ANALYSIS));
+    first.extend(second);
+    (j, first)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,15 +360,21 @@ async fn invalid_analysis_json_is_repaired_with_the_validation_errors() {
     // Two insights only: the schema asks for 3–5.
     let mut bad: Value = serde_json::from_str(&narrative_json("FIRST")).unwrap();
     bad["insights"] = json!(["one", "two"]);
-    fake.push(Reply::Model(
-        ModelReply::text(&bad.to_string()).with_usage(1000, 300, None, None),
-    ));
-    fake.push(Reply::Model(
-        ModelReply::text(&narrative_json("REPAIRED-NARRATIVE")).with_usage(1400, 320, None, None),
-    ));
-    fake.push(Reply::Model(
-        tool_reply("tool-1", &overview("FOCUS")).with_usage(2000, 1500, None, None),
-    ));
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(ModelReply::text(&bad.to_string()).with_usage(1000, 300, None, None)),
+    );
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(
+            ModelReply::text(&narrative_json("REPAIRED-NARRATIVE"))
+                .with_usage(1400, 320, None, None),
+        ),
+    );
+    fake.push_for(
+        PLAN,
+        Reply::Model(tool_reply("tool-1", &overview("FOCUS")).with_usage(2000, 1500, None, None)),
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
     let mut cmd = bedrock_cmd(tmp.path(), &fake);
@@ -351,7 +384,9 @@ async fn invalid_analysis_json_is_repaired_with_the_validation_errors() {
     assert_eq!(requests.len(), 3);
     assert_eq!(fake.rejections(), Vec::<String>::new());
     // The repair request: the bad answer as the assistant turn, then the error.
-    let msgs = requests[1].body["messages"].as_array().unwrap();
+    let msgs = bodies(requests.iter().map(|r| &r.body), ANALYSIS)[1]["messages"]
+        .as_array()
+        .unwrap();
     assert_eq!(msgs.len(), 3);
     assert_eq!(msgs[1]["role"], "assistant");
     let repair = msgs[2].to_string();
@@ -371,8 +406,16 @@ async fn invalid_analysis_json_is_repaired_with_the_validation_errors() {
 async fn analysis_that_never_validates_fails_the_phase_with_the_errors() {
     let fake = FakeBedrock::start().await;
     for _ in 0..3 {
-        fake.push(Reply::Model(ModelReply::text("I think you ride well.")));
+        fake.push_for(
+            ANALYSIS,
+            Reply::Model(ModelReply::text("I think you ride well.")),
+        );
     }
+    // Phase 3 runs beside phase 2 and finishes.
+    fake.push_for(
+        PLAN,
+        Reply::Model(tool_reply("tool-1", &overview("KEPT-FOCUS"))),
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
     let mut cmd = bedrock_cmd(tmp.path(), &fake);
@@ -388,18 +431,26 @@ async fn analysis_that_never_validates_fails_the_phase_with_the_errors() {
             && err.contains("rerun with --resume"),
         "{err}"
     );
-    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(fake.requests().len(), 4);
     assert!(out.join("checkpoints/1-data.json").is_file());
     assert!(!out.join("checkpoints/2-analysis.json").exists());
+    // Paid for, so kept for --resume.
+    assert!(out.join("checkpoints/3-plan.json").is_file());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_strict_an_analysis_that_never_validates_is_written_by_the_rule_based_coach() {
     let fake = FakeBedrock::start().await;
     for _ in 0..3 {
-        fake.push(Reply::Model(ModelReply::text("I think you ride well.")));
+        fake.push_for(
+            ANALYSIS,
+            Reply::Model(ModelReply::text("I think you ride well.")),
+        );
     }
-    fake.push(Reply::Model(tool_reply("tool-1", &overview("MODEL-FOCUS"))));
+    fake.push_for(
+        PLAN,
+        Reply::Model(tool_reply("tool-1", &overview("MODEL-FOCUS"))),
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
     let mut cmd = bedrock_cmd(tmp.path(), &fake);
@@ -435,15 +486,24 @@ async fn without_strict_an_analysis_that_never_validates_is_written_by_the_rule_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_breaking_overview_gets_its_violations_back() {
     let fake = FakeBedrock::start().await;
-    fake.push(Reply::Model(
-        ModelReply::text(&narrative_json("NARRATIVE")).with_usage(1000, 300, None, None),
-    ));
-    fake.push(Reply::Model(
-        tool_reply("tool-1", &overview_on_monday("BAD")).with_usage(2000, 1500, None, None),
-    ));
-    fake.push(Reply::Model(
-        tool_reply("tool-2", &overview("GOOD-FOCUS")).with_usage(3600, 1500, None, None),
-    ));
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(
+            ModelReply::text(&narrative_json("NARRATIVE")).with_usage(1000, 300, None, None),
+        ),
+    );
+    fake.push_for(
+        PLAN,
+        Reply::Model(
+            tool_reply("tool-1", &overview_on_monday("BAD")).with_usage(2000, 1500, None, None),
+        ),
+    );
+    fake.push_for(
+        PLAN,
+        Reply::Model(
+            tool_reply("tool-2", &overview("GOOD-FOCUS")).with_usage(3600, 1500, None, None),
+        ),
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
     let mut cmd = bedrock_cmd(tmp.path(), &fake);
@@ -453,7 +513,7 @@ async fn a_rule_breaking_overview_gets_its_violations_back() {
     assert_eq!(requests.len(), 3);
     assert_eq!(fake.rejections(), Vec::<String>::new());
     // The violation went back as an error result of the call, the choice still forced.
-    let repair = &requests[2].body;
+    let repair = bodies(requests.iter().map(|r| &r.body), PLAN)[1];
     let msgs = repair["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 3);
     let result = &msgs[2]["content"][0]["toolResult"];
@@ -478,13 +538,19 @@ async fn a_rule_breaking_overview_gets_its_violations_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tool_call_that_never_comes_fails_phase_3_and_resume_finishes_it() {
     let fake = FakeBedrock::start().await;
-    fake.push(Reply::Model(
-        ModelReply::text(&narrative_json("KEPT-NARRATIVE")).with_usage(1000, 300, None, None),
-    ));
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(
+            ModelReply::text(&narrative_json("KEPT-NARRATIVE")).with_usage(1000, 300, None, None),
+        ),
+    );
     for _ in 0..3 {
-        fake.push(Reply::Model(ModelReply::text(
-            "Here is your plan: ride a lot, then rest.",
-        )));
+        fake.push_for(
+            PLAN,
+            Reply::Model(ModelReply::text(
+                "Here is your plan: ride a lot, then rest.",
+            )),
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
@@ -503,7 +569,8 @@ async fn a_tool_call_that_never_comes_fails_phase_3_and_resume_finishes_it() {
     assert_eq!(fake.requests().len(), 4);
     assert_eq!(fake.rejections(), Vec::<String>::new());
     // Each retry told the model it must call the tool, with the forced choice kept.
-    let last = &fake.requests()[3].body;
+    let requests = fake.requests();
+    let last = bodies(requests.iter().map(|r| &r.body), PLAN)[2];
     assert!(
         last["messages"]
             .to_string()
@@ -569,29 +636,37 @@ async fn ctrl_c_keeps_the_finished_phases_and_resume_finishes_the_report() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("interrupted in phase 2 (performance analysis)")
+        err.contains("interrupted in phases 2 (performance analysis) and 3 (training plan)")
             && err.contains("finished phases are kept")
             && err.contains("rerun with --resume"),
         "{err}"
     );
     assert!(out.join("checkpoints/1-data.json").is_file());
     assert!(!out.join("checkpoints/2-analysis.json").exists());
+    assert!(!out.join("checkpoints/3-plan.json").exists());
     assert!(!out.join("index.html").exists());
 
     // Resume against a provider that answers: phase 1 is not redone, phases 2 and 3 take one
     // call each.
     let fake = fake_anthropic::start().await;
-    fake.push(SseReply::Model(
-        ModelReply::tool_calls(&[(
-            "toolu_1",
-            "performance_analysis",
-            &narrative_json("AFTER-CTRL-C"),
-        )])
-        .with_usage(1400, 380, None, None),
-    ));
-    fake.push(SseReply::Model(
-        tool_reply("toolu_2", &overview("AFTER-CTRL-C-FOCUS")).with_usage(2000, 1600, None, None),
-    ));
+    fake.push_for(
+        ANALYSIS,
+        SseReply::Model(
+            ModelReply::tool_calls(&[(
+                "toolu_1",
+                "performance_analysis",
+                &narrative_json("AFTER-CTRL-C"),
+            )])
+            .with_usage(1400, 380, None, None),
+        ),
+    );
+    fake.push_for(
+        PLAN,
+        SseReply::Model(
+            tool_reply("toolu_2", &overview("AFTER-CTRL-C-FOCUS"))
+                .with_usage(2000, 1600, None, None),
+        ),
+    );
     let mut cmd = isolated(tmp.path());
     cmd.env("ANTHROPIC_BASE_URL", fake.endpoint())
         .env("ANTHROPIC_API_KEY", ANTHROPIC_TEST_KEY);
@@ -635,30 +710,40 @@ fn week_workouts(week: &coach::plan::WeekOverview, work_pct: f64) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_model_writes_each_week_through_a_validated_tool() {
     let fake = FakeBedrock::start().await;
-    fake.push(Reply::Model(
-        ModelReply::text(&narrative_json("NARRATIVE")).with_usage(1000, 300, None, None),
-    ));
+    fake.push_for(
+        ANALYSIS,
+        Reply::Model(
+            ModelReply::text(&narrative_json("NARRATIVE")).with_usage(1000, 300, None, None),
+        ),
+    );
     let args = overview("LLM-WEEKS");
-    fake.push(Reply::Model(
-        tool_reply("tool-o", &args).with_usage(2000, 800, None, None),
-    ));
+    fake.push_for(
+        PLAN,
+        Reply::Model(tool_reply("tool-o", &args).with_usage(2000, 800, None, None)),
+    );
     let weeks = agent::plan_llm::check_arguments(&args, &constraints())
         .unwrap()
         .weeks;
     for (i, w) in weeks.iter().enumerate() {
         if i == 1 {
             // Week 2 first comes back with an impossible power target.
-            fake.push(Reply::Model(ModelReply::tool_calls(&[(
-                "tool-bad",
-                "write_week_workouts",
-                &week_workouts(w, 250.0).to_string(),
-            )])));
+            fake.push_for(
+                WEEKS,
+                Reply::Model(ModelReply::tool_calls(&[(
+                    "tool-bad",
+                    "write_week_workouts",
+                    &week_workouts(w, 250.0).to_string(),
+                )])),
+            );
         }
-        fake.push(Reply::Model(ModelReply::tool_calls(&[(
-            &format!("tool-w{i}"),
-            "write_week_workouts",
-            &week_workouts(w, 70.0).to_string(),
-        )])));
+        fake.push_for(
+            WEEKS,
+            Reply::Model(ModelReply::tool_calls(&[(
+                &format!("tool-w{i}"),
+                "write_week_workouts",
+                &week_workouts(w, 70.0).to_string(),
+            )])),
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
@@ -672,13 +757,14 @@ async fn the_model_writes_each_week_through_a_validated_tool() {
     assert_eq!(requests.len(), expected);
     assert_eq!(j["phases"][2]["model_calls"], expected as u64 - 1);
     // The repair of week 2 names the set, the step and the limit.
-    let repair = requests[4].body["messages"].to_string();
+    let week_requests = bodies(requests.iter().map(|r| &r.body), WEEKS);
+    let repair = week_requests[2]["messages"].to_string();
     assert!(
         repair.contains("set 2 step 1: from_pct 250 % of FTP is outside 30–200 %"),
         "{repair}"
     );
     assert_eq!(
-        requests[3].body["toolConfig"]["toolChoice"]["tool"]["name"],
+        week_requests[0]["toolConfig"]["toolChoice"]["tool"]["name"],
         "write_week_workouts"
     );
     let plan: Value =
@@ -809,4 +895,109 @@ async fn bedrock_options_reach_the_service_from_check_and_are_refused_elsewhere(
         err.contains("--guardrail-id") && err.contains("bedrock only"),
         "{err}"
     );
+}
+
+// ---- providers bench ----
+
+#[test]
+fn providers_bench_compares_three_targets_on_the_fakes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bench");
+    let targets = [
+        "bedrock:claude-sonnet-4.5",
+        "anthropic:claude-sonnet-4.5",
+        "bedrock:nova-pro",
+    ];
+    let o = isolated(tmp.path())
+        .args([
+            "--json",
+            "providers",
+            "bench",
+            "--offline-fakes",
+            "--target",
+        ])
+        .args(targets)
+        .args(["--runs", "2", "--rides", "40", "--training-plan-weeks", "8"])
+        .args([
+            "--fake-first-token",
+            "0.02",
+            "--fake-tokens-per-second",
+            "50000",
+        ])
+        .args(["--reports-per-month", "20", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let j = ok_json(&o);
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
+    assert_eq!(file, j, "bench.json holds what --json printed");
+    let scripted = |phase: &str, what: &str| j["scripted"][phase][what].as_u64().unwrap();
+    let input = scripted("analysis", "input_tokens") + scripted("plan", "input_tokens");
+    let output = scripted("analysis", "output_tokens") + scripted("plan", "output_tokens");
+    assert_eq!(input, 3000, "the fakes' fixed prompt sizes");
+    assert!(
+        output > 500,
+        "the scripted answers are a real narrative and overview"
+    );
+
+    let catalog = llm::Catalog::builtin();
+    let rows = j["targets"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let mut costs = Vec::new();
+    for (row, target) in rows.iter().zip(targets) {
+        assert_eq!(row["target"], target);
+        // Every report written by the model, two calls each.
+        assert_eq!(
+            (row["reports"].as_u64(), row["model_written"].as_u64()),
+            (Some(2), Some(2))
+        );
+        let totals = &row["totals"];
+        assert_eq!(totals["model_calls"], 4, "{row}");
+        assert_eq!(totals["input_tokens"], 2 * input, "{row}");
+        assert_eq!(totals["output_tokens"], 2 * output, "{row}");
+        assert_eq!(totals["cached_tokens"], 0, "{row}");
+        assert_eq!(row["model_calls"], 2.0);
+        // Cost = tokens × the catalog's price of the model that answered (+10 % through a
+        // geographic `us.` profile on Bedrock).
+        let used = row["model_used"].as_str().unwrap();
+        let provider = target.split(':').next().unwrap();
+        let r = llm::catalog::split_model_ref(used);
+        let prices = catalog
+            .find(provider, r.base_id)
+            .and_then(|e| e.prices.clone())
+            .unwrap_or_else(|| panic!("{used} priced"));
+        let markup = match r.profile_prefix {
+            Some(_) => 1.0 + prices.geographic_markup.unwrap_or(0.0),
+            None => 1.0,
+        };
+        let per_report =
+            (input as f64 * prices.input + output as f64 * prices.output) / 1e6 * markup;
+        let cost = row["cost_per_report_usd"].as_f64().unwrap();
+        assert!(
+            (cost - per_report).abs() < 1e-9,
+            "{target}: {cost} vs {per_report}"
+        );
+        let month = row["cost_per_month_usd"].as_f64().unwrap();
+        assert!((month - 20.0 * per_report).abs() < 1e-9, "{month}");
+        let (median, p90) = (
+            row["wall_s_median"].as_f64().unwrap(),
+            row["wall_s_p90"].as_f64().unwrap(),
+        );
+        assert!(median > 0.0 && p90 >= median, "{row}");
+        assert!(row["first_token_s"].as_f64().unwrap() >= 0.02, "{row}");
+        costs.push(cost);
+    }
+    assert!(rows[0].get("vs_first").is_none());
+    for (row, cost) in rows.iter().zip(&costs).skip(1) {
+        let ratio = row["vs_first"]["cost_ratio"].as_f64().unwrap();
+        assert!((ratio - cost / costs[0]).abs() < 1e-9, "{row}");
+    }
+    // Nova Pro is priced well below Sonnet.
+    assert!(costs[2] < costs[0] / 2.0, "{costs:?}");
+    let md = std::fs::read_to_string(out.join("bench.md")).unwrap();
+    assert!(md.contains("| target | model that answered |"), "{md}");
+    for t in targets {
+        assert!(md.contains(&format!("| {t} |")), "{md}");
+    }
 }

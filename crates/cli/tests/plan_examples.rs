@@ -82,17 +82,24 @@ fn env_keys(cmd: &mut Command, region: &str) {
 
 /// A compliant model: the narrative, then the plan overview through the forced tool call.
 fn script_report(fake: &FakeBedrock, marker: &str) {
-    fake.push(Reply::Model(
-        ModelReply::text(&common::narrative_json(marker)).with_usage(1500, 420, None, None),
-    ));
-    fake.push(Reply::Model(
-        ModelReply::tool_calls(&[(
-            "tool-1",
-            "create_plan_overview",
-            &common::plan_overview(marker, WEEKS).to_string(),
-        )])
-        .with_usage(2100, 1700, None, None),
-    ));
+    // Phases 2 and 3 ask at the same time: each reply goes to the request it answers.
+    fake.push_for(
+        agent::analysis_llm::REQUEST_MARK,
+        Reply::Model(
+            ModelReply::text(&common::narrative_json(marker)).with_usage(1500, 420, None, None),
+        ),
+    );
+    fake.push_for(
+        agent::plan_llm::TOOL_NAME,
+        Reply::Model(
+            ModelReply::tool_calls(&[(
+                "tool-1",
+                "create_plan_overview",
+                &common::plan_overview(marker, WEEKS).to_string(),
+            )])
+            .with_usage(2100, 1700, None, None),
+        ),
+    );
 }
 
 /// Import the plan's CSV first, for the examples that name no data.
@@ -348,18 +355,24 @@ async fn example_4_llama_in_eu_west_1_says_why_it_cannot_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migration_current_setup_on_the_anthropic_api() {
     let fake = fake_anthropic::start().await;
-    fake.push(SseReply::Model(
-        ModelReply::text(&common::narrative_json("PLAN-ANTHROPIC"))
-            .with_usage(1500, 420, None, None),
-    ));
-    fake.push(SseReply::Model(
-        ModelReply::tool_calls(&[(
-            "toolu_1",
-            "create_plan_overview",
-            &common::plan_overview("PLAN-ANTHROPIC", WEEKS).to_string(),
-        )])
-        .with_usage(2100, 1700, None, None),
-    ));
+    fake.push_for(
+        agent::analysis_llm::REQUEST_MARK,
+        SseReply::Model(
+            ModelReply::text(&common::narrative_json("PLAN-ANTHROPIC"))
+                .with_usage(1500, 420, None, None),
+        ),
+    );
+    fake.push_for(
+        agent::plan_llm::TOOL_NAME,
+        SseReply::Model(
+            ModelReply::tool_calls(&[(
+                "toolu_1",
+                "create_plan_overview",
+                &common::plan_overview("PLAN-ANTHROPIC", WEEKS).to_string(),
+            )])
+            .with_usage(2100, 1700, None, None),
+        ),
+    );
     let tmp = plan_dir();
     import_first(tmp.path());
     let mut cmd = isolated(tmp.path());

@@ -75,6 +75,8 @@ pub struct CallStats {
     pub price_unknown: Option<String>,
     /// Wall-clock time spent waiting on the provider.
     pub waiting: Duration,
+    /// Time to the first token (text or tool call) of each answered call, in call order.
+    pub first_tokens: Vec<Duration>,
     /// Failures to write the interaction log (the calls themselves went on).
     pub log_errors: Vec<String>,
 }
@@ -154,8 +156,9 @@ impl<'a> Meter<'a> {
         let _entered = span.enter();
         let started = Instant::now();
         let (stream, attempts) = self.provider.stream_counted(request).await;
+        let mut first_token = None;
         let mut outcome = match stream {
-            Ok(s) => fold(name, s, on_text).await,
+            Ok(s) => fold(name, s, on_text, started, &mut first_token).await,
             Err(e) => Err(e),
         };
         let waited = started.elapsed();
@@ -213,6 +216,8 @@ impl<'a> Meter<'a> {
                     .or_default()
                     .add_call(&f.usage, cost.usd());
                 self.stats.model_used = Some(f.model_used.clone());
+                // An answer without content (only usage) has its first token at its end.
+                self.stats.first_tokens.push(first_token.unwrap_or(waited));
             }
             (Err(e), _) => {
                 // Service messages can echo what was sent: scrub them like the call log.
@@ -227,15 +232,26 @@ impl<'a> Meter<'a> {
     }
 }
 
-/// Fold a stream (see [`Folder`]), forwarding text as it arrives.
+/// Fold a stream (see [`Folder`]), forwarding text as it arrives and noting when the first
+/// token (text or tool call) came, counted from `started`.
 async fn fold(
     provider: &str,
     mut stream: crate::provider::EventStream,
     on_text: &mut (dyn FnMut(&str) + Send),
+    started: Instant,
+    first_token: &mut Option<Duration>,
 ) -> Result<Folded, LlmError> {
     let mut folder = Folder::new();
     while let Some(event) = stream.next().await {
         let event = event?;
+        let content = match &event {
+            StreamEvent::TextDelta(t) => !t.is_empty(),
+            StreamEvent::ToolCallStart { .. } | StreamEvent::ToolCallArgsDelta { .. } => true,
+            _ => false,
+        };
+        if content && first_token.is_none() {
+            *first_token = Some(started.elapsed());
+        }
         if let StreamEvent::TextDelta(t) = &event
             && !t.is_empty()
         {

@@ -55,6 +55,7 @@ pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, W
         source,
     })?;
     let checkpoints = Checkpoints::new(&options.output_dir)?;
+    let started = std::time::Instant::now();
     let mut run = Run {
         observer,
         phases: Vec::new(),
@@ -72,17 +73,41 @@ pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, W
     let span = tracing::info_span!("phase", n = 1, name = PHASES[0]);
     let prepared = span.in_scope(|| run.prepare(&options, &checkpoints))?;
 
-    // Phase 2: performance analysis.
-    let narrative = run
+    // Phases 2 and 3. The planner needs the bundle, not the narrative (see `plan_llm`), so with
+    // a model, whose phases are mostly waiting for output tokens, both run at the same time: the
+    // report takes as long as the slower of the two, not their sum. Their results are merged in
+    // phase order, so the outcome does not depend on which ends first.
+    let analysis = run
         .analyse(&options, &checkpoints, &prepared.bundle)
-        .instrument(tracing::info_span!("phase", n = 2, name = PHASES[1]))
-        .await?;
-
-    // Phase 3: training plan.
-    let plan = run
-        .plan(&options, &checkpoints, &prepared, &narrative)
-        .instrument(tracing::info_span!("phase", n = 3, name = PHASES[2]))
-        .await?;
+        .instrument(tracing::info_span!("phase", n = 2, name = PHASES[1]));
+    let planning = async {
+        if options.plan.skip {
+            return Ok(None);
+        }
+        run.plan(&options, &checkpoints, &prepared).await.map(Some)
+    }
+    .instrument(tracing::info_span!("phase", n = 3, name = PHASES[2]));
+    let (analysed, planned) = if options.model.is_some() && !options.sequential {
+        tokio::join!(analysis, planning)
+    } else {
+        let analysed = analysis.await;
+        // Sequential runs stop at the first failure, as a concurrent one cannot.
+        match analysed {
+            Ok(a) => (Ok(a), planning.await),
+            Err(e) => return Err(e),
+        }
+    };
+    // With both run, a failure of phase 2 is reported first; whatever phase 3 finished is
+    // checkpointed all the same, so `--resume` does not pay for it twice.
+    let narrative = run.merge(&options, analysed?);
+    let plan = match planned? {
+        Some(done) => Some(run.merge(&options, done)),
+        None => {
+            run.phases
+                .push(PhaseStats::offline("training plan (skipped)", 0.0));
+            None
+        }
+    };
 
     // Phase 4: report (always re-rendered: cheap, and it shows the costs of this run).
     let span = tracing::info_span!("phase", n = 4, name = PHASES[3]);
@@ -98,6 +123,7 @@ pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, W
         .map(|m| run.model_used.clone().unwrap_or_else(|| m.model.clone()));
     Ok(Outcome {
         files,
+        wall_s: started.elapsed().as_secs_f64(),
         phases: run.phases,
         provider,
         model,

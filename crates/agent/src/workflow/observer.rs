@@ -5,25 +5,28 @@ use llm::CallStats;
 use super::PhaseStats;
 
 /// Progress of a run. Every method does nothing by default: implement what you show.
+///
+/// With a model, phases 2 and 3 run at the same time: their events interleave, so the events
+/// of a phase carry its number `n`.
 pub trait Observer: Sync {
     /// Phase `n` (1–4, named in [`PHASES`]) begins.
     fn phase_started(&self, n: u32, name: &str) {
         let _ = (n, name);
     }
-    /// Something worth a line: what was imported, which model is being asked.
-    fn note(&self, text: &str) {
-        let _ = text;
+    /// Something worth a line in phase `n`: what was imported, which model is being asked.
+    fn note(&self, n: u32, text: &str) {
+        let _ = (n, text);
     }
     /// A problem that did not stop the run (a profile caveat, an unwritable call log).
     fn warning(&self, text: &str) {
         let _ = text;
     }
-    /// After each model call: the phase's calls, tokens and cost so far.
-    fn model_call(&self, model: &str, stats: &CallStats) {
-        let _ = (model, stats);
+    /// After each model call of phase `n`: the phase's calls, tokens and cost so far.
+    fn model_call(&self, n: u32, model: &str, stats: &CallStats) {
+        let _ = (n, model, stats);
     }
-    fn phase_finished(&self, stats: &PhaseStats) {
-        let _ = stats;
+    fn phase_finished(&self, n: u32, stats: &PhaseStats) {
+        let _ = (n, stats);
     }
 }
 

@@ -105,6 +105,10 @@ pub struct Options {
     pub strict: bool,
     /// `None`: the rule-based coach writes the narrative and designs the plan.
     pub model: Option<ModelChoice>,
+    /// Run phase 3 after phase 2 instead of beside it: for providers that serve one request at
+    /// a time (a local server with one slot gains nothing from two requests), and to measure
+    /// what the overlap saves.
+    pub sequential: bool,
 }
 
 /// Weeks in `months` months of the calendar (3 → 13).

@@ -18,6 +18,9 @@ pub struct PhaseStats {
     /// Why the rule-based coach wrote (part of) this phase although a model was asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// Seconds to the first token of each answered model call, in call order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub first_tokens_s: Vec<f64>,
 }
 
 impl PhaseStats {
@@ -36,6 +39,7 @@ impl PhaseStats {
             resumed: false,
             model_wait_s: 0.0,
             fallback: None,
+            first_tokens_s: Vec::new(),
         }
     }
 
@@ -67,6 +71,7 @@ impl PhaseStats {
             resumed: false,
             model_wait_s: stats.waiting.as_secs_f64(),
             fallback: None,
+            first_tokens_s: stats.first_tokens.iter().map(|d| d.as_secs_f64()).collect(),
         }
     }
 }
@@ -75,6 +80,9 @@ impl PhaseStats {
 #[derive(Debug)]
 pub struct Outcome {
     pub files: report::ReportFiles,
+    /// Wall-clock seconds of the whole run. Phases 2 and 3 may overlap, so this can be less
+    /// than the sum of the phases' seconds.
+    pub wall_s: f64,
     /// The four phases (the plan's marked skipped when it was).
     pub phases: Vec<PhaseStats>,
     /// [`OFFLINE`] or the provider's name.

@@ -39,12 +39,63 @@ pub(super) struct Run<'o> {
     pub(super) authors: Vec<PartAuthor>,
 }
 
+/// What a model phase (2 or 3) leaves for the run, merged by [`Run::merge`] in phase order, so
+/// that the phases can run at the same time and the outcome is the same whichever ends first.
+pub(super) struct Done<T> {
+    pub(super) value: T,
+    pub(super) phase: PhaseStats,
+    /// The model that answered this phase's last call.
+    pub(super) model_used: Option<String>,
+    pub(super) authors: Authors,
+}
+
+/// Who wrote the parts of a phase a model was asked for.
+pub(super) enum Authors {
+    /// No model asked (or the plan skipped): nothing to say.
+    None,
+    Known(Vec<PartAuthor>),
+    /// The plan's authors: named with the run's model once the phases before are merged (a
+    /// resumed plan made no call of its own to learn it).
+    Plan {
+        overview_fallback: Option<String>,
+        weeks_fallback: Option<String>,
+    },
+}
+
 impl Run<'_> {
     fn start(&self, n: u32) {
         self.observer.phase_started(n, PHASES[n as usize - 1]);
     }
 
-    fn finish(&mut self, stats: PhaseStats) {
+    fn finish(&mut self, n: u32, stats: PhaseStats) {
+        self.announce(n, &stats);
+        self.phases.push(stats);
+    }
+
+    /// Take a finished model phase into the run (in phase order).
+    pub(super) fn merge<T>(&mut self, options: &Options, done: Done<T>) -> T {
+        if let Some(used) = done.model_used {
+            self.model_used = Some(used);
+        }
+        match done.authors {
+            Authors::None => {}
+            Authors::Known(a) => self.authors.extend(a),
+            Authors::Plan {
+                overview_fallback,
+                weeks_fallback,
+            } => {
+                if let Some(m) = &options.model {
+                    let label = self.label(m);
+                    self.plan_authors(options, &label, overview_fallback, weeks_fallback);
+                }
+            }
+        }
+        self.phases.push(done.phase);
+        done.value
+    }
+
+    /// Log and show a finished phase.
+    fn announce(&self, n: u32, stats: &PhaseStats) {
         let c = &stats.cost;
         tracing::info!(
             seconds = c.seconds,
@@ -55,8 +106,7 @@ impl Run<'_> {
             resumed = stats.resumed,
             "phase finished"
         );
-        self.observer.phase_finished(&stats);
-        self.phases.push(stats);
+        self.observer.phase_finished(n, stats);
     }
 
     pub(super) fn prepare(
@@ -81,13 +131,16 @@ impl Run<'_> {
                     &|_| {},
                 )
                 .map_err(WorkflowError::Import)?;
-                self.observer.note(&format!(
-                    "imported {} (+{} summary only, {} unchanged, {} failed)",
-                    report.imported,
-                    report.summary_only,
-                    report.skipped_unchanged,
-                    report.failed.len()
-                ));
+                self.observer.note(
+                    1,
+                    &format!(
+                        "imported {} (+{} summary only, {} unchanged, {} failed)",
+                        report.imported,
+                        report.summary_only,
+                        report.skipped_unchanged,
+                        report.failed.len()
+                    ),
+                );
                 Some(report)
             }
             None => None,
@@ -122,7 +175,7 @@ impl Run<'_> {
         checkpoints.begin(&key, options.resume)?;
         let bundle = match checkpoints.load(checkpoints::DATA)? {
             Some(b) => {
-                self.finish(PhaseStats::resumed(PHASES[0]));
+                self.finish(1, PhaseStats::resumed(PHASES[0]));
                 b
             }
             None => {
@@ -134,7 +187,7 @@ impl Run<'_> {
                     options.period_weeks,
                 )?;
                 checkpoints.save(checkpoints::DATA, &b)?;
-                self.finish(PhaseStats::since(PHASES[0], t));
+                self.finish(1, PhaseStats::since(PHASES[0], t));
                 b
             }
         };
@@ -146,104 +199,118 @@ impl Run<'_> {
         })
     }
 
+    /// Phase 2. Takes the run by shared reference so that it can run beside phase 3; what it
+    /// leaves is merged afterwards ([`Run::merge`]).
     pub(super) async fn analyse(
-        &mut self,
+        &self,
         options: &Options,
         checkpoints: &Checkpoints,
         bundle: &AnalysisBundle,
-    ) -> Result<Narrative, WorkflowError> {
+    ) -> Result<Done<Narrative>, WorkflowError> {
         self.start(2);
         let t = Instant::now();
+        let done = |value: Narrative, phase: PhaseStats, model_used, authors| {
+            self.announce(2, &phase);
+            Ok(Done {
+                value,
+                phase,
+                model_used,
+                authors,
+            })
+        };
         if let Some(n) = checkpoints.load::<Narrative>(checkpoints::ANALYSIS)? {
-            self.finish(PhaseStats::resumed(PHASES[1]));
             // A resumed run makes no call of its own to learn the model that answered; the
             // narrative's author ("<provider> <model used>") recorded it.
-            if let Some(m) = &options.model {
-                let prefix = format!("{} ", m.provider.name());
-                if let Some(used) = n.author.strip_prefix(&prefix) {
-                    self.model_used.get_or_insert_with(|| used.to_string());
+            let (used, authors) = match &options.model {
+                Some(m) => {
+                    let prefix = format!("{} ", m.provider.name());
+                    let used = n.author.strip_prefix(&prefix).map(str::to_string);
+                    let author = PartAuthor {
+                        part: PHASES[1].into(),
+                        author: n.author.clone(),
+                        fallback: None,
+                        fixes: Vec::new(),
+                    };
+                    (used, Authors::Known(vec![author]))
                 }
-                self.authors.push(PartAuthor {
-                    part: PHASES[1].into(),
-                    author: n.author.clone(),
-                    fallback: None,
-                    fixes: Vec::new(),
-                });
-            }
-            return Ok(n);
+                None => (None, Authors::None),
+            };
+            return done(n, PhaseStats::resumed(PHASES[1]), used, authors);
         }
         let Some(m) = &options.model else {
             let n = coach::offline::narrative(bundle);
             checkpoints.save(checkpoints::ANALYSIS, &n)?;
-            self.finish(PhaseStats::since(PHASES[1], t));
-            return Ok(n);
+            return done(n, PhaseStats::since(PHASES[1], t), None, Authors::None);
         };
         let settings = m.settings(analysis_llm::DEFAULT_MAX_TOKENS);
         let observer = self.observer;
-        let show = |s: &CallStats| observer.model_call(&m.model, s);
+        let show = |s: &CallStats| observer.model_call(2, &m.model, s);
         let mut meter =
             Meter::new(m.provider.as_ref(), &m.catalog, self.log.as_ref()).with_progress(&show);
-        observer.note(&format!("asking {} {} …", m.provider.name(), m.model));
+        observer.note(2, &format!("asking {} {} …", m.provider.name(), m.model));
         let result = analysis_llm::analyse(&mut meter, &settings, bundle).await;
         let stats = meter.stats;
-        self.after_calls(&stats);
-        let label = self.label(m);
+        self.warn_log_errors(&stats);
+        let label = label(m, stats.model_used.as_deref());
         let mut phase = PhaseStats::model(PHASES[1], t, &stats);
-        let n = match result {
+        let (n, author) = match result {
             Ok(a) => {
                 checkpoints.save(checkpoints::ANALYSIS, &a.narrative)?;
-                self.authors.push(PartAuthor {
+                let author = PartAuthor {
                     part: PHASES[1].into(),
                     author: a.narrative.author.clone(),
                     fallback: None,
                     fixes: a.fixes,
-                });
-                a.narrative
+                };
+                (a.narrative, author)
             }
             Err(e) => {
                 let reason = self.fall_back(options, 2, &label, &e.to_string())?;
                 // No checkpoint: `--resume` asks the model again for this part.
                 phase.fallback = Some(reason.clone());
                 let n = coach::offline::narrative(bundle);
-                self.authors.push(PartAuthor {
+                let author = PartAuthor {
                     part: PHASES[1].into(),
                     author: n.author.clone(),
                     fallback: Some(reason),
                     fixes: Vec::new(),
-                });
-                n
+                };
+                (n, author)
             }
         };
-        self.finish(phase);
-        Ok(n)
+        done(n, phase, stats.model_used, Authors::Known(vec![author]))
     }
 
+    /// Phase 3 (not when the plan is skipped). Needs nothing of phase 2: it runs beside it.
     pub(super) async fn plan(
-        &mut self,
+        &self,
         options: &Options,
         checkpoints: &Checkpoints,
         prepared: &Prepared,
-        narrative: &Narrative,
-    ) -> Result<Option<TrainingPlan>, WorkflowError> {
-        if options.plan.skip {
-            self.phases
-                .push(PhaseStats::offline("training plan (skipped)", 0.0));
-            return Ok(None);
-        }
+    ) -> Result<Done<TrainingPlan>, WorkflowError> {
         self.start(3);
         let t = Instant::now();
         if let Some(p) = checkpoints.load(checkpoints::PLAN)? {
-            self.finish(PhaseStats::resumed(PHASES[2]));
+            let phase = PhaseStats::resumed(PHASES[2]);
+            self.announce(3, &phase);
             // Only a plan the model designed is checkpointed when a model is asked.
-            if let Some(m) = &options.model {
-                let label = self.label(m);
-                self.plan_authors(options, &label, None, None);
-            }
-            return Ok(Some(p));
+            let authors = match &options.model {
+                Some(_) => Authors::Plan {
+                    overview_fallback: None,
+                    weeks_fallback: None,
+                },
+                None => Authors::None,
+            };
+            return Ok(Done {
+                value: p,
+                phase,
+                model_used: None,
+                authors,
+            });
         }
         let bundle = &prepared.bundle;
         let inputs = plan_inputs::inputs(&prepared.profile, bundle, &options.plan)?;
-        let (plan, stats, source, fallback) = match &options.model {
+        let (plan, stats, source, fallback, authors) = match &options.model {
             None => {
                 let overview = plan_inputs::offline_overview(&inputs)?;
                 (
@@ -251,33 +318,36 @@ impl Run<'_> {
                     None,
                     OFFLINE.to_string(),
                     None,
+                    Authors::None,
                 )
             }
             Some(m) => {
                 let settings = m.settings(plan_llm::DEFAULT_MAX_TOKENS);
                 let week_settings = m.settings(plan_llm::WEEK_MAX_TOKENS);
                 let observer = self.observer;
-                let show = |s: &CallStats| observer.model_call(&m.model, s);
+                let show = |s: &CallStats| observer.model_call(3, &m.model, s);
                 let mut meter = Meter::new(m.provider.as_ref(), &m.catalog, self.log.as_ref())
                     .with_progress(&show);
-                observer.note(&format!(
-                    "asking {} {} for the plan overview …",
-                    m.provider.name(),
-                    m.model
-                ));
+                observer.note(
+                    3,
+                    &format!(
+                        "asking {} {} for the plan overview …",
+                        m.provider.name(),
+                        m.model
+                    ),
+                );
                 let prompt = PlanPrompt {
                     constraints: &inputs.planner.constraints,
                     goal: inputs.planner.goal.as_deref(),
                     ctl: inputs.planner.ctl,
                     ftp_w: inputs.planner.ftp_w,
-                    narrative,
                     bundle,
                 };
-                let label = self.label(m);
                 let designed = plan_llm::design_overview(&mut meter, &settings, &prompt).await;
                 let (overview, overview_fallback) = match designed {
                     Ok(o) => (o, None),
                     Err(e) => {
+                        let label = label(m, meter.stats.model_used.as_deref());
                         let reason = self.fall_back(options, 3, &label, &e.to_string())?;
                         (plan_inputs::offline_overview(&inputs)?, Some(reason))
                     }
@@ -291,6 +361,7 @@ impl Run<'_> {
                     let library = p.clone();
                     if let Err(e) = plan_llm::write_weeks(&mut meter, &week_settings, &mut p).await
                     {
+                        let label = label(m, meter.stats.model_used.as_deref());
                         let reason = self.fall_back(options, 3, &label, &e.to_string())?;
                         // Weeks written before the failure go too: one author for all weeks.
                         p = library;
@@ -298,21 +369,18 @@ impl Run<'_> {
                     }
                 }
                 let stats = meter.stats;
-                self.after_calls(&stats);
-                let label = self.label(m);
-                self.plan_authors(
-                    options,
-                    &label,
-                    overview_fallback.clone(),
-                    weeks_fallback.clone(),
-                );
+                self.warn_log_errors(&stats);
                 let source = if overview_fallback.is_some() {
                     OFFLINE.to_string()
                 } else {
-                    label
+                    label(m, stats.model_used.as_deref())
                 };
-                let fallback = overview_fallback.or(weeks_fallback);
-                (p, Some(stats), source, fallback)
+                let fallback = overview_fallback.clone().or(weeks_fallback.clone());
+                let authors = Authors::Plan {
+                    overview_fallback,
+                    weeks_fallback,
+                };
+                (p, Some(stats), source, fallback, authors)
             }
         };
         // Kept in the store first, so `chat` can compare plan and actual; then the checkpoint
@@ -329,17 +397,18 @@ impl Run<'_> {
             checkpoints.save(checkpoints::PLAN, &plan)?;
         }
         phase.fallback = fallback;
-        self.finish(phase);
-        Ok(Some(plan))
+        self.announce(3, &phase);
+        Ok(Done {
+            value: plan,
+            phase,
+            model_used: stats.and_then(|s| s.model_used),
+            authors,
+        })
     }
 
     /// "<provider> <model that answered>" (the model as asked for until one has answered).
     fn label(&self, m: &ModelChoice) -> String {
-        format!(
-            "{} {}",
-            m.provider.name(),
-            self.model_used.as_deref().unwrap_or(&m.model)
-        )
+        label(m, self.model_used.as_deref())
     }
 
     /// A model part failed: with `strict` the run stops as it always did; otherwise the
@@ -398,14 +467,10 @@ impl Run<'_> {
         self.authors.extend(weeks);
     }
 
-    /// After a model phase's calls, whatever their outcome: the model that answered, and the
-    /// calls that could not be logged.
-    fn after_calls(&mut self, stats: &CallStats) {
+    /// After a model phase's calls, whatever their outcome: the calls that could not be logged.
+    fn warn_log_errors(&self, stats: &CallStats) {
         for e in &stats.log_errors {
             self.observer.warning(e);
-        }
-        if let Some(used) = &stats.model_used {
-            self.model_used = Some(used.clone());
         }
     }
 
@@ -460,7 +525,7 @@ impl Run<'_> {
                 run: &run,
             },
         )?;
-        self.finish(PhaseStats::since(PHASES[3], t));
+        self.finish(4, PhaseStats::since(PHASES[3], t));
         Ok(files)
     }
 
@@ -517,4 +582,9 @@ impl Run<'_> {
         }
         notes
     }
+}
+
+/// "<provider> <model>": the model that answered, else the one asked for.
+fn label(m: &ModelChoice, used: Option<&str>) -> String {
+    format!("{} {}", m.provider.name(), used.unwrap_or(&m.model))
 }

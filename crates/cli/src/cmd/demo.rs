@@ -13,7 +13,7 @@ use crate::args::DemoArgs;
 use crate::term;
 
 /// The season ends on a fixed date so a seed always gives the same files and figures.
-const DEMO_SEASON_END: jiff::civil::Date = date(2026, 10, 31);
+pub(crate) const DEMO_SEASON_END: jiff::civil::Date = date(2026, 10, 31);
 
 #[derive(Serialize)]
 struct DemoJson {
@@ -135,6 +135,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         resume: false,
         strict: false,
         model: None,
+        sequential: false,
     };
     let progress = generate::Progress::new(
         !global.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
@@ -148,7 +149,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     if global.json {
         return print_json(&summary);
     }
-    super::phase_table::print_summary(&generated.heading(), &generated.phases);
+    super::phase_table::print_summary(&generated.heading(), &generated.phases, generated.wall_s);
     println!("\nReport: {}", generated.files.index_html.display());
     println!(
         "Explore the numbers: cycling-ai --data-dir {} analyze performance|zones|fitness|power-curve|cross-training",

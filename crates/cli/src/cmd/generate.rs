@@ -28,6 +28,8 @@ struct GenerateJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<&'a str>,
     phases: &'a [PhaseStats],
+    /// The run's wall time (phases 2 and 3 overlap with a model).
+    wall_s: f64,
     files: Vec<String>,
 }
 
@@ -40,10 +42,11 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
             provider: &outcome.provider,
             model: outcome.model.as_deref(),
             phases: &outcome.phases,
+            wall_s: outcome.wall_s,
             files: list_files(&args.output_dir),
         });
     }
-    super::phase_table::print_summary(&outcome.heading(), &outcome.phases);
+    super::phase_table::print_summary(&outcome.heading(), &outcome.phases, outcome.wall_s);
     println!("\nReport: {}", outcome.files.index_html.display());
     Ok(())
 }
@@ -119,6 +122,7 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
         resume: args.resume,
         strict: args.strict,
         model,
+        sequential: false,
     };
     run_interruptible(&runtime, options, &progress)
 }
@@ -143,17 +147,23 @@ pub fn run_interruptible(
     match interrupted {
         Ok(outcome) => Ok(outcome?),
         Err(()) => {
-            let n = progress.current.load(Ordering::Relaxed).max(1);
-            bail!(
-                "interrupted in phase {n} ({}); finished phases are kept — rerun with --resume",
-                workflow::PHASES[(n as usize - 1).min(3)]
-            )
+            let running = progress.running.load(Ordering::Relaxed);
+            let names: Vec<String> = (1..=4u32)
+                .filter(|n| running & (1 << n) != 0)
+                .map(|n| format!("{n} ({})", workflow::PHASES[n as usize - 1]))
+                .collect();
+            let during = match names.as_slice() {
+                [] => "interrupted".to_string(),
+                [one] => format!("interrupted in phase {one}"),
+                many => format!("interrupted in phases {}", many.join(" and ")),
+            };
+            bail!("{during}; finished phases are kept — rerun with --resume")
         }
     }
 }
 
 /// The provider built from the selection, with the configured output budget and temperature.
-async fn model_choice(sel: Selection) -> Result<ModelChoice> {
+pub(crate) async fn model_choice(sel: Selection) -> Result<ModelChoice> {
     let doing = format!("setting up {} (model {})", sel.provider, sel.model);
     let c = providers_setup::connect_selection(&sel, doing).await?;
     Ok(ModelChoice {
@@ -215,10 +225,16 @@ fn list_files(dir: &Path) -> Vec<String> {
 }
 
 /// Live per-phase progress on stderr (warnings always: they matter in logs too).
+///
+/// Phases 2 and 3 run at the same time with a model: the lines of phases that overlap name their
+/// phase (`[3/4]`) instead of being indented under the last heading.
 pub struct Progress {
     show: bool,
-    /// The phase running, for the message when Ctrl-C stops it.
-    current: AtomicU32,
+    /// The phases running (bit n for phase n), for the line prefixes and for the message when
+    /// Ctrl-C stops the run.
+    running: AtomicU32,
+    /// The phases that have run beside another (bit n for phase n): their lines are tagged.
+    overlapped: AtomicU32,
     /// Set when the first model phase starts: from then on Ctrl-C stops the run cleanly.
     armed: tokio::sync::Notify,
 }
@@ -227,7 +243,8 @@ impl Progress {
     pub fn new(show: bool) -> Progress {
         Progress {
             show,
-            current: AtomicU32::new(0),
+            running: AtomicU32::new(0),
+            overlapped: AtomicU32::new(0),
             armed: tokio::sync::Notify::new(),
         }
     }
@@ -238,37 +255,56 @@ impl Progress {
             eprintln!("{text}");
         }
     }
+
+    /// A line of phase `n`: indented under its heading while it runs alone, tagged with its
+    /// number once another phase has run beside it (its heading is no longer the last one).
+    fn phase_line(&self, n: u32, text: &str) {
+        if self.overlapped.load(Ordering::Relaxed) & (1 << n) != 0 {
+            self.line(&format!("[{n}/4] {text}"));
+        } else {
+            self.line(&format!("      {text}"));
+        }
+    }
 }
 
 impl Observer for Progress {
     fn phase_started(&self, n: u32, name: &str) {
-        self.current.store(n, Ordering::Relaxed);
+        let before = self.running.fetch_or(1 << n, Ordering::Relaxed);
+        if before != 0 {
+            self.overlapped
+                .fetch_or(before | (1 << n), Ordering::Relaxed);
+        }
         if n == 2 {
             self.armed.notify_one();
         }
         self.line(&format!("[{n}/4] {name} …"));
     }
-    fn note(&self, text: &str) {
-        self.line(&format!("      {text}"));
+    fn note(&self, n: u32, text: &str) {
+        self.phase_line(n, text);
     }
     fn warning(&self, text: &str) {
         eprintln!("{} {text}", term::warning_label());
     }
-    fn model_call(&self, model: &str, s: &CallStats) {
+    fn model_call(&self, n: u32, model: &str, s: &CallStats) {
         let u = s.usage();
-        self.line(&format!(
-            "      {} · call {} · {} in / {} out tokens",
-            s.model_used.as_deref().unwrap_or(model),
-            s.calls,
-            u.prompt_tokens(),
-            u.output
-        ));
+        self.phase_line(
+            n,
+            &format!(
+                "{} · call {} · {} in / {} out tokens",
+                s.model_used.as_deref().unwrap_or(model),
+                s.calls,
+                u.prompt_tokens(),
+                u.output
+            ),
+        );
     }
-    fn phase_finished(&self, p: &PhaseStats) {
+    fn phase_finished(&self, n: u32, p: &PhaseStats) {
         if p.resumed {
-            self.line("      done in an earlier run (resumed)");
+            self.phase_line(n, "done in an earlier run (resumed)");
         } else {
-            self.line(&format!("      done in {:.2} s", p.cost.seconds));
+            self.phase_line(n, &format!("done in {:.2} s", p.cost.seconds));
         }
+        self.running.fetch_and(!(1 << n), Ordering::Relaxed);
+        self.overlapped.fetch_and(!(1 << n), Ordering::Relaxed);
     }
 }

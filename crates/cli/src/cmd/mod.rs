@@ -3,6 +3,7 @@
 mod activities;
 mod analyze;
 mod athlete;
+mod bench;
 mod chat;
 mod check;
 mod config;

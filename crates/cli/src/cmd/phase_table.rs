@@ -1,12 +1,13 @@
 //! The summary table of a report run (`generate`, `demo`): per phase its time, model calls,
-//! tokens and cost, then a total row.
+//! tokens and cost, then a total row whose time is the run's wall time (phases 2 and 3 overlap
+//! with a model, so it is less than the sum of the phases' times).
 
 use agent::workflow::PhaseStats;
 
 use crate::term;
 
-/// Print the table under `heading`.
-pub fn print_summary(heading: &str, phases: &[PhaseStats]) {
+/// Print the table under `heading`; `wall_s` is the whole run's wall time.
+pub fn print_summary(heading: &str, phases: &[PhaseStats], wall_s: f64) {
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
     t.set_header(vec![
@@ -30,14 +31,13 @@ pub fn print_summary(heading: &str, phases: &[PhaseStats]) {
             row[0].push_str(" (rule-based coach stood in)");
         }
         t.add_row(row);
-        total.seconds += p.cost.seconds;
         total.model_calls += p.cost.model_calls;
         total.input_tokens += p.cost.input_tokens;
         total.output_tokens += p.cost.output_tokens;
         total.cached_tokens += p.cost.cached_tokens;
         total.cost_usd = total.cost_usd.zip(p.cost.cost_usd).map(|(a, b)| a + b);
     }
-    let time = format!("{:.2} s", total.seconds);
+    let time = format!("{wall_s:.2} s (wall)");
     t.add_row(summary_row(&total, time));
     println!("{}", term::heading(heading));
     println!("{t}");

@@ -1,4 +1,5 @@
 //! `cycling-ai providers list`: the model catalog — what each model can do and what it costs.
+//! (`providers check` and `providers bench` live in their own modules.)
 
 use anyhow::{Result, bail};
 use comfy_table::{Cell, CellAlignment, Table, presets};
@@ -12,6 +13,7 @@ pub fn run(global: &Global, cmd: ProvidersCommand) -> Result<()> {
     match cmd {
         ProvidersCommand::List { provider } => list(global, provider.as_deref()),
         ProvidersCommand::Check(args) => super::check::run(global, args),
+        ProvidersCommand::Bench(args) => super::bench::run(global, args),
     }
 }
 

@@ -72,6 +72,8 @@ pub struct ModelReply {
     pub chunk: usize,
     /// Send an empty text delta before the first tool call (as some models do).
     pub empty_text_delta_before_tools: bool,
+    /// How fast the answer arrives; `None`: as fast as the socket goes.
+    pub pace: Option<super::Pace>,
 }
 
 impl ModelReply {
@@ -87,7 +89,14 @@ impl ModelReply {
             invoked_model: None,
             chunk: 4,
             empty_text_delta_before_tools: false,
+            pace: None,
         }
+    }
+
+    /// Stream this answer at `pace` (its `output_tokens` at the pace's rate).
+    pub fn with_pace(mut self, pace: super::Pace) -> Self {
+        self.pace = Some(pace);
+        self
     }
 
     pub fn tool_calls(calls: &[(&str, &str, &str)]) -> Self {
@@ -314,7 +323,7 @@ impl Reply {
 
 #[derive(Default)]
 struct State {
-    script: VecDeque<Reply>,
+    script: VecDeque<(super::Route, Reply)>,
     requests: Vec<RecordedRequest>,
     extra_models: Vec<String>,
     sts_calls: usize,
@@ -359,7 +368,18 @@ impl FakeBedrock {
 
     /// Queue a reply for the next request that passes validation.
     pub fn push(&self, reply: Reply) {
-        self.state.lock().unwrap().script.push_back(reply);
+        self.push_routed(super::Route::Any, reply);
+    }
+
+    /// Queue a reply for the next valid request whose JSON body contains `needle` (a tool name,
+    /// a phrase of a system prompt): requests sent concurrently get their own answers whatever
+    /// order they arrive in.
+    pub fn push_for(&self, needle: &str, reply: Reply) {
+        self.push_routed(super::Route::Mentions(needle.into()), reply);
+    }
+
+    fn push_routed(&self, route: super::Route, reply: Reply) {
+        self.state.lock().unwrap().script.push_back((route, reply));
     }
 
     /// Accept a model id the built-in catalog does not know.
@@ -576,9 +596,7 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
                 message: msg,
             },
             Ok(()) => {
-                let mut reply = st
-                    .script
-                    .pop_front()
+                let mut reply = super::take_routed(&mut st.script, &body)
                     .unwrap_or_else(|| Reply::Model(ModelReply::text("ok")));
                 // A router names the model it chose in the trace, as the service does.
                 if let Reply::Model(m) = &mut reply
@@ -604,6 +622,10 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
             false
         }
         (Reply::Model(m), Operation::Converse) => {
+            // Without a stream the whole answer arrives at once, once it is generated.
+            if let Some(p) = m.pace {
+                tokio::time::sleep(p.duration(m.output_tokens)).await;
+            }
             let body = m.converse_body().to_string();
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-amzn-requestid: fake-request\r\ncontent-length: {}\r\n\r\n",
@@ -612,8 +634,11 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
             sock.write_all(head.as_bytes()).await.is_ok()
                 && sock.write_all(body.as_bytes()).await.is_ok()
         }
-        (Reply::Model(m), Operation::ConverseStream) => write_stream(sock, &m.frames()).await,
-        (Reply::Frames(f), Operation::ConverseStream) => write_stream(sock, &f).await,
+        (Reply::Model(m), Operation::ConverseStream) => {
+            let pacer = m.pace.map(|p| p.schedule(m.output_tokens));
+            write_stream(sock, &m.frames(), pacer).await
+        }
+        (Reply::Frames(f), Operation::ConverseStream) => write_stream(sock, &f, None).await,
         (Reply::Frames(_), Operation::Converse) => {
             write_error(
                 sock,
@@ -626,12 +651,19 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
     }
 }
 
-async fn write_stream(sock: &mut TcpStream, frames: &[Frame]) -> bool {
+async fn write_stream(
+    sock: &mut TcpStream,
+    frames: &[Frame],
+    pacer: Option<super::Schedule>,
+) -> bool {
     let head = "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\nx-amzn-requestid: fake-request\r\ntransfer-encoding: chunked\r\n\r\n";
     if sock.write_all(head.as_bytes()).await.is_err() {
         return false;
     }
-    for f in frames {
+    for (i, f) in frames.iter().enumerate() {
+        if let Some(p) = &pacer {
+            p.wait(i, frames.len()).await;
+        }
         let bytes = match f {
             Frame::Event(name, payload) => eventstream::event(name, payload),
             Frame::Exception(name, message) => eventstream::exception(name, message),
@@ -660,7 +692,9 @@ async fn write_stream(sock: &mut TcpStream, frames: &[Frame]) -> bool {
         }
         // Flush each frame separately so the client really sees a stream.
         let _ = sock.flush().await;
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        if pacer.is_none() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
     sock.write_all(b"0\r\n\r\n").await.is_ok()
 }

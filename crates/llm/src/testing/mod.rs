@@ -13,7 +13,10 @@ pub mod sse_fake;
 pub use fake_bedrock::{Block, FakeBedrock, Frame, ModelReply, Operation, RecordedRequest, Reply};
 pub use sse_fake::{RecordedHttp, SseFake, SseReply, Wire};
 
+use std::collections::VecDeque;
 use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::http::{HttpSettings, RetryPolicy};
 
@@ -47,4 +50,122 @@ pub async fn complete_logged(
         None => Ok(()),
     };
     (outcome, written)
+}
+
+/// How fast a scripted answer arrives: the time to the first token, then the answer's output
+/// tokens at a steady rate. Real models stream at roughly [`Pace::REALISTIC`]; the benchmarks
+/// use it so that wall times mean something.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    pub first_token: Duration,
+    pub tokens_per_second: f64,
+}
+
+impl Pace {
+    /// About what Claude Sonnet or Nova Pro show on Bedrock: 0.8 s to the first token, then 60
+    /// output tokens a second.
+    pub const REALISTIC: Pace = Pace {
+        first_token: Duration::from_millis(800),
+        tokens_per_second: 60.0,
+    };
+
+    /// The time to generate `output_tokens` tokens after the first token.
+    pub fn generation(&self, output_tokens: u64) -> Duration {
+        if self.tokens_per_second > 0.0 {
+            Duration::from_secs_f64(output_tokens as f64 / self.tokens_per_second)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// The whole answer: first token plus generation.
+    pub fn duration(&self, output_tokens: u64) -> Duration {
+        self.first_token + self.generation(output_tokens)
+    }
+
+    /// A schedule that starts now (when the request has been read).
+    pub fn schedule(&self, output_tokens: u64) -> Schedule {
+        Schedule {
+            start: tokio::time::Instant::now(),
+            first_token: self.first_token,
+            generation: self.generation(output_tokens),
+        }
+    }
+}
+
+/// When each frame of a paced stream goes out: the first at the first-token time, the rest
+/// evenly over the generation time. Deadlines are absolute, so slow writes do not add up.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    start: tokio::time::Instant,
+    first_token: Duration,
+    generation: Duration,
+}
+
+impl Schedule {
+    /// Wait until frame `i` of `n` is due.
+    pub async fn wait(&self, i: usize, n: usize) {
+        let share = if n > 1 {
+            self.generation.mul_f64(i as f64 / (n - 1) as f64)
+        } else {
+            Duration::ZERO
+        };
+        tokio::time::sleep_until(self.start + self.first_token + share).await;
+    }
+}
+
+/// Which requests a scripted reply is for.
+#[derive(Debug, Clone)]
+pub(crate) enum Route {
+    /// The next request, whatever it is.
+    Any,
+    /// The next request whose JSON body contains the text.
+    Mentions(String),
+}
+
+/// The first scripted reply whose route takes a request with this body.
+pub(crate) fn take_routed<R>(script: &mut VecDeque<(Route, R)>, body: &Value) -> Option<R> {
+    let text = body.to_string();
+    let i = script.iter().position(|(route, _)| match route {
+        Route::Any => true,
+        Route::Mentions(needle) => text.contains(needle.as_str()),
+    })?;
+    script.remove(i).map(|(_, r)| r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_routed_reply_waits_for_a_request_that_mentions_its_text() {
+        let mut script: VecDeque<(Route, &str)> = VecDeque::from([
+            (Route::Mentions("create_plan_overview".into()), "plan"),
+            (
+                Route::Mentions("performance-analysis section".into()),
+                "analysis",
+            ),
+            (Route::Any, "any"),
+        ]);
+        let analysis = json!({"system": "… the performance-analysis section …"});
+        let plan = json!({"tools": [{"name": "create_plan_overview"}]});
+        assert_eq!(take_routed(&mut script, &analysis), Some("analysis"));
+        // Nothing routed to the analysis is left: the next such request takes the catch-all.
+        assert_eq!(take_routed(&mut script, &analysis), Some("any"));
+        assert_eq!(take_routed(&mut script, &plan), Some("plan"));
+        assert_eq!(take_routed(&mut script, &plan), None);
+    }
+
+    #[test]
+    fn a_pace_spreads_the_output_tokens_after_the_first_token() {
+        let p = Pace::REALISTIC;
+        assert_eq!(p.generation(600), Duration::from_secs(10));
+        assert_eq!(p.duration(600), Duration::from_millis(10_800));
+        let still = Pace {
+            first_token: Duration::ZERO,
+            tokens_per_second: 0.0,
+        };
+        assert_eq!(still.generation(600), Duration::ZERO);
+    }
 }

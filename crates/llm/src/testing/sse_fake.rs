@@ -95,7 +95,7 @@ impl SseReply {
 
 #[derive(Default)]
 struct State {
-    script: VecDeque<SseReply>,
+    script: VecDeque<(super::Route, SseReply)>,
     requests: Vec<RecordedHttp>,
     extra_models: Vec<String>,
 }
@@ -144,7 +144,17 @@ impl<W: Wire> SseFake<W> {
     }
 
     pub fn push(&self, reply: SseReply) {
-        self.state.lock().unwrap().script.push_back(reply);
+        self.push_routed(super::Route::Any, reply);
+    }
+
+    /// Queue a reply for the next valid request whose JSON body contains `needle` (see
+    /// [`super::FakeBedrock::push_for`]).
+    pub fn push_for(&self, needle: &str, reply: SseReply) {
+        self.push_routed(super::Route::Mentions(needle.into()), reply);
+    }
+
+    fn push_routed(&self, route: super::Route, reply: SseReply) {
+        self.state.lock().unwrap().script.push_back((route, reply));
     }
 
     pub fn allow_model(&self, id: &str) {
@@ -239,9 +249,7 @@ async fn handle<W: Wire>(
                 body,
                 headers: Vec::new(),
             },
-            Ok(()) => st
-                .script
-                .pop_front()
+            Ok(()) => super::take_routed(&mut st.script, &recorded.body)
                 .unwrap_or_else(|| SseReply::Model(ModelReply::text("ok"))),
         }
     };
@@ -252,11 +260,13 @@ async fn handle<W: Wire>(
             headers,
         } => write_error(sock, status, &body, &headers).await,
         SseReply::Model(m) => {
+            let pacer = m.pace.map(|p| p.schedule(m.output_tokens));
             write_stream(
                 sock,
                 wire.content_type(),
                 &wire.frames_for(&m, &recorded),
                 None,
+                pacer,
             )
             .await
         }
@@ -266,10 +276,11 @@ async fn handle<W: Wire>(
                 wire.content_type(),
                 &wire.frames_for(&m, &recorded),
                 Some(n),
+                None,
             )
             .await
         }
-        SseReply::Raw(frames) => write_stream(sock, wire.content_type(), &frames, None).await,
+        SseReply::Raw(frames) => write_stream(sock, wire.content_type(), &frames, None, None).await,
     }
 }
 
@@ -289,6 +300,7 @@ async fn write_stream(
     content_type: &str,
     frames: &[String],
     cut_after: Option<usize>,
+    pacer: Option<super::Schedule>,
 ) -> bool {
     let head = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -297,6 +309,9 @@ async fn write_stream(
         return false;
     }
     for (i, f) in frames.iter().enumerate() {
+        if let Some(p) = &pacer {
+            p.wait(i, frames.len()).await;
+        }
         if cut_after == Some(i) {
             let half = &f.as_bytes()[..f.len() / 2];
             let _ = sock
@@ -311,7 +326,9 @@ async fn write_stream(
             return false;
         }
         let _ = sock.flush().await;
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        if pacer.is_none() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
     if cut_after.is_some() {
         // Asked to cut beyond the end: close without the terminating chunk.
