@@ -60,7 +60,8 @@ fn check_compat(server: CompatServer, b: &Value) -> Result<(), Rejection> {
                 return Err((
                     500,
                     error_body(
-                        "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be 'text' or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]",
+                        // Verbatim from llama-cpp-python 0.3.36 (tests/openai_compatible/run.sh).
+                        "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"llama_cpp/server/app.py\", line 376, in create_chat_completion\n    POST /v1/chat/completions",
                         "internal_server_error",
                         None,
                         None,
@@ -74,7 +75,7 @@ fn check_compat(server: CompatServer, b: &Value) -> Result<(), Rejection> {
                         500,
                         error_body(
                             &format!(
-                                "1 validation error for CreateChatCompletionRequest\nmessages.{n}.assistant.content\n  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]"
+                                "7 validation errors:\n  {{'type': 'string_type', 'loc': ('body', 'messages', {n}, 'ChatCompletionRequestAssistantMessage', 'content'), 'msg': 'Input should be a valid string', 'input': None}}"
                             ),
                             "internal_server_error",
                             None,
