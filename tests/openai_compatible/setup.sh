@@ -33,7 +33,9 @@ if [ ! -x "$SERVER_BIN" ]; then
   echo "== building llama-server from llama-cpp-python's vendored llama.cpp (slow)" >&2
   "$VENV/bin/pip" install --quiet cmake >&2
   rm -rf "$OUT/sdist" && mkdir -p "$OUT/sdist"
-  "$VENV/bin/pip" download --quiet --no-deps --no-binary :all: \
+  # `--no-binary` for this package only: with `:all:` pip also builds the sdist's build
+  # requirements (CMake itself) from source just to read its metadata.
+  "$VENV/bin/pip" download --quiet --no-deps --no-binary llama-cpp-python \
     "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" -d "$OUT/sdist" >&2
   tar -xzf "$OUT"/sdist/llama_cpp_python-*.tar.gz -C "$OUT/sdist"
   SRC=$(echo "$OUT"/sdist/llama_cpp_python-*/vendor/llama.cpp)
