@@ -100,8 +100,31 @@ pub fn output_schema() -> serde_json::Value {
     for key in ["short_term", "long_term", "recovery"] {
         props["recommendations"]["properties"][key]["minItems"] = 1.into();
         props["recommendations"]["properties"][key]["maxItems"] = 5.into();
+        set_max_length(
+            &mut props["recommendations"]["properties"][key]["items"],
+            TEXT_MAX,
+        );
     }
+    // The same limits `check` applies, in the schema: servers that constrain decoding to the
+    // schema (llama.cpp grammars) then cannot emit a runaway string.
+    set_max_length(&mut props["summary"], SUMMARY_MAX);
+    set_max_length(
+        &mut props["key_trends"]["items"]["properties"]["title"],
+        TITLE_MAX,
+    );
+    set_max_length(
+        &mut props["key_trends"]["items"]["properties"]["description"],
+        TEXT_MAX,
+    );
+    set_max_length(&mut props["insights"]["items"], TEXT_MAX);
     v
+}
+
+/// `maxLength` on a string schema node (left alone when the node is not a string schema).
+fn set_max_length(node: &mut serde_json::Value, max: usize) {
+    if node.get("type").and_then(|t| t.as_str()) == Some("string") {
+        node["maxLength"] = max.into();
+    }
 }
 
 const SUMMARY_MAX: usize = 800;
@@ -579,6 +602,11 @@ pub fn compact_bundle(b: &AnalysisBundle) -> String {
 // The phase
 // ---------------------------------------------------------------------------------------------
 
+/// The temperature of the structured phases when the user set none: low, because the answer
+/// must follow a contract, and servers' own defaults (0.8 on llama.cpp) make small models
+/// wander. 0.2 is inside every provider's range (`llm::registry`: 0–1 or 0–2).
+pub const STRUCTURED_TEMPERATURE: f32 = 0.2;
+
 /// Model settings for a phase.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelSettings {
@@ -609,7 +637,7 @@ pub fn initial_request(settings: &ModelSettings, bundle: &AnalysisBundle) -> Req
         settings.max_tokens,
     );
     r.system = Some(SYSTEM_PROMPT.to_string());
-    r.temperature = settings.temperature;
+    r.temperature = Some(settings.temperature.unwrap_or(STRUCTURED_TEMPERATURE));
     r.cache = CacheHints {
         system: true,
         tools: false,
@@ -672,6 +700,12 @@ pub async fn analyse(
         if attempts > MAX_REPAIRS {
             return Err(AnalysisError::Invalid { attempts, errors });
         }
+        if response.stop_reason == llm::StopReason::MaxTokens {
+            // Cut at the output limit: ask again with more room and for a shorter answer;
+            // the cut text is not sent back (it only grows the prompt).
+            llm::meter::retry_after_truncation(&mut request);
+            continue;
+        }
         // Blank text is not a valid assistant turn on some services: say what came.
         let said = if response.text.trim().is_empty() {
             "(no answer)".to_string()
@@ -688,6 +722,23 @@ pub async fn analyse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_output_schema_carries_the_checked_string_limits() {
+        let v = output_schema();
+        let p = &v["properties"];
+        assert_eq!(p["summary"]["maxLength"], SUMMARY_MAX);
+        assert_eq!(
+            p["key_trends"]["items"]["properties"]["title"]["maxLength"],
+            TITLE_MAX
+        );
+        assert_eq!(p["insights"]["items"]["maxLength"], TEXT_MAX);
+        assert_eq!(
+            p["recommendations"]["properties"]["recovery"]["items"]["maxLength"],
+            TEXT_MAX
+        );
+        assert_eq!(p["key_trends"]["minItems"], 3);
+    }
 
     fn good() -> serde_json::Value {
         serde_json::json!({

@@ -179,6 +179,25 @@ pub fn tool_def() -> ToolDef {
     }
 }
 
+/// [`tool_def`] for a plan of `weeks` weeks: the week count as `minItems`/`maxItems` and the
+/// texts' lengths as `maxLength`, so a server that constrains decoding to the schema cannot
+/// emit an empty plan or a runaway string.
+pub fn tool_def_for(weeks: usize) -> ToolDef {
+    let mut def = tool_def();
+    let props = &mut def.schema["properties"];
+    props["weeks"]["minItems"] = weeks.into();
+    props["weeks"]["maxItems"] = weeks.into();
+    let limit = |node: &mut serde_json::Value, max: u32| {
+        if node["type"] == "string" {
+            node["maxLength"] = max.into();
+        }
+    };
+    limit(&mut props["weeks"]["items"]["properties"]["focus"], 80);
+    limit(&mut props["coaching_notes"], 1_000);
+    limit(&mut props["monitoring"], 600);
+    def
+}
+
 /// The stable system prompt: the role and every rule the code checks.
 pub const SYSTEM_PROMPT: &str = "You are an experienced cycling coach designing a periodised training plan overview. \
 Call create_plan_overview exactly once with the whole plan. The code checks these rules and returns violations to fix:\n\
@@ -351,9 +370,13 @@ pub fn initial_request(settings: &ModelSettings, prompt: &PlanPrompt<'_>) -> Req
         settings.max_tokens,
     );
     r.system = Some(SYSTEM_PROMPT.into());
-    r.tools = vec![tool_def()];
+    r.tools = vec![tool_def_for(prompt.constraints.weeks as usize)];
     r.tool_choice = ToolChoice::Tool(TOOL_NAME.into());
-    r.temperature = settings.temperature;
+    r.temperature = Some(
+        settings
+            .temperature
+            .unwrap_or(crate::analysis_llm::STRUCTURED_TEMPERATURE),
+    );
     r.cache = CacheHints {
         system: true,
         tools: true,
@@ -543,7 +566,11 @@ pub fn week_request(
     r.system = Some(WEEK_SYSTEM_PROMPT.into());
     r.tools = vec![week_tool_def()];
     r.tool_choice = ToolChoice::Tool(WEEK_TOOL.into());
-    r.temperature = settings.temperature;
+    r.temperature = Some(
+        settings
+            .temperature
+            .unwrap_or(crate::analysis_llm::STRUCTURED_TEMPERATURE),
+    );
     r.cache = CacheHints {
         system: true,
         tools: true,
@@ -765,6 +792,17 @@ pub async fn write_weeks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overview_schema_carries_the_week_count_and_string_limits() {
+        let def = tool_def_for(8);
+        let p = &def.schema["properties"];
+        assert_eq!(p["weeks"]["minItems"], 8);
+        assert_eq!(p["weeks"]["maxItems"], 8);
+        assert_eq!(p["weeks"]["items"]["properties"]["focus"]["maxLength"], 80);
+        assert_eq!(p["coaching_notes"]["maxLength"], 1_000);
+        assert_eq!(p["monitoring"]["maxLength"], 600);
+    }
     use coach::planner::{PlannerInput, offline_overview};
     use jiff::civil::date;
 

@@ -724,12 +724,14 @@ async fn usage_is_summed(h: H) {
         output: 200,
         cache_read: 3000,
         cache_write: 500,
+        estimated: false,
     };
     let u2 = Usage {
         input: 1500,
         output: 120,
         cache_read: 3500,
         cache_write: 0,
+        estimated: false,
     };
     h.push(
         ModelReply::tool_calls(&[("s1", "fitness_trend", "{}")]).with_usage(
@@ -769,7 +771,8 @@ async fn usage_is_summed(h: H) {
             input: 2500,
             output: 320,
             cache_read: 6500,
-            cache_write: 500
+            cache_write: 500,
+            estimated: false
         }
     );
     let name = h.provider.name();

@@ -293,6 +293,12 @@ async fn openai_end_to_end_report() {
         &[
             ("OPENAI_BASE_URL", format!("{}/v1", fake.endpoint())),
             ("OPENAI_API_KEY", OPENAI_TEST_KEY.to_string()),
+            // The fake stands for api.openai.com on loopback, where the provider would pick
+            // `max_tokens`: the setting reaches the provider and keeps the wire as the API's.
+            (
+                "OPENAI_MAX_TOKENS_FIELD",
+                "max_completion_tokens".to_string(),
+            ),
         ],
         "openai",
         "gpt-5.1",
@@ -303,6 +309,10 @@ async fn openai_end_to_end_report() {
         requests[0].body["response_format"]["type"], "json_schema",
         "the narrative is asked for as structured output"
     );
+    assert!(requests[0].body["max_completion_tokens"].is_u64());
+    assert!(requests[0].body.get("max_tokens").is_none());
+    // Structured phases ask for a low temperature instead of the server's default.
+    assert_eq!(requests[0].body["temperature"], json!(0.2_f32));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

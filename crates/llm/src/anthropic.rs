@@ -650,7 +650,8 @@ mod tests {
                     input: 9,
                     output: 3,
                     cache_read: 40,
-                    cache_write: 0
+                    cache_write: 0,
+                    estimated: false
                 }),
                 StreamEvent::Done {
                     stop_reason: StopReason::MaxTokens,

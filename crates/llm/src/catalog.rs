@@ -21,8 +21,16 @@ pub struct Prices {
     pub output: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_read: Option<f64>,
+    /// Price of tokens written to the prompt cache. `0` means "no extra charge": the provider
+    /// bills the write as nothing beyond the cached-read/input price (OpenAI, Gemini implicit
+    /// caching), which is different from `None` (price unknown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write: Option<f64>,
+    /// Where the cache prices come from and how they were derived, separately from `source`
+    /// because cache pricing is often published on a different page (or not at all) and
+    /// is the part most likely to be wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_input: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -655,6 +663,18 @@ fn validate_entry(m: &ModelEntry) -> Result<(), String> {
         if p.checked.trim().is_empty() {
             return Err("`prices.checked` (the date the prices were checked) is empty".into());
         }
+        // A model that caches reports cache tokens; without both cache prices every such call
+        // would cost "price unknown" (issue 11: Nova chats lost their cost on the first write).
+        if m.capabilities.prompt_cache {
+            for (name, value) in [("cache_read", p.cache_read), ("cache_write", p.cache_write)] {
+                if value.is_none() {
+                    return Err(format!(
+                        "`capabilities.prompt_cache` is true but `prices.{name}` is missing \
+                         (use 0 for \"no extra charge\")"
+                    ));
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -669,6 +689,7 @@ mod tests {
             output,
             cache_read,
             cache_write,
+            estimated: false,
         }
     }
 
@@ -998,6 +1019,85 @@ mod tests {
             err.contains("prices.output") && err.contains("config.yaml"),
             "{err}"
         );
+    }
+
+    /// Every model that can report cache tokens — declared `prompt_cache`, or priced for cache
+    /// reads — is priced for reads and writes, with a cited source, under every name it can be
+    /// invoked by (base id, each inference-profile prefix, each alias).
+    #[test]
+    fn no_cached_model_can_produce_price_unknown() {
+        let c = Catalog::builtin();
+        let mut checked = 0;
+        for m in &c.models {
+            let p = m.prices.as_ref();
+            if !m.capabilities.prompt_cache && p.is_none_or(|p| p.cache_read.is_none()) {
+                continue;
+            }
+            let p = p.unwrap_or_else(|| panic!("{}: caches but has no prices", m.id));
+            let source = p.cache_source.as_deref().unwrap_or("");
+            assert!(
+                source.len() > 20,
+                "{} {}: cache prices need a `cache_source`",
+                m.provider,
+                m.id
+            );
+            // (name, geographic markup that applies to it)
+            let mut names = vec![(m.id.clone(), 1.0)];
+            names.extend(m.aliases.iter().map(|a| (a.clone(), 1.0)));
+            if let Some(inv) = &m.invocation {
+                for pre in &inv.profiles {
+                    let markup = match (pre.as_str(), p.geographic_markup) {
+                        ("global", _) | (_, None) => 1.0,
+                        (_, Some(x)) => 1.0 + x,
+                    };
+                    names.push((format!("{pre}.{}", m.id), markup));
+                }
+            }
+            for (name, markup) in names {
+                let u = usage(1_000, 100, 5_000, 2_000);
+                match c.cost(&m.provider, &name, &u) {
+                    Cost::Known {
+                        cache_read_usd,
+                        cache_write_usd,
+                        ..
+                    } => {
+                        let want_read = 5_000.0 * p.cache_read.unwrap() * markup / 1e6;
+                        let want_write = 2_000.0 * p.cache_write.unwrap() * markup / 1e6;
+                        assert!((cache_read_usd - want_read).abs() < 1e-12, "{name}");
+                        assert!((cache_write_usd - want_write).abs() < 1e-12, "{name}");
+                    }
+                    unknown => panic!("{} {name}: {unknown}", m.provider),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "only {checked} names checked");
+    }
+
+    #[test]
+    fn nova_cache_writes_are_priced_at_the_input_rate() {
+        let c = Catalog::builtin();
+        // The issue's case: a Nova Pro chat turn that reports cache writes.
+        let cost = c.cost(
+            "bedrock",
+            "us.amazon.nova-pro-v1:0",
+            &usage(1_000_000, 0, 0, 1_000_000),
+        );
+        let usd = cost.usd().expect("Nova Pro cache writes are priced");
+        // 0.80 input + 0.80 written, no geographic markup for Nova.
+        assert!((usd - 1.60).abs() < 1e-9, "{usd}");
+    }
+
+    #[test]
+    fn a_caching_override_without_cache_prices_is_refused_naming_the_field() {
+        let mut c = Catalog::builtin();
+        let mut e = c.find("bedrock", "amazon.nova-pro-v1:0").unwrap().clone();
+        e.prices.as_mut().unwrap().cache_write = None;
+        let err = c
+            .apply_overrides(vec![e], "config.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("prices.cache_write"), "{err}");
     }
 
     #[test]

@@ -86,6 +86,12 @@ impl LogEntry {
                 "messages": request.messages,
                 "tools": request.tools,
                 "tool_choice": request.tool_choice,
+                // What shape of answer was asked for: a schema (by name) or free text. With
+                // `tool_choice`, enough to tell a forced call from an ignored one in the log.
+                "response_format": match &request.structured_output {
+                    Some(so) => serde_json::json!({"type": "json_schema", "name": so.name}),
+                    None => serde_json::json!({"type": "text"}),
+                },
                 "max_tokens": request.max_tokens,
                 "temperature": request.temperature,
                 "top_p": request.top_p,

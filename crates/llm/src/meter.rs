@@ -268,6 +268,35 @@ async fn fold(
     })
 }
 
+/// The output budget a truncated structured answer may be raised to (every catalog model
+/// writes at least this much in one answer).
+pub const TRUNCATION_MAX_TOKENS: u32 = 16_384;
+
+/// What the next attempt says after an answer was cut at the output limit.
+pub const SHORTER_ANSWER: &str = "Your previous answer was cut off at the output token limit \
+and could not be used. Answer again, complete, and keep every text field short.";
+
+/// Prepare the next attempt after an answer stopped at the output limit (`finish_reason:
+/// length`, `max_tokens`): raise the budget (doubled, up to [`TRUNCATION_MAX_TOKENS`]) and ask
+/// for a shorter answer, once, in the system prompt. The cut answer itself is never sent back:
+/// echoing it as a "repair" only grows the prompt (issue 11: 12.7k characters sent back three
+/// times as "EOF while parsing").
+pub fn retry_after_truncation(request: &mut Request) {
+    request.max_tokens = request.max_tokens.max(
+        request
+            .max_tokens
+            .saturating_mul(2)
+            .min(TRUNCATION_MAX_TOKENS),
+    );
+    let system = request.system.get_or_insert_with(String::new);
+    if !system.contains(SHORTER_ANSWER) {
+        if !system.is_empty() {
+            system.push_str("\n\n");
+        }
+        system.push_str(SHORTER_ANSWER);
+    }
+}
+
 /// Why a forced tool call gave nothing usable.
 #[derive(Debug, thiserror::Error)]
 pub enum ForcedToolError {
@@ -294,6 +323,22 @@ pub async fn forced_tool_loop<T>(
         attempts += 1;
         let response = meter.complete(&request).await?;
         let call = response.tool_calls.iter().find(|c| c.name == tool);
+        if response.stop_reason == crate::types::StopReason::MaxTokens {
+            // A cut answer is its own case: a valid call is still taken, anything else is
+            // asked for again, shorter and with more room, without echoing the cut text.
+            if let Some(Ok(value)) = call.map(|c| check(&c.arguments)) {
+                return Ok(value);
+            }
+            let errors = vec![format!(
+                "the answer was cut at the {}-token output limit",
+                request.max_tokens
+            )];
+            if attempts > max_repairs {
+                return Err(ForcedToolError::Invalid { attempts, errors });
+            }
+            retry_after_truncation(&mut request);
+            continue;
+        }
         let malformed = response
             .malformed_tool_calls
             .iter()
@@ -392,6 +437,7 @@ mod tests {
             output,
             cache_read: 0,
             cache_write: 0,
+            estimated: false,
         }
     }
 
@@ -404,6 +450,7 @@ mod tests {
                 output: 2,
                 cache_read: 0,
                 cache_write: 0,
+                estimated: false,
             },
             Some(0.5),
         );

@@ -419,6 +419,7 @@ impl SseDecoder for Decoder {
             output: done["eval_count"].as_u64().unwrap_or(0),
             cache_read: 0,
             cache_write: 0,
+            estimated: false,
         };
         Ok(closing_events(
             Some(usage),
@@ -717,7 +718,8 @@ mod tests {
                 input: 30,
                 output: 9,
                 cache_read: 0,
-                cache_write: 0
+                cache_write: 0,
+                estimated: false
             })
         );
         assert_eq!(

@@ -33,10 +33,17 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     // A compatible server at another base URL may need no key; the API itself does.
     key: KeyUse::Optional,
     endpoint: registry::base_url(&["OPENAI_BASE_URL"], DEFAULT_BASE_URL),
-    settings: &[registry::MAX_TOKENS, registry::temperature(2.0)],
+    settings: &[
+        registry::MAX_TOKENS,
+        registry::temperature(2.0),
+        MAX_TOKENS_FIELD,
+        STREAM_USAGE,
+    ],
     setup_hint: "OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible local server)",
     example: "    model: gpt-4.1
     # base_url: http://localhost:8000/v1       # any OpenAI-compatible server; OPENAI_BASE_URL wins
+    # max_tokens_field: auto                   # or max_tokens / max_completion_tokens
+    # stream_usage: \"true\"                     # \"false\" for servers that refuse stream_options
 ",
     diagnosis: Diagnosis {
         authentication: "no valid API key: set OPENAI_API_KEY (or point OPENAI_BASE_URL at a server that needs none)",
@@ -45,15 +52,55 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     construct: registry::construct::<OpenAiProvider>,
 };
 
+/// `providers.openai.max_tokens_field`: which field carries the token budget.
+pub const MAX_TOKENS_FIELD: registry::SettingSpec = registry::SettingSpec::file(
+    "max_tokens_field",
+    registry::Kind::Text(Some(|t| MaxTokensField::parse(t).map(|_| ()))),
+)
+.env(&["OPENAI_MAX_TOKENS_FIELD"]);
+
+/// `providers.openai.stream_usage`: ask for the usage chunk (`stream_options.include_usage`).
+pub const STREAM_USAGE: registry::SettingSpec = registry::SettingSpec::file(
+    "stream_usage",
+    registry::Kind::Text(Some(|t| parse_switch(t).map(|_| ()))),
+)
+.env(&["OPENAI_STREAM_USAGE"]);
+
+fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "true" | "yes" | "on" => Ok(true),
+        "false" | "no" | "off" => Ok(false),
+        other => Err(format!("`{other}` is not true or false")),
+    }
+}
+
 /// Which field carries the token budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MaxTokensField {
+    /// Chosen by endpoint: `max_completion_tokens` for api.openai.com, `max_tokens` for every
+    /// other (OpenAI-compatible) server — llama-cpp-python ignores `max_completion_tokens`
+    /// (5 asked, 149 sent). A server that refuses the field it got switches to the other.
+    #[default]
+    Auto,
     /// `max_completion_tokens`: required by OpenAI's reasoning models, accepted by all current
     /// OpenAI models.
-    #[default]
     MaxCompletionTokens,
     /// `max_tokens`: for OpenAI-compatible servers that only know the older field.
     MaxTokens,
+}
+
+impl MaxTokensField {
+    /// The config value (`auto`, `max_tokens`, `max_completion_tokens`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "auto" => Ok(Self::Auto),
+            "max_tokens" => Ok(Self::MaxTokens),
+            "max_completion_tokens" => Ok(Self::MaxCompletionTokens),
+            other => Err(format!(
+                "`{other}` is not one of auto, max_tokens, max_completion_tokens"
+            )),
+        }
+    }
 }
 
 /// Options of the OpenAI provider.
@@ -61,7 +108,8 @@ pub enum MaxTokensField {
 pub struct OpenAiOptions {
     pub http: HttpSettings,
     pub max_tokens_field: MaxTokensField,
-    /// Send `stream_options: {include_usage: true}` (some compatible servers reject it).
+    /// Send `stream_options: {include_usage: true}` (some compatible servers reject it; others,
+    /// like llama-cpp-python, ignore it — then usage is estimated, see [`Usage::estimated`]).
     pub stream_usage: bool,
 }
 
@@ -69,10 +117,79 @@ impl Default for OpenAiOptions {
     fn default() -> Self {
         Self {
             http: HttpSettings::default(),
-            max_tokens_field: MaxTokensField::MaxCompletionTokens,
+            max_tokens_field: MaxTokensField::Auto,
             stream_usage: true,
         }
     }
+}
+
+/// How a structured answer is asked for, from best to weakest. A server that refuses one level
+/// (llama-cpp-python answers `json_schema` with HTTP 500 and a validation error) gets the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseFormatMode {
+    /// `response_format: {type: json_schema, json_schema: {…}}`.
+    #[default]
+    JsonSchema,
+    /// `response_format: {type: json_object}`, the schema in the instructions.
+    JsonObject,
+    /// No `response_format`; the schema in the instructions only.
+    Instructions,
+}
+
+/// How a forced tool call is asked for, from best to weakest (`llama-server` refuses an object
+/// `tool_choice`: "type must be string").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoiceMode {
+    /// `tool_choice: {type: function, function: {name}}`.
+    #[default]
+    Named,
+    /// `tool_choice: "required"` (plus the tool's name in the instructions).
+    Required,
+    /// `tool_choice: "auto"`, the tool's name in the instructions only.
+    Instructions,
+}
+
+/// What one endpoint accepts, learned from its refusals and kept for the process so later
+/// calls (and phases) do not pay for the same refusal again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct EndpointFeatures {
+    pub response_format: ResponseFormatMode,
+    pub tool_choice: ToolChoiceMode,
+    /// `Some(true)`: `max_completion_tokens`; `Some(false)`: `max_tokens`; `None`: by option.
+    pub max_completion_tokens: Option<bool>,
+}
+
+fn learned() -> &'static std::sync::Mutex<std::collections::HashMap<String, EndpointFeatures>> {
+    static LEARNED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, EndpointFeatures>>,
+    > = std::sync::OnceLock::new();
+    LEARNED.get_or_init(Default::default)
+}
+
+/// What the process has learned about `base_url` so far (the default when nothing).
+pub fn endpoint_features(base_url: &str) -> EndpointFeatures {
+    learned()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(base_url.trim_end_matches('/'))
+        .copied()
+        .unwrap_or_default()
+}
+
+fn remember(base_url: &str, f: EndpointFeatures) {
+    learned()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(base_url.to_string(), f);
+}
+
+/// Whether `base_url` is OpenAI's own API (whose rules differ from compatible servers').
+pub fn is_openai_api(base_url: &str) -> bool {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    host == "api.openai.com"
 }
 
 /// The OpenAI provider. `Debug` never shows the key.
@@ -136,19 +253,37 @@ impl OpenAiProvider {
         self.catalog.resolve(PROVIDER, model)
     }
 
-    /// The JSON body exactly as it will be sent.
+    /// The JSON body exactly as it will be sent, with what this endpoint is known to accept.
     pub fn request_body(&self, request: &Request) -> Value {
+        self.request_body_with(request, endpoint_features(&self.base_url))
+    }
+
+    /// Whether the budget goes in `max_completion_tokens` (else `max_tokens`).
+    fn uses_max_completion_tokens(&self, features: EndpointFeatures) -> bool {
+        features
+            .max_completion_tokens
+            .unwrap_or(match self.options.max_tokens_field {
+                MaxTokensField::MaxCompletionTokens => true,
+                MaxTokensField::MaxTokens => false,
+                MaxTokensField::Auto => is_openai_api(&self.base_url),
+            })
+    }
+
+    /// The body for an endpoint with `features`.
+    pub fn request_body_with(&self, request: &Request, features: EndpointFeatures) -> Value {
+        // What the weaker modes move into the instructions.
+        let mut extra = Vec::new();
         let mut body = json!({
             "model": self.resolve_model(&request.model),
-            "messages": messages(request),
             "stream": true,
         });
         if self.options.stream_usage {
             body["stream_options"] = json!({"include_usage": true});
         }
-        let budget = match self.options.max_tokens_field {
-            MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
-            MaxTokensField::MaxTokens => "max_tokens",
+        let budget = if self.uses_max_completion_tokens(features) {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
         };
         body[budget] = json!(request.max_tokens);
         if !request.tools.is_empty() {
@@ -164,7 +299,21 @@ impl OpenAiProvider {
                 ToolChoice::Auto => json!("auto"),
                 ToolChoice::Any => json!("required"),
                 ToolChoice::None => json!("none"),
-                ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+                ToolChoice::Tool(name) => match features.tool_choice {
+                    ToolChoiceMode::Named => {
+                        json!({"type": "function", "function": {"name": name}})
+                    }
+                    ToolChoiceMode::Required => {
+                        extra.push(format!("Answer by calling the tool `{name}`."));
+                        json!("required")
+                    }
+                    ToolChoiceMode::Instructions => {
+                        extra.push(format!(
+                            "Answer by calling the tool `{name}` (a tool call, not text)."
+                        ));
+                        json!("auto")
+                    }
+                },
             };
         }
         if let Some(t) = request.temperature {
@@ -174,13 +323,105 @@ impl OpenAiProvider {
             body["top_p"] = json!(p);
         }
         if let Some(so) = &request.structured_output {
-            let mut schema = json!({"name": so.name, "schema": so.schema});
-            if let Some(d) = &so.description {
-                schema["description"] = json!(d);
+            let in_instructions = || {
+                format!(
+                    "Answer with one JSON object only (no prose, no code fence) that matches this JSON Schema:\n{}",
+                    so.schema
+                )
+            };
+            match features.response_format {
+                ResponseFormatMode::JsonSchema => {
+                    let mut schema = json!({"name": so.name, "schema": so.schema});
+                    if let Some(d) = &so.description {
+                        schema["description"] = json!(d);
+                    }
+                    body["response_format"] = json!({"type": "json_schema", "json_schema": schema});
+                }
+                ResponseFormatMode::JsonObject => {
+                    extra.push(in_instructions());
+                    body["response_format"] = json!({"type": "json_object"});
+                }
+                ResponseFormatMode::Instructions => extra.push(in_instructions()),
             }
-            body["response_format"] = json!({"type": "json_schema", "json_schema": schema});
         }
+        body["messages"] = Value::Array(messages(request, &extra));
         body
+    }
+
+    /// The next weaker request for a refusal `error` of a request made with `features`, or
+    /// `None` when the refusal is not about a feature that has a weaker form.
+    fn degrade(
+        &self,
+        error: &LlmError,
+        request: &Request,
+        features: EndpointFeatures,
+    ) -> Option<(EndpointFeatures, String)> {
+        let LlmError::Validation { message, .. } = error else {
+            return None;
+        };
+        let m = message.to_ascii_lowercase();
+        let mut next = features;
+        if request.structured_output.is_some()
+            && (m.contains("response_format") || m.contains("json_schema"))
+        {
+            next.response_format = match features.response_format {
+                ResponseFormatMode::JsonSchema => ResponseFormatMode::JsonObject,
+                _ => ResponseFormatMode::Instructions,
+            };
+            if next.response_format != features.response_format {
+                return Some((
+                    next,
+                    format!(
+                        "response_format {:?} refused, using {:?}",
+                        features.response_format, next.response_format
+                    ),
+                ));
+            }
+        }
+        if matches!(request.tool_choice, ToolChoice::Tool(_))
+            && (m.contains("tool_choice") || m.contains("must be string"))
+        {
+            next.tool_choice = match features.tool_choice {
+                ToolChoiceMode::Named => ToolChoiceMode::Required,
+                _ => ToolChoiceMode::Instructions,
+            };
+            if next.tool_choice != features.tool_choice {
+                return Some((
+                    next,
+                    format!(
+                        "tool_choice {:?} refused, using {:?}",
+                        features.tool_choice, next.tool_choice
+                    ),
+                ));
+            }
+        }
+        let completion = self.uses_max_completion_tokens(features);
+        // OpenAI's "Use 'max_completion_tokens' instead", or a server that does not know it.
+        let switch = if completion {
+            m.contains("max_completion_tokens") && !m.contains("instead")
+        } else {
+            m.contains("max_completion_tokens")
+        };
+        if switch {
+            next.max_completion_tokens = Some(!completion);
+            return Some((
+                next,
+                format!(
+                    "{} refused, using {}",
+                    if completion {
+                        "max_completion_tokens"
+                    } else {
+                        "max_tokens"
+                    },
+                    if completion {
+                        "max_tokens"
+                    } else {
+                        "max_completion_tokens"
+                    }
+                ),
+            ));
+        }
+        None
     }
 }
 
@@ -188,10 +429,17 @@ impl OpenAiProvider {
 /// with its text and `tool_calls` (arguments as a JSON string); each tool result as a `tool`
 /// message right after the assistant turn, before any user text of the same turn (the API
 /// requires every call to be answered by the messages that immediately follow it).
-fn messages(request: &Request) -> Vec<Value> {
+fn messages(request: &Request, extra_instructions: &[String]) -> Vec<Value> {
     let mut out = Vec::new();
-    if let Some(s) = request.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        out.push(json!({"role": "system", "content": s}));
+    let mut system: Vec<&str> = request
+        .system
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .into_iter()
+        .collect();
+    system.extend(extra_instructions.iter().map(String::as_str));
+    if !system.is_empty() {
+        out.push(json!({"role": "system", "content": system.join("\n\n")}));
     }
     for m in &request.messages {
         let text: Vec<&str> = m
@@ -220,7 +468,12 @@ fn messages(request: &Request) -> Vec<Value> {
                 if text.is_empty() && calls.is_empty() {
                     continue;
                 }
-                let mut msg = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
+                // No text beside tool calls: leave `content` out. The API allows `null` there,
+                // but llama-cpp-python refuses it, and an absent key is valid everywhere.
+                let mut msg = json!({"role": "assistant"});
+                if !text.is_empty() {
+                    msg["content"] = json!(text);
+                }
                 if !calls.is_empty() {
                     msg["tool_calls"] = Value::Array(calls);
                 }
@@ -301,9 +554,29 @@ fn classify(
             message,
         },
         408 | 504 => LlmError::Timeout { provider, message },
+        // Some compatible servers answer a request they cannot accept with a 5xx carrying a
+        // validation error (llama-cpp-python's pydantic errors on `response_format`); retrying
+        // the same body cannot help, so it is a request error, not "overloaded".
+        500..=599 if is_validation_message(&message) => LlmError::Validation { provider, message },
         500..=599 => LlmError::Unavailable { provider, message },
         _ => LlmError::Validation { provider, message },
     }
+}
+
+/// A server's message that refuses the request's content rather than reporting a fault.
+fn is_validation_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "validation error",
+        "input should be",
+        "must be string",
+        "unsupported parameter",
+        "unrecognized request argument",
+        "extra inputs are not permitted",
+        "is not supported",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
 }
 
 struct OpenCall {
@@ -322,6 +595,10 @@ struct Decoder {
     finish_reason: Option<String>,
     usage: Option<Usage>,
     done: bool,
+    /// Characters of the messages and tools sent, for the estimate when no usage arrives.
+    prompt_chars: usize,
+    /// Characters of text and tool arguments received.
+    output_chars: usize,
 }
 
 fn bad_chunk(event: &SseEvent, why: &str) -> LlmError {
@@ -398,6 +675,7 @@ impl SseDecoder for Decoder {
                 output: u["completion_tokens"].as_u64().unwrap_or(0),
                 cache_read: cached,
                 cache_write: 0,
+                estimated: false,
             });
         }
         let Some(choice) = v["choices"]
@@ -409,6 +687,7 @@ impl SseDecoder for Decoder {
         let delta = &choice["delta"];
         for key in ["content", "refusal"] {
             if let Some(t) = delta[key].as_str().filter(|t| !t.is_empty()) {
+                self.output_chars += t.chars().count();
                 out.push(StreamEvent::TextDelta(t.to_string()));
             }
         }
@@ -432,6 +711,7 @@ impl SseDecoder for Decoder {
                     call.name.push_str(n);
                 }
                 let args = c["function"]["arguments"].as_str().unwrap_or("");
+                self.output_chars += args.chars().count();
                 if !call.started && !call.name.is_empty() {
                     call.started = true;
                     out.push(StreamEvent::ToolCallStart {
@@ -480,8 +760,13 @@ impl SseDecoder for Decoder {
             Some(other) => StopReason::Other(other.to_string()),
             None => StopReason::Other("missing".into()),
         };
+        // A server that streams no usage (llama-cpp-python ignores `include_usage`) would
+        // otherwise count as 0 tokens, blinding costs, logs and token bounds.
+        let usage = self
+            .usage
+            .or_else(|| Some(Usage::estimate(self.prompt_chars, self.output_chars)));
         Ok(closing_events(
-            self.usage,
+            usage,
             stop_reason,
             None,
             self.model.as_deref(),
@@ -504,6 +789,18 @@ impl FromSettings for OpenAiProvider {
         let base = SPEC.endpoint_of(settings, described);
         // No key is fine for OpenAI-compatible local servers; `new` refuses none for the API.
         let key = SPEC.optional_key(described);
+        let mut options = options;
+        let invalid = |key: &str, message: String| LlmError::Config {
+            provider: PROVIDER.into(),
+            message: format!("providers.openai.{key}: {message}"),
+        };
+        if let Some(t) = settings.str(MAX_TOKENS_FIELD.key) {
+            options.max_tokens_field =
+                MaxTokensField::parse(t).map_err(|m| invalid(MAX_TOKENS_FIELD.key, m))?;
+        }
+        if let Some(t) = settings.str(STREAM_USAGE.key) {
+            options.stream_usage = parse_switch(t).map_err(|m| invalid(STREAM_USAGE.key, m))?;
+        }
         Self::new(key, base, options, catalog)
     }
 }
@@ -522,8 +819,33 @@ impl Provider for OpenAiProvider {
         &self,
         request: &Request,
     ) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
-        let body = self.request_body(request);
+        let mut features = endpoint_features(&self.base_url);
+        // Each refusal steps one feature down one level; a handful of steps covers them all.
+        for _ in 0..5 {
+            let body = self.request_body_with(request, features);
+            let (result, counter) = self.send(body).await;
+            if let Err(e) = &result
+                && let Some((next, why)) = self.degrade(e, request, features)
+            {
+                tracing::warn!(endpoint = %self.base_url, "{why} (the server refused it: {e})");
+                remember(&self.base_url, next);
+                features = next;
+                continue;
+            }
+            return (result, counter);
+        }
+        let body = self.request_body_with(request, features);
+        self.send(body).await
+    }
+}
+
+impl OpenAiProvider {
+    async fn send(&self, body: Value) -> (Result<EventStream, LlmError>, Option<AttemptCounter>) {
         let model = body["model"].as_str().unwrap_or_default().to_string();
+        let prompt_chars = body["messages"].to_string().chars().count()
+            + body
+                .get("tools")
+                .map_or(0, |t| t.to_string().chars().count());
         let post = JsonPost {
             client: self.client.clone(),
             url: format!("{}/chat/completions", self.base_url),
@@ -548,6 +870,8 @@ impl Provider for OpenAiProvider {
                 finish_reason: None,
                 usage: None,
                 done: false,
+                prompt_chars,
+                output_chars: 0,
             },
         )
         .await
@@ -617,7 +941,8 @@ mod tests {
             m[2]["tool_calls"][0]["function"]["arguments"],
             "{\"c\":\"Paris\"}"
         );
-        assert_eq!(m[2]["content"], Value::Null);
+        // No text beside the calls: the key is left out (llama-cpp-python refuses `null`).
+        assert!(m[2].get("content").is_none(), "{}", m[2]);
         assert_eq!(
             m[3],
             json!({"role": "tool", "tool_call_id": "call_1", "content": "Error: offline"})
@@ -638,6 +963,27 @@ mod tests {
     }
 
     #[test]
+    fn a_5xx_carrying_a_validation_error_is_a_request_error_not_overloaded() {
+        let f = |status: u16, message: &str| HttpFailure {
+            status,
+            body: json!({"error": {"message": message, "type": "internal_server_error"}})
+                .to_string(),
+            retry_after: None,
+        };
+        let e = error_from_status(
+            "m",
+            f(
+                500,
+                "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be 'text' or 'json_object'",
+            ),
+        );
+        assert_eq!(e.kind(), "validation", "{e}");
+        assert!(e.to_string().contains("response_format"), "{e}");
+        let e = error_from_status("m", f(503, "The server is overloaded or not ready yet."));
+        assert_eq!(e.kind(), "unavailable", "{e}");
+    }
+
+    #[test]
     fn decoder_handles_missing_ids_late_names_and_cached_usage() {
         let mut d = Decoder {
             requested_model: "local-model".into(),
@@ -646,6 +992,8 @@ mod tests {
             finish_reason: None,
             usage: None,
             done: false,
+            prompt_chars: 0,
+            output_chars: 0,
         };
         let ev = |v: Value| SseEvent {
             event: None,
@@ -693,7 +1041,8 @@ mod tests {
                     input: 40,
                     output: 5,
                     cache_read: 60,
-                    cache_write: 0
+                    cache_write: 0,
+                    estimated: false
                 }),
                 StreamEvent::Done {
                     stop_reason: StopReason::ToolUse,

@@ -403,6 +403,7 @@ mod tests {
                 output: 5,
                 cache_read: 2,
                 cache_write: 0,
+                estimated: false,
             })),
             Ok(done()),
         ]))

@@ -196,6 +196,11 @@ pub struct Usage {
     pub output: u64,
     pub cache_read: u64,
     pub cache_write: u64,
+    /// The server reported no usage, so the counts are estimated from the characters sent and
+    /// received (about four per token). Costs, logs and token bounds built on them say so,
+    /// instead of counting the call as 0 tokens.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 impl Usage {
@@ -205,12 +210,26 @@ impl Usage {
         self.output += other.output;
         self.cache_read += other.cache_read;
         self.cache_write += other.cache_write;
+        self.estimated |= other.estimated;
     }
 
     /// Every prompt token of the call: fresh input plus cache reads and writes (each provider
     /// reports `input` without the cached part).
     pub fn prompt_tokens(&self) -> u64 {
         self.input + self.cache_read + self.cache_write
+    }
+
+    /// An estimate for a call whose server reported no usage: ~4 characters a token, at
+    /// least 1 token each way when anything was sent or received.
+    pub fn estimate(prompt_chars: usize, output_chars: usize) -> Self {
+        let tokens = |chars: usize| (chars as u64).div_ceil(4);
+        Self {
+            input: tokens(prompt_chars),
+            output: tokens(output_chars),
+            cache_read: 0,
+            cache_write: 0,
+            estimated: true,
+        }
     }
 
     /// Prompt and output tokens.

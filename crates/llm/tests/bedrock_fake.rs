@@ -118,7 +118,8 @@ async fn plain_text_streams_through_the_real_sdk() {
             input: 12,
             output: 7,
             cache_read: 0,
-            cache_write: 0
+            cache_write: 0,
+            estimated: false
         }
     );
     assert_eq!(r.latency, Some(Duration::from_millis(321)));
@@ -248,7 +249,8 @@ async fn usage_with_cache_tokens_and_cost_of_the_model_used() {
             input: 1000,
             output: 200,
             cache_read: 3000,
-            cache_write: 500
+            cache_write: 500,
+            estimated: false
         }
     );
     let cost = p.catalog().cost("bedrock", &r.model_used, &r.usage);

@@ -322,6 +322,8 @@ impl Harness for OpenAiHarness {
             format!("{}/v1", fake.endpoint()),
             OpenAiOptions {
                 http: fast_http(3),
+                // The fake stands for api.openai.com on loopback: use that endpoint's field.
+                max_tokens_field: llm::openai::MaxTokensField::MaxCompletionTokens,
                 ..OpenAiOptions::default()
             },
             Arc::new(Catalog::builtin()),

@@ -55,8 +55,11 @@ async fn openai_with(options: OpenAiOptions) -> (FakeOpenAi, OpenAiProvider) {
 }
 
 async fn openai() -> (FakeOpenAi, OpenAiProvider) {
+    // The fake speaks for api.openai.com from a loopback address, so say what that endpoint
+    // would choose on its own.
     openai_with(OpenAiOptions {
         http: settings(3),
+        max_tokens_field: MaxTokensField::MaxCompletionTokens,
         ..OpenAiOptions::default()
     })
     .await
@@ -122,23 +125,30 @@ async fn openai_request_on_the_wire_and_the_max_tokens_option() {
     assert_eq!(r.body["tools"][0]["type"], "function");
 
     // `max_tokens` is an option for servers that need it; the fake enforces OpenAI's rule that
-    // reasoning models refuse it, and older models accept it.
+    // older models accept it and reasoning models refuse it. The refusal ("Use
+    // 'max_completion_tokens' instead") switches the endpoint to the other field, once.
     let (fake, p) = openai_with(OpenAiOptions {
         http: settings(1),
         max_tokens_field: MaxTokensField::MaxTokens,
         stream_usage: true,
     })
     .await;
-    let err = p.complete(&one_question("gpt-5.1")).await.unwrap_err();
-    assert_eq!(err.kind(), "validation");
-    assert!(
-        err.to_string()
-            .contains("Use 'max_completion_tokens' instead"),
-        "{err}"
-    );
     let ok = p.complete(&one_question("gpt-4.1")).await.unwrap();
     assert_eq!(ok.text, "ok");
-    assert_eq!(fake.requests()[1].body["max_tokens"], 5);
+    assert_eq!(fake.requests()[0].body["max_tokens"], 5);
+    let ok = p.complete(&one_question("gpt-5.1")).await.unwrap();
+    assert_eq!(ok.text, "ok");
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(
+        reqs[1]
+            .rejected
+            .as_deref()
+            .unwrap()
+            .contains("Use 'max_completion_tokens' instead")
+    );
+    assert_eq!(reqs[2].body["max_completion_tokens"], 5);
+    assert!(reqs[2].body.get("max_tokens").is_none());
 }
 
 #[tokio::test]

@@ -51,6 +51,7 @@ fn list(global: &Global, provider: Option<&str>) -> Result<()> {
         "input",
         "output",
         "cache read",
+        "cache write",
         "checked",
     ]);
     for m in &catalog.models {
@@ -74,14 +75,23 @@ fn row(m: &ModelEntry) -> Vec<Cell> {
         (true, false) => "yes (no streaming)",
         _ => "no",
     };
-    let (input, output, cache_read, checked) = match &m.prices {
+    let (input, output, cache_read, cache_write, checked) = match &m.prices {
         Some(p) => (
             Some(p.input),
             Some(p.output),
             p.cache_read,
+            p.cache_write,
             p.checked.clone(),
         ),
-        None => (None, None, None, "price unknown".to_string()),
+        None => (None, None, None, None, "price unknown".to_string()),
+    };
+    // A zero write price is the catalog's explicit "no extra charge" (implicit caching),
+    // not a free lunch on a paid write: say so rather than print $0.000.
+    let cache_write = match cache_write {
+        Some(w) if w == 0.0 && input.is_some_and(|i| i > 0.0) => {
+            Cell::new("no extra").set_alignment(CellAlignment::Right)
+        }
+        other => price(other),
     };
     vec![
         Cell::new(&m.provider),
@@ -101,6 +111,7 @@ fn row(m: &ModelEntry) -> Vec<Cell> {
         price(input),
         price(output),
         price(cache_read),
+        cache_write,
         Cell::new(checked),
     ]
 }

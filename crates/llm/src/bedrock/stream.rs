@@ -17,6 +17,7 @@ fn usage_of(u: &sdk::TokenUsage) -> Usage {
         output: n(u.output_tokens()),
         cache_read: u.cache_read_input_tokens().map_or(0, n),
         cache_write: u.cache_write_input_tokens().map_or(0, n),
+        estimated: false,
     }
 }
 
@@ -295,7 +296,8 @@ mod tests {
                 input: 10,
                 output: 4,
                 cache_read: 3,
-                cache_write: 0
+                cache_write: 0,
+                estimated: false
             })]
         );
         assert_eq!(

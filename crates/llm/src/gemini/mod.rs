@@ -497,6 +497,7 @@ impl SseDecoder for Decoder {
                 output: count("candidatesTokenCount") + count("thoughtsTokenCount"),
                 cache_read: cached,
                 cache_write: 0,
+                estimated: false,
             });
         }
         if let Some(reason) = v["promptFeedback"]["blockReason"].as_str() {
@@ -833,7 +834,8 @@ mod tests {
                     input: 40,
                     output: 25,
                     cache_read: 60,
-                    cache_write: 0
+                    cache_write: 0,
+                    estimated: false
                 }),
                 StreamEvent::Done {
                     stop_reason: StopReason::ToolUse,

@@ -656,6 +656,7 @@ mod tests {
             output: 4,
             cache_read: 0,
             cache_write: 0,
+            estimated: false,
         };
         let with = closing_events(
             Some(usage),

@@ -13,15 +13,90 @@ use crate::catalog::Catalog;
 /// An obviously fake key in the shape of a real project key.
 pub const OPENAI_TEST_KEY: &str = "sk-proj-FAKEfakeFAKEfake0123456789DoNotLogBB";
 
-/// The OpenAI wire format.
+/// The OpenAI wire format, as OpenAI's API speaks it or as a compatible server does.
 #[derive(Debug, Clone, Default)]
-pub struct OpenAiWire;
+pub struct OpenAiWire {
+    pub compat: Option<CompatServer>,
+}
+
+/// OpenAI-compatible servers whose differences from the API were seen on real servers (a 0.5B
+/// GGUF behind each). Both serve any model name and need no key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompatServer {
+    /// llama-cpp-python 0.3.x: refuses `response_format: json_schema` with HTTP 500 carrying a
+    /// pydantic validation error, refuses an assistant message whose `content` is `null`
+    /// (leaving the key out is accepted), and streams no usage even when asked.
+    LlamaCppPython,
+    /// llama.cpp's `llama-server`: `tool_choice` must be a string ("auto", "required",
+    /// "none"); an object is refused with "type must be string".
+    LlamaServer,
+}
 
 pub type FakeOpenAi = SseFake<OpenAiWire>;
 
 /// Start a fake that accepts [`OPENAI_TEST_KEY`]. Point the provider at `endpoint() + "/v1"`.
 pub async fn start() -> FakeOpenAi {
-    SseFake::start(OpenAiWire, OPENAI_TEST_KEY).await
+    SseFake::start(OpenAiWire::default(), OPENAI_TEST_KEY).await
+}
+
+/// Start a fake that behaves like the compatible `server`.
+pub async fn start_as(server: CompatServer) -> FakeOpenAi {
+    SseFake::start(
+        OpenAiWire {
+            compat: Some(server),
+        },
+        OPENAI_TEST_KEY,
+    )
+    .await
+}
+
+/// The compatible servers' own refusals, checked before the API's rules.
+fn check_compat(server: CompatServer, b: &Value) -> Result<(), Rejection> {
+    match server {
+        CompatServer::LlamaCppPython => {
+            if b["response_format"]["type"] == "json_schema" {
+                // What llama-cpp-python 0.3.x answers: its pydantic model knows only
+                // `text` and `json_object`, and the error surfaces as a 500.
+                return Err((
+                    500,
+                    error_body(
+                        // Verbatim from llama-cpp-python 0.3.36 (tests/openai_compatible/run.sh).
+                        "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"llama_cpp/server/app.py\", line 376, in create_chat_completion\n    POST /v1/chat/completions",
+                        "internal_server_error",
+                        None,
+                        None,
+                    ),
+                ));
+            }
+            let msgs = b["messages"].as_array().cloned().unwrap_or_default();
+            for (n, m) in msgs.iter().enumerate() {
+                if m["role"] == "assistant" && m.get("content").is_some_and(Value::is_null) {
+                    return Err((
+                        500,
+                        error_body(
+                            &format!(
+                                "7 validation errors:\n  {{'type': 'string_type', 'loc': ('body', 'messages', {n}, 'ChatCompletionRequestAssistantMessage', 'content'), 'msg': 'Input should be a valid string', 'input': None}}"
+                            ),
+                            "internal_server_error",
+                            None,
+                            None,
+                        ),
+                    ));
+                }
+            }
+        }
+        CompatServer::LlamaServer => {
+            if let Some(tc) = b.get("tool_choice")
+                && !tc.is_string()
+            {
+                return Err((
+                    400,
+                    json!({"error": {"code": 400, "message": "[json.exception.type_error.302] type must be string, but is object", "type": "invalid_request_error"}}).to_string(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn error_body(
@@ -107,6 +182,12 @@ fn masked(key: &str) -> String {
 
 impl Wire for OpenAiWire {
     fn check(&self, req: &RecordedHttp, api_key: &str, extra: &[String]) -> Result<(), Rejection> {
+        if let Some(server) = self.compat
+            && req.path == "/v1/chat/completions"
+        {
+            check_compat(server, &req.body)?;
+            return check_tools(&req.body).and_then(|()| check_messages(&req.body));
+        }
         if req.path != "/v1/chat/completions" {
             return Err((
                 404,
@@ -207,7 +288,8 @@ impl Wire for OpenAiWire {
                 .map(|e| e.id.clone())
                 .unwrap_or_else(|| requested.to_string())
         });
-        let usage_requested = request["stream_options"]["include_usage"] == json!(true);
+        let usage_requested = request["stream_options"]["include_usage"] == json!(true)
+            && self.compat != Some(CompatServer::LlamaCppPython);
         let chunk = |delta: Value, finish: Value| {
             let mut c = json!({
                 "id": "chatcmpl-fake01", "object": "chat.completion.chunk", "created": 1_764_000_000,

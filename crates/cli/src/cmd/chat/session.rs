@@ -255,6 +255,7 @@ mod tests {
                 output: 20,
                 cache_read: 50,
                 cache_write: 5,
+                estimated: false,
             },
             Some(0.0012),
         );
@@ -265,6 +266,7 @@ mod tests {
                 output: 2,
                 cache_read: 0,
                 cache_write: 0,
+                estimated: false,
             },
             Some(0.0003),
         );
@@ -318,6 +320,7 @@ mod tests {
                 output: 3,
                 cache_read: 0,
                 cache_write: 0,
+                estimated: false,
             },
             None,
         );
