@@ -117,15 +117,21 @@ pub enum ConfigCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["export", "fit_dir", "csv"])))]
+#[command(group(
+    clap::ArgGroup::new("source")
+        .required(true)
+        .multiple(true)
+        .args(["export", "fit_dir", "csv"])
+))]
 pub struct ImportArgs {
     /// A Strava bulk export folder (activities.csv + activities/)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["csv", "fit_dir"])]
     pub export: Option<PathBuf>,
-    /// A folder of .fit / .fit.gz files (searched recursively)
+    /// A folder of FIT / TCX / GPX files, each also .gz (searched recursively)
     #[arg(long, value_name = "DIR")]
     pub fit_dir: Option<PathBuf>,
-    /// A Strava activities.csv on its own (summaries only)
+    /// A Strava activities.csv (summaries only; with --fit-dir, the folder holds the files its
+    /// rows name, as in the plan's `--csv activities.csv --fit-dir ./fit/`)
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
     /// Athlete profile JSON; stored as the athlete's profile

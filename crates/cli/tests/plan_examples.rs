@@ -315,6 +315,39 @@ async fn example_1_csv_with_its_fit_folder() {
         )
         .unwrap();
     assert_eq!(decoded, files as i64);
+
+    // `import` takes the same pair: into a fresh directory, every file decoded, none summary only.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = isolated(fresh.path())
+        .args(["--json", "import", "--csv"])
+        .arg(tmp.path().join("activities.csv"))
+        .arg("--fit-dir")
+        .arg(&fit)
+        .arg("--profile")
+        .arg(tmp.path().join("profile.json"))
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["decoded_files"], files, "{j}");
+    assert_eq!(j["summary_only"], 0, "{j}");
+    // An export folder is complete in itself: pairing it with a CSV is refused by clap.
+    let out = isolated(tmp.path())
+        .args([
+            "import",
+            "--export",
+            "demo/export",
+            "--csv",
+            "activities.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// §4.4 Example 4 (`AWS_REGION=eu-west-1 AWS_PROFILE=default`, Llama 3.3 70B): Llama 3.3 has no

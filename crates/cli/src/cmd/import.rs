@@ -88,14 +88,19 @@ pub fn run(global: &Global, args: ImportArgs) -> Result<()> {
     let source = if let Some(dir) = args.export {
         anyhow::ensure!(dir.is_dir(), "--export {}: not a directory", dir.display());
         ImportSource::Export(dir)
-    } else if let Some(dir) = args.fit_dir {
-        anyhow::ensure!(dir.is_dir(), "--fit-dir {}: not a directory", dir.display());
-        ImportSource::FitDir(dir)
-    } else if let Some(file) = args.csv {
-        anyhow::ensure!(file.is_file(), "--csv {}: not a file", file.display());
-        ImportSource::Csv(file)
     } else {
-        unreachable!("clap requires one source");
+        if let Some(dir) = &args.fit_dir {
+            anyhow::ensure!(dir.is_dir(), "--fit-dir {}: not a directory", dir.display());
+        }
+        if let Some(file) = &args.csv {
+            anyhow::ensure!(file.is_file(), "--csv {}: not a file", file.display());
+        }
+        match (args.csv, args.fit_dir) {
+            (Some(csv), Some(files)) => ImportSource::CsvWithFiles { csv, files },
+            (Some(csv), None) => ImportSource::Csv(csv),
+            (None, Some(dir)) => ImportSource::FitDir(dir),
+            (None, None) => unreachable!("clap requires one source"),
+        }
     };
     let mut store = Store::open(&global.data_dir)?;
     let ctx = athlete::resolve(&mut store, args.profile.as_deref())?;
