@@ -133,6 +133,26 @@ impl<'a> Meter<'a> {
         self.provider.name()
     }
 
+    /// The catalog's price; a model the catalog does not list, served by a self-hosted server
+    /// ([`Provider::local_endpoint`]), costs nothing per token rather than "price unknown".
+    fn price(&self, name: &str, model_used: &str, usage: &Usage) -> Cost {
+        match (
+            self.catalog.cost(name, model_used, usage),
+            self.provider.local_endpoint(),
+        ) {
+            (Cost::Unknown { .. }, Some(url)) => Cost::Known {
+                usd: 0.0,
+                input_usd: 0.0,
+                output_usd: 0.0,
+                cache_read_usd: 0.0,
+                cache_write_usd: 0.0,
+                priced_as: format!("local server at {url} (no per-token price)"),
+                prices_checked: String::new(),
+            },
+            (cost, _) => cost,
+        }
+    }
+
     pub fn catalog(&self) -> &Catalog {
         self.catalog
     }
@@ -170,7 +190,7 @@ impl<'a> Meter<'a> {
         let cost = outcome
             .as_ref()
             .ok()
-            .map(|f| self.catalog.cost(name, &f.model_used, &f.usage));
+            .map(|f| self.price(name, &f.model_used, &f.usage));
         if let Some(log) = self.log {
             let response = outcome
                 .as_ref()

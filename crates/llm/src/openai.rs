@@ -192,6 +192,31 @@ pub fn is_openai_api(base_url: &str) -> bool {
     host == "api.openai.com"
 }
 
+/// Whether `base_url` points at this machine or a private network (loopback, RFC 1918 and
+/// unique-local addresses, `localhost`, `*.local` mDNS names): a self-hosted server whose
+/// models have no per-token price.
+pub fn is_local_url(base_url: &str) -> bool {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // `[::1]:8080` → `::1`; `host:8080` → `host`.
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    }
+    .to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_unspecified(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
+        }
+        Err(_) => false,
+    }
+}
+
 /// The OpenAI provider. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct OpenAiProvider {
@@ -809,6 +834,10 @@ impl FromSettings for OpenAiProvider {
 impl Provider for OpenAiProvider {
     fn name(&self) -> &str {
         PROVIDER
+    }
+
+    fn local_endpoint(&self) -> Option<&str> {
+        is_local_url(&self.base_url).then_some(self.base_url.as_str())
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, LlmError> {

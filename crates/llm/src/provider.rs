@@ -43,6 +43,13 @@ pub trait Provider: Send + Sync {
     async fn model_names(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The server's address when this provider talks to a server on this machine or the local
+    /// network (an OpenAI-compatible llama.cpp, vLLM, LM Studio …): its models are not in any
+    /// price list and cost nothing per token, so they are priced at zero instead of "unknown".
+    fn local_endpoint(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A provider whose "model not found" errors name the closest catalog ids and aliases (and the
@@ -129,6 +136,10 @@ impl Provider for Suggesting {
 
     async fn model_names(&self) -> Vec<String> {
         self.inner.model_names().await
+    }
+
+    fn local_endpoint(&self) -> Option<&str> {
+        self.inner.local_endpoint()
     }
 }
 

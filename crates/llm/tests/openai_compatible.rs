@@ -266,3 +266,53 @@ fn the_raised_budget_is_capped_and_the_note_added_once() {
     let system = r.system.unwrap();
     assert_eq!(system.matches(llm::meter::SHORTER_ANSWER).count(), 1);
 }
+
+/// A self-hosted server's own model is in no price list: the meter prices it at zero, naming
+/// the server, instead of "price unknown" (which blinded costs and `/cost` on local servers).
+#[tokio::test]
+async fn a_local_servers_unlisted_model_costs_nothing_not_price_unknown() {
+    let (fake, p) = server(CompatServer::LlamaCppPython).await;
+    fake.push(SseReply::Model(ModelReply::text("fine")));
+    let catalog = Catalog::builtin();
+    assert!(
+        catalog
+            .cost("openai", "smollm2", &llm::Usage::default())
+            .usd()
+            .is_none(),
+        "the catalog alone does not know it"
+    );
+    let mut meter = llm::meter::Meter::new(&p, &catalog, None);
+    meter
+        .complete(&Request::new("smollm2", vec![Message::user("hi")], 16))
+        .await
+        .unwrap();
+    assert_eq!(meter.stats.cost_usd(), Some(0.0));
+    assert_eq!(meter.stats.price_unknown, None);
+    assert_eq!(p.local_endpoint(), Some(p.base_url()));
+}
+
+#[test]
+fn local_urls_are_this_machine_or_a_private_network() {
+    for url in [
+        "http://localhost:8080/v1",
+        "http://127.0.0.1:11434",
+        "http://[::1]:8000/v1",
+        "http://192.168.1.20:1234/v1",
+        "http://10.0.0.5/v1",
+        "http://172.16.3.4:8000",
+        "http://gpu-box.local:8000/v1",
+        "http://user:pw@0.0.0.0:9000/v1",
+        "http://[fd00::1]:8000",
+    ] {
+        assert!(openai::is_local_url(url), "{url}");
+    }
+    for url in [
+        "https://api.openai.com/v1",
+        "https://openrouter.ai/api/v1",
+        "http://172.32.0.1:8000",
+        "https://8.8.8.8/v1",
+        "https://localhost.example.com/v1",
+    ] {
+        assert!(!openai::is_local_url(url), "{url}");
+    }
+}
