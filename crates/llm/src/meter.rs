@@ -205,6 +205,12 @@ impl<'a> Meter<'a> {
             );
             // The log keeps valid and malformed calls apart; their interleaving is the order
             // the results were sent in, which a replay must reproduce.
+            // What the provider actually put on the wire when it differs by endpoint (a
+            // refused `json_schema` stepped down to `json_object`, a named tool choice to
+            // "required"): the log keeps both the request as asked and as sent.
+            if let Some(sent) = self.provider.sent_as(request) {
+                entry.request["sent"] = sent;
+            }
             if let (Ok(f), Some(r)) = (&outcome, entry.response.as_mut()) {
                 r["call_order"] = json!(f.calls.iter().map(FoldedCall::id).collect::<Vec<_>>());
             }

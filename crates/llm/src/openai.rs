@@ -840,6 +840,26 @@ impl Provider for OpenAiProvider {
         is_local_url(&self.base_url).then_some(self.base_url.as_str())
     }
 
+    fn sent_as(&self, request: &Request) -> Option<Value> {
+        let body = self.request_body(request);
+        let budget = ["max_completion_tokens", "max_tokens"]
+            .into_iter()
+            .find(|k| body.get(*k).is_some());
+        Some(json!({
+            "response_format": body
+                .get("response_format")
+                .and_then(|f| f.get("type"))
+                .cloned()
+                .unwrap_or_else(|| json!(if request.structured_output.is_some() {
+                    "instructions"
+                } else {
+                    "text"
+                })),
+            "tool_choice": body.get("tool_choice"),
+            "max_tokens_field": budget,
+        }))
+    }
+
     async fn stream(&self, request: &Request) -> Result<EventStream, LlmError> {
         self.stream_counted(request).await.0
     }

@@ -50,6 +50,14 @@ pub trait Provider: Send + Sync {
     fn local_endpoint(&self) -> Option<&str> {
         None
     }
+
+    /// How this provider encodes `request`'s answer format and tool choice *now*, when that
+    /// depends on what the endpoint accepted (an OpenAI-compatible server that refused
+    /// `json_schema` gets `json_object`). Read after a call, it is what that call's last attempt
+    /// sent; the interaction log records it beside what was asked for. `None`: as asked.
+    fn sent_as(&self, _request: &Request) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// A provider whose "model not found" errors name the closest catalog ids and aliases (and the
@@ -140,6 +148,10 @@ impl Provider for Suggesting {
 
     fn local_endpoint(&self) -> Option<&str> {
         self.inner.local_endpoint()
+    }
+
+    fn sent_as(&self, request: &Request) -> Option<serde_json::Value> {
+        self.inner.sent_as(request)
     }
 }
 

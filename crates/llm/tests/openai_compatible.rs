@@ -316,3 +316,23 @@ fn local_urls_are_this_machine_or_a_private_network() {
         assert!(!openai::is_local_url(url), "{url}");
     }
 }
+
+/// The interaction log keeps what was asked for (`json_schema`) and what the call's last
+/// attempt sent after the server refused it (`json_object`, `max_tokens`).
+#[tokio::test]
+async fn the_log_records_the_format_actually_sent_after_a_step_down() {
+    let (fake, p) = server(CompatServer::LlamaCppPython).await;
+    fake.push(SseReply::Model(ModelReply::text(r#"{"score": 4}"#)));
+    let dir = tempfile::tempdir().unwrap();
+    let log = llm::log::InteractionLog::open(dir.path()).unwrap();
+    let catalog = Catalog::builtin();
+    let mut meter = llm::meter::Meter::new(&p, &catalog, Some(&log));
+    meter.complete(&structured()).await.unwrap();
+    let text = std::fs::read_to_string(dir.path().join("interactions.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let req = &entry["request"];
+    assert_eq!(req["response_format"]["type"], "json_schema", "{req}");
+    assert_eq!(req["sent"]["response_format"], "json_object", "{req}");
+    assert_eq!(req["sent"]["max_tokens_field"], "max_tokens", "{req}");
+    assert_eq!(fake.requests().len(), 2);
+}
