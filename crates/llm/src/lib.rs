@@ -24,6 +24,6 @@ pub mod types;
 
 pub use catalog::{Catalog, Cost};
 pub use error::LlmError;
-pub use meter::{CallStats, Meter, ModelUsage};
+pub use meter::{CallStats, Meter, ModelUsage, Receiving};
 pub use provider::{EventStream, Folded, FoldedCall, Folder, Provider, collect};
 pub use types::*;

@@ -1,6 +1,6 @@
 //! Progress of a run, reported to whoever shows it.
 
-use llm::CallStats;
+use llm::{CallStats, Receiving};
 
 use super::PhaseStats;
 
@@ -24,6 +24,11 @@ pub trait Observer: Sync {
     /// After each model call of phase `n`: the phase's calls, tokens and cost so far.
     fn model_call(&self, n: u32, model: &str, stats: &CallStats) {
         let _ = (n, model, stats);
+    }
+    /// While a model call of phase `n` streams its answer (every few seconds of a long one):
+    /// how much has arrived, so a slow generation shows that it is moving.
+    fn receiving(&self, n: u32, progress: Receiving) {
+        let _ = (n, progress);
     }
     fn phase_finished(&self, n: u32, stats: &PhaseStats) {
         let _ = (n, stats);

@@ -245,8 +245,10 @@ impl Run<'_> {
         let settings = m.settings(analysis_llm::DEFAULT_MAX_TOKENS);
         let observer = self.observer;
         let show = |s: &CallStats| observer.model_call(2, &m.model, s);
-        let mut meter =
-            Meter::new(m.provider.as_ref(), &m.catalog, self.log.as_ref()).with_progress(&show);
+        let live = |r: llm::Receiving| observer.receiving(2, r);
+        let mut meter = Meter::new(m.provider.as_ref(), &m.catalog, self.log.as_ref())
+            .with_progress(&show)
+            .with_live(&live);
         observer.note(2, &format!("asking {} {} …", m.provider.name(), m.model));
         let result = analysis_llm::analyse(&mut meter, &settings, bundle).await;
         let stats = meter.stats;
@@ -326,8 +328,10 @@ impl Run<'_> {
                 let week_settings = m.settings(plan_llm::WEEK_MAX_TOKENS);
                 let observer = self.observer;
                 let show = |s: &CallStats| observer.model_call(3, &m.model, s);
+                let live = |r: llm::Receiving| observer.receiving(3, r);
                 let mut meter = Meter::new(m.provider.as_ref(), &m.catalog, self.log.as_ref())
-                    .with_progress(&show);
+                    .with_progress(&show)
+                    .with_live(&live);
                 observer.note(
                     3,
                     &format!(

@@ -298,6 +298,16 @@ impl Observer for Progress {
             ),
         );
     }
+    fn receiving(&self, n: u32, r: llm::Receiving) {
+        self.phase_line(
+            n,
+            &format!(
+                "receiving · ~{} tokens so far · {:.0} s",
+                r.estimated_tokens,
+                r.elapsed.as_secs_f64()
+            ),
+        );
+    }
     fn phase_finished(&self, n: u32, p: &PhaseStats) {
         if p.resumed {
             self.phase_line(n, "done in an earlier run (resumed)");
