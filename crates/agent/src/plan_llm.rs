@@ -504,8 +504,37 @@ pub fn week_tool_def() -> ToolDef {
         description: "Submit the workouts of one plan week: one per listed day, with power \
                       targets as % of FTP and interval sets as sets."
             .into(),
-        schema: inline_schema::<WeekWorkoutsArgs>(),
+        schema: week_schema(),
     }
+}
+
+/// The week tool's schema with the bounds the code checks written into it (one to seven
+/// workouts, repeats 1–[`MAX_REPEAT`], targets [`MIN_PCT`]–[`MAX_PCT`] % of FTP) and lengths on
+/// the texts, so a server that constrains decoding to the schema cannot emit an empty week, a
+/// runaway name or an endless list of sets.
+fn week_schema() -> serde_json::Value {
+    let mut schema = inline_schema::<WeekWorkoutsArgs>();
+    let workouts = &mut schema["properties"]["workouts"];
+    workouts["minItems"] = 1.into();
+    workouts["maxItems"] = 7.into();
+    let workout = &mut workouts["items"]["properties"];
+    workout["name"]["maxLength"] = 80.into();
+    workout["description"]["maxLength"] = 400.into();
+    let sets = &mut workout["sets"];
+    sets["minItems"] = 1.into();
+    sets["maxItems"] = 12.into();
+    let set = &mut sets["items"]["properties"];
+    set["repeat"]["minimum"] = 1.into();
+    set["repeat"]["maximum"] = MAX_REPEAT.into();
+    set["steps"]["minItems"] = 1.into();
+    set["steps"]["maxItems"] = 10.into();
+    let step = &mut set["steps"]["items"]["properties"];
+    for pct in ["from_pct", "to_pct"] {
+        step[pct]["minimum"] = MIN_PCT.into();
+        step[pct]["maximum"] = MAX_PCT.into();
+    }
+    step["minutes"]["exclusiveMinimum"] = 0.into();
+    schema
 }
 
 pub const WEEK_SYSTEM_PROMPT: &str = "You are an experienced cycling coach writing the workouts of one week of a training plan. \
@@ -884,6 +913,26 @@ mod tests {
         assert_eq!(week["workout_types"]["minItems"], 7);
         assert_eq!(week["hours"]["maxItems"], 7);
         assert_eq!(week["phase"]["enum"][0], "base");
+    }
+
+    #[test]
+    fn the_week_schema_carries_the_checked_bounds() {
+        let s = week_tool_def().schema;
+        let w = &s["properties"]["workouts"];
+        assert_eq!(
+            (w["minItems"].clone(), w["maxItems"].clone()),
+            (1.into(), 7.into())
+        );
+        let workout = &w["items"]["properties"];
+        assert_eq!(workout["name"]["type"], "string");
+        assert_eq!(workout["name"]["maxLength"], 80);
+        let set = &workout["sets"]["items"]["properties"];
+        assert_eq!(set["repeat"]["maximum"], MAX_REPEAT);
+        let step = &set["steps"]["items"]["properties"];
+        assert_eq!(step["from_pct"]["minimum"], MIN_PCT);
+        assert_eq!(step["to_pct"]["maximum"], MAX_PCT);
+        assert_eq!(step["kind"]["enum"][1], "work");
+        assert!(!s.to_string().contains("$ref"));
     }
     /// Valid arguments for `write_week_workouts`: one steady ride per writable day at its
     /// planned length, optionally with a set of intervals.
