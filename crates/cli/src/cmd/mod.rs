@@ -14,6 +14,7 @@ mod logs;
 mod phase_table;
 mod providers;
 mod ride;
+mod run_progress;
 
 use std::path::PathBuf;
 
