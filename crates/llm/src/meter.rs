@@ -117,11 +117,16 @@ pub struct Meter<'a> {
 pub struct Receiving {
     /// Characters of text and tool-call arguments received so far.
     pub chars: usize,
-    /// Output tokens so far, estimated from the characters (≈ 4 a token): the service reports
-    /// its count only at the end.
-    pub estimated_tokens: u64,
     /// Since the request was sent.
     pub elapsed: Duration,
+}
+
+impl Receiving {
+    /// Output tokens so far, estimated from the characters (≈ 4 a token): the service reports
+    /// its count only at the end.
+    pub fn estimated_tokens(&self) -> u64 {
+        self.chars.div_ceil(4) as u64
+    }
 }
 
 /// How often [`Receiving`] is reported while an answer streams.
@@ -321,27 +326,15 @@ async fn fold(
     let mut next_report = watch.every;
     while let Some(event) = stream.next().await {
         let event = event?;
-        let received = match &event {
-            StreamEvent::TextDelta(t) => Some(t.chars().count()),
-            StreamEvent::ToolCallArgsDelta { .. } | StreamEvent::ToolCallStart { .. } => {
-                Some(event_chars(&event))
-            }
-            _ => None,
-        };
-        if let Some(n) = received {
-            chars += n;
-            if n > 0 && first_token.is_none() {
-                *first_token = Some(started.elapsed());
-            }
+        let (n, content) = answer_chars(&event);
+        chars += n;
+        if content && first_token.is_none() {
+            *first_token = Some(started.elapsed());
         }
         if let Some(live) = watch.live {
             let elapsed = started.elapsed();
             if elapsed >= next_report {
-                live(Receiving {
-                    chars,
-                    estimated_tokens: chars.div_ceil(4) as u64,
-                    elapsed,
-                });
+                live(Receiving { chars, elapsed });
                 next_report = elapsed + watch.every;
             }
         }
@@ -361,12 +354,14 @@ async fn fold(
     })
 }
 
-/// Characters a tool-call event adds to the answer (its name, its argument text).
-fn event_chars(event: &StreamEvent) -> usize {
+/// Characters an event adds to the answer (text, a tool's name, argument text), and whether it
+/// is answer content at all (the first such event is the first token).
+fn answer_chars(event: &StreamEvent) -> (usize, bool) {
     match event {
-        StreamEvent::ToolCallStart { name, .. } => name.chars().count().max(1),
-        StreamEvent::ToolCallArgsDelta { json, .. } => json.chars().count(),
-        _ => 0,
+        StreamEvent::TextDelta(t) => (t.chars().count(), !t.is_empty()),
+        StreamEvent::ToolCallStart { name, .. } => (name.chars().count(), true),
+        StreamEvent::ToolCallArgsDelta { json, .. } => (json.chars().count(), true),
+        _ => (0, false),
     }
 }
 

@@ -841,22 +841,22 @@ impl Provider for OpenAiProvider {
     }
 
     fn sent_as(&self, request: &Request) -> Option<Value> {
-        let body = self.request_body(request);
-        let budget = ["max_completion_tokens", "max_tokens"]
-            .into_iter()
-            .find(|k| body.get(*k).is_some());
+        // From the endpoint's learned features, not a rebuilt body: serialising the whole
+        // history again for three fields would double the work of every call.
+        let f = endpoint_features(&self.base_url);
+        let forced =
+            matches!(request.tool_choice, ToolChoice::Tool(_)) && !request.tools.is_empty();
         Some(json!({
-            "response_format": body
-                .get("response_format")
-                .and_then(|f| f.get("type"))
-                .cloned()
-                .unwrap_or_else(|| json!(if request.structured_output.is_some() {
-                    "instructions"
-                } else {
-                    "text"
-                })),
-            "tool_choice": body.get("tool_choice"),
-            "max_tokens_field": budget,
+            "response_format": match request.structured_output {
+                Some(_) => json!(f.response_format),
+                None => json!("text"),
+            },
+            "tool_choice": forced.then(|| json!(f.tool_choice)),
+            "max_tokens_field": if self.uses_max_completion_tokens(f) {
+                "max_completion_tokens"
+            } else {
+                "max_tokens"
+            },
         }))
     }
 

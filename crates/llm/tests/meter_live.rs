@@ -43,7 +43,7 @@ async fn a_long_answer_reports_its_progress_while_it_streams() {
     }
     let last = reports.last().unwrap();
     assert!(last.chars > 0 && last.chars <= text.len(), "{last:?}");
-    assert_eq!(last.estimated_tokens, last.chars.div_ceil(4) as u64);
+    assert_eq!(last.estimated_tokens(), last.chars.div_ceil(4) as u64);
     assert!(reports[0].elapsed >= Duration::from_millis(300));
 
     // An answer faster than the interval is never reported.

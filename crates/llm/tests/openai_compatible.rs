@@ -334,5 +334,10 @@ async fn the_log_records_the_format_actually_sent_after_a_step_down() {
     assert_eq!(req["response_format"]["type"], "json_schema", "{req}");
     assert_eq!(req["sent"]["response_format"], "json_object", "{req}");
     assert_eq!(req["sent"]["max_tokens_field"], "max_tokens", "{req}");
+    assert_eq!(
+        req["sent"]["tool_choice"],
+        serde_json::Value::Null,
+        "no forced tool"
+    );
     assert_eq!(fake.requests().len(), 2);
 }

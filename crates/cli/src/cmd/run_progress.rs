@@ -87,7 +87,7 @@ impl Observer for Progress {
             n,
             &format!(
                 "receiving · ~{} tokens so far · {:.0} s",
-                r.estimated_tokens,
+                r.estimated_tokens(),
                 r.elapsed.as_secs_f64()
             ),
         );
