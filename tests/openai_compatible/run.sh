@@ -14,7 +14,7 @@ HERE=tests/openai_compatible
 OUT=${OPENAI_COMPAT_DIR:-target/openai-compatible}
 SERVERS=${SERVERS:-"llama-cpp-python llama-server"}
 
-[ "${SKIP_SETUP:-0}" = 1 ] || "$HERE/setup.sh" || exit 1
+[ "${SKIP_SETUP:-0}" = 1 ] || SERVERS="$SERVERS" "$HERE/setup.sh" || exit 1
 VENV=$OUT/venv
 MODEL=$OUT/SmolLM2-135M-Instruct.Q4_1.gguf
 SERVER_BIN=$OUT/llama.cpp-build/bin/llama-server

@@ -18,18 +18,21 @@ OUT=${OPENAI_COMPAT_DIR:-target/openai-compatible}
 VENV=$OUT/venv
 mkdir -p "$OUT"
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
+# Which servers to set up (run.sh passes its own SERVERS): each is built only when asked for.
+SERVERS=${SERVERS:-"llama-cpp-python llama-server"}
+wants() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import llama_cpp, llama_cpp.server, uvicorn' 2>/dev/null; then
+if wants llama-cpp-python && ! "$VENV/bin/python" -c 'import llama_cpp, llama_cpp.server, uvicorn' 2>/dev/null; then
   echo "== building llama-cpp-python $LLAMA_CPP_PYTHON_VERSION from source (slow)" >&2
   "$VENV/bin/pip" install --quiet "llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION" >&2
 fi
 
 # llama-server from the vendored llama.cpp in the sdist.
 SERVER_BIN=$OUT/llama.cpp-build/bin/llama-server
-if [ ! -x "$SERVER_BIN" ]; then
+if wants llama-server && [ ! -x "$SERVER_BIN" ]; then
   echo "== building llama-server from llama-cpp-python's vendored llama.cpp (slow)" >&2
   "$VENV/bin/pip" install --quiet cmake >&2
   rm -rf "$OUT/sdist" && mkdir -p "$OUT/sdist"

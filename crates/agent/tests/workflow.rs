@@ -866,3 +866,57 @@ async fn bench_phase_overlap() {
         median(&mut ratios)
     );
 }
+
+/// Phase 2's answer cut at the output limit (`stopReason: max_tokens`, issue 11): the next
+/// attempt gets twice the output budget and a request for brevity in the system prompt, and the
+/// cut text is never sent back; the second, complete answer is the model's analysis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phase_2_answer_cut_at_the_limit_is_asked_again_shorter_without_echoing_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (bundle, overview) = valid_answers(&data, &tmp.path().join("offline")).await;
+    let fake = FakeBedrock::start().await;
+    let full = narrative_json(&bundle, "COMPLETE");
+    let cut: String = narrative_json(&bundle, "CUT-OFF")
+        .chars()
+        .take(full.chars().count() / 2)
+        .collect();
+    let mut truncated = ModelReply::text(&cut);
+    truncated.stop_reason = "max_tokens".into();
+    fake.push_for(ANALYSIS, Reply::Model(truncated));
+    script_answers(&fake, &full, &overview);
+
+    let out = tmp.path().join("report");
+    let mut o = options(&data, &out);
+    o.model = Some(bedrock(&fake).await);
+    let outcome = workflow::run(o, &Silent).await.unwrap();
+
+    let analysis: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.body.to_string().contains(ANALYSIS))
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(analysis.len(), 2, "one retry after the cut answer");
+    let budget = |b: &Value| b["inferenceConfig"]["maxTokens"].as_u64().unwrap();
+    assert_eq!(
+        budget(&analysis[1]),
+        (budget(&analysis[0]) * 2).min(u64::from(llm::meter::TRUNCATION_MAX_TOKENS))
+    );
+    let system = |b: &Value| b["system"].to_string();
+    assert!(!system(&analysis[0]).contains("cut off at the output token limit"));
+    assert!(system(&analysis[1]).contains("cut off at the output token limit"));
+    assert_eq!(
+        analysis[0]["messages"], analysis[1]["messages"],
+        "the retry's conversation is the first one's: nothing of the cut answer is echoed"
+    );
+    assert!(!analysis[1].to_string().contains("CUT-OFF"));
+
+    assert!(outcome.phases.iter().all(|p| p.fallback.is_none()));
+    let narrative: Narrative = read(&checkpoint(&out, "2-analysis"));
+    assert!(
+        narrative.summary.starts_with("COMPLETE"),
+        "{}",
+        narrative.summary
+    );
+}
