@@ -75,6 +75,8 @@ pub fn parse(text: &str) -> (Vec<Call>, Vec<(usize, String)>) {
             continue;
         }
         match serde_json::from_str::<Value>(line) {
+            // Events (MCP tool calls, refused requests) are not model calls: no tokens, no cost.
+            Ok(v) if v.is_object() && !llm::log::is_model_call(&v) => {}
             Ok(v) if v.is_object() => calls.push(call_of(n, &v)),
             Ok(_) => bad.push((n, "not a JSON object".to_string())),
             Err(e) => bad.push((n, e.to_string())),
