@@ -32,7 +32,7 @@ pub fn athlete_for(store: &mut Store, name: Option<&str>) -> Result<Athlete, Str
                     .map(|a| a.name.as_str())
                     .collect();
                 Err(format!(
-                    "athlete: no athlete is called {n:?}; the athletes are: {}",
+                    "`athlete`: no athlete is called {n:?}; the athletes are: {}",
                     names.join(", ")
                 ))
             }

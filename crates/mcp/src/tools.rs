@@ -145,7 +145,8 @@ pub fn call(
             client_version: caller.version.as_deref(),
             tool: &clip(name),
             athlete: athlete_name.as_deref(),
-            arguments: if result_bytes > 0 && logged_args.to_string().len() <= MAX_ARGUMENT_BYTES {
+            // Oversized arguments are refused and not copied into the log either.
+            arguments: if logged_args.to_string().len() <= MAX_ARGUMENT_BYTES {
                 &logged_args
             } else {
                 &Value::Null

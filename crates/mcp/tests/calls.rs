@@ -166,7 +166,7 @@ fn results_and_messages_are_the_coach_tools_own_and_scoped_to_the_athlete() {
     assert!(e.contains("`activity_id`: expected a whole number"), "{e}");
     let e = err(&call(&s, "list_activities", json!({"athlete": 3})));
     assert!(
-        e.contains("`athlete`: expected a string, got number"),
+        e.contains("`athlete`: expected a string, got a number"),
         "{e}"
     );
     let e = err(&call(&s, "list_activities", json!({"athlete": "carl"})));
@@ -198,7 +198,7 @@ fn results_and_messages_are_the_coach_tools_own_and_scoped_to_the_athlete() {
         .iter()
         .filter(|l| l["kind"] == "mcp_tool_call")
         .collect();
-    assert_eq!(calls.len(), 14, "{log:?}");
+    assert_eq!(calls.len(), 13, "{log:?}");
     assert!(
         calls
             .iter()
