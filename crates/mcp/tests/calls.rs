@@ -380,3 +380,52 @@ fn definitions_carry_the_coach_schemas_and_the_annotations() {
     );
     assert!(save.input_schema["properties"]["confirm"]["type"] == "boolean");
 }
+
+#[test]
+fn a_plan_is_previewed_then_stored_as_previewed() {
+    let f = fixture();
+    let s = server(&f);
+    let avail = f.profile.training_availability.clone().unwrap();
+    let monday = coach::planner::monday_of(today())
+        .checked_add(jiff::Span::new().days(7))
+        .unwrap();
+    let overview = coach::planner::offline_overview(&coach::planner::PlannerInput {
+        constraints: coach::rules::PlanConstraints {
+            weeks: 8,
+            available_days: avail.week_days.clone(),
+            hours_per_week: avail.hours_per_week.unwrap(),
+            event_date: None,
+            start_date: monday,
+        },
+        goal: None,
+        ctl: Some(50.0),
+        ftp_w: f.profile.ftp_on(today()).unwrap(),
+        trains_strength: false,
+        start_phase: None,
+    });
+    let args = serde_json::to_value(agent::plan_llm::OverviewArgs::from_overview(&overview)).unwrap();
+    let latest = || Store::open(&f.data_dir).unwrap().latest_plan(f.ann).unwrap();
+    assert!(latest().is_none());
+
+    let preview = ok(&call(&s, "create_plan_overview", args.clone()));
+    assert_eq!(preview["applied"], false);
+    assert_eq!(preview["created"], false);
+    assert_eq!(preview["start_date"], monday.to_string());
+    assert_eq!(preview["weeks"].as_array().unwrap().len(), 8);
+    assert!(latest().is_none(), "a preview stores no plan");
+
+    let mut confirm = args.clone();
+    confirm["confirm"] = json!(true);
+    confirm["preview_token"] = preview["preview_token"].clone();
+    let applied = ok(&call(&s, "create_plan_overview", confirm));
+    assert_eq!(applied["applied"], true);
+    assert_eq!(applied["created"], true);
+    let stored = latest().expect("stored on confirmation");
+    assert_eq!(applied["plan_id"], stored.id);
+    assert_eq!(stored.source, "mcp");
+    // What was stored is what was previewed, week by week.
+    assert_eq!(applied["weeks"], preview["weeks"]);
+    let plan = ok(&call(&s, "get_training_plan", json!({})));
+    assert_eq!(plan["has_plan"], true);
+    assert_eq!(plan["start_date"], monday.to_string());
+}
