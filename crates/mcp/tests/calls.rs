@@ -403,8 +403,14 @@ fn a_plan_is_previewed_then_stored_as_previewed() {
         trains_strength: false,
         start_phase: None,
     });
-    let args = serde_json::to_value(agent::plan_llm::OverviewArgs::from_overview(&overview)).unwrap();
-    let latest = || Store::open(&f.data_dir).unwrap().latest_plan(f.ann).unwrap();
+    let args =
+        serde_json::to_value(agent::plan_llm::OverviewArgs::from_overview(&overview)).unwrap();
+    let latest = || {
+        Store::open(&f.data_dir)
+            .unwrap()
+            .latest_plan(f.ann)
+            .unwrap()
+    };
     assert!(latest().is_none());
 
     let preview = ok(&call(&s, "create_plan_overview", args.clone()));

@@ -305,6 +305,21 @@ mod tests {
     }
 
     #[test]
+    fn mcp_events_are_not_model_calls() {
+        let text = concat!(
+            r#"{"kind":"mcp_tool_call","time":"t0","transport":"stdio","client":"claude-ai","tool":"get_power_curve","outcome":"ok","result_bytes":812}"#,
+            "\n",
+            r#"{"time":"t1","provider":"bedrock","model_requested":"a","model_used":"m1","usage":{"input":10,"output":5,"cache_read":0,"cache_write":0},"cost":{"status":"known","usd":0.5},"error":null}"#,
+            "\n",
+            r#"{"kind":"mcp_http_refused","time":"t2","status":401,"reason":"missing bearer token"}"#,
+        );
+        let (calls, bad) = parse(text);
+        assert!(bad.is_empty());
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].provider, "bedrock");
+    }
+
+    #[test]
     fn cost_text_says_price_unknown() {
         assert_eq!(cost_text(0.0, 2, 2), "price unknown");
         assert_eq!(cost_text(0.5, 1, 3), "$0.5000 + 1 calls price unknown");
