@@ -8,11 +8,20 @@ use anyhow::{Context, Result};
 use super::Global;
 use crate::args::{McpArgs, McpCommand};
 
+/// Tool calls (blocking store reads) that run at the same time; more wait their turn.
+const MAX_PARALLEL_CALLS: usize = 4;
+
 pub fn run(global: &Global, args: McpArgs) -> Result<()> {
     if let Some(McpCommand::Token { rotate }) = args.command {
         return token(global, rotate);
     }
+    // Few, long-lived threads: every thread that allocates gets its own malloc arena, so a
+    // pool that keeps replacing idle threads makes a long session's memory climb in steps
+    // (bench/mcp_memory.sh). Tool calls are short; four at a time is plenty for one user.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(MAX_PARALLEL_CALLS)
+        .thread_keep_alive(std::time::Duration::from_secs(3600))
         .enable_all()
         .build()
         .context("starting the async runtime")?;
