@@ -18,6 +18,7 @@ Exits non-zero with every failed check listed.
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 
@@ -203,10 +204,17 @@ async def exercise(session, args):
     weekly = structured(await call(session, "get_weekly_volume", {"to": last, "weeks": 4}),
                         "get_weekly_volume")
     check(len(weekly["weeks"]) == 4, "four weeks of volume")
+    # The demo's report stored its plan: the tool, the resource and plan.json agree.
     plan = structured(await call(session, "get_training_plan", {}), "get_training_plan")
-    check("has_plan" in plan, "get_training_plan answers")
-    compliance = await call(session, "plan_compliance", {})
-    check(not compliance.isError or "plan" in texts(compliance), "plan_compliance answers")
+    with open(os.path.join(args.reports, "plan.json")) as f:
+        plan_file = json.load(f)
+    check(plan.get("has_plan") is True and plan.get("start_date") == plan_file["start_date"],
+          f"stored plan starts {plan.get('start_date')}, plan.json {plan_file['start_date']}")
+    check(len(plan.get("weeks", [])) == len(plan_file["weeks"]), "plan weeks")
+    plan_res = json.loads((await session.read_resource(f"{base}/plan")).contents[0].text)
+    check(plan_res == plan, "plan resource = get_training_plan")
+    compliance = structured(await call(session, "plan_compliance", {}), "plan_compliance")
+    check(compliance.get("plan_id") == plan.get("plan_id"), "compliance of the stored plan")
     check(profile_tool["ftp_w"] is not None, "the demo profile has an FTP")
 
     # Malformed calls: tool errors, and the session keeps serving.
