@@ -2,8 +2,8 @@
 # Memory of `cycling-ai mcp` over a long session: 1,000 sequential tool calls on one stdio session
 # (a mix of every read-only tool, malformed calls and preview → confirm writes), the server's
 # resident memory (VmRSS from /proc/PID/status) sampled after initialise, every 100 calls and at
-# the end. Prints the samples and the growth from call 100 to call 1,000 (the first calls fill
-# caches: SQLite pages, the tool definitions).
+# the end. Prints the samples and the growth from calls 100 and 200 to the last (the first calls
+# fill caches: SQLite's and the allocator's pools, the tool definitions).
 #
 #   bench/mcp_memory.sh                  # release build, demo season of 220 rides
 #   CALLS=5000 bench/mcp_memory.sh       # longer
@@ -98,8 +98,11 @@ print(f"{made} sequential tool calls on one stdio session ({errors} tool errors,
 print("calls  VmRSS (MiB)")
 for n, kib in samples:
     print(f"{n:5d}  {kib / 1024:8.1f}")
-base = dict(samples).get(100, samples[0][1])
+# The first 200 calls warm up: SQLite's and the allocator's pools, every tool's code paths.
 last = samples[-1][1]
-print(f"growth from call 100 to call {calls}: {(last - base) / 1024:+.1f} MiB "
-      f"({(last - base) / base * 100:+.1f} %)")
+for start in (100, 200):
+    base = dict(samples).get(start)
+    if base:
+        print(f"growth from call {start} to call {calls}: {(last - base) / 1024:+.1f} MiB "
+              f"({(last - base) / base * 100:+.1f} %)")
 PY
