@@ -62,10 +62,6 @@ impl Server {
         }
     }
 
-    pub fn data_dir(&self) -> &std::path::Path {
-        &self.data_dir
-    }
-
     pub(crate) fn open_store(&self) -> Result<Store, String> {
         Store::open(&self.data_dir)
             .map_err(|e| format!("opening the store in {}: {e}", self.data_dir.display()))

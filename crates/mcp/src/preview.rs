@@ -31,7 +31,8 @@ pub struct PendingWrites {
 }
 
 impl PendingWrites {
-    /// Keep a preview; returns its token.
+    /// Keep a preview under `token` (dropping expired ones, and the oldest beyond
+    /// [`MAX_PENDING`]).
     pub fn insert(
         &mut self,
         token: String,
@@ -70,14 +71,6 @@ impl PendingWrites {
             .remove(i)
             .map(|(_, p)| p)
             .expect("index from position"))
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     fn expire(&mut self) {

@@ -336,6 +336,26 @@ fn a_write_is_previewed_then_applied_exactly_once_on_confirmation() {
         .collect();
     assert_eq!(outcomes.iter().filter(|o| *o == "applied").count(), 2);
     assert_eq!(outcomes.iter().filter(|o| *o == "preview").count(), 5);
+
+    // Pending previews are bounded: the oldest is dropped.
+    let first = ok(&call(
+        &s,
+        "save_athlete_profile",
+        json!({"hours_per_week": 6}),
+    ));
+    for _ in 0..mcp::preview::MAX_PENDING {
+        ok(&call(
+            &s,
+            "save_athlete_profile",
+            json!({"hours_per_week": 7}),
+        ));
+    }
+    let e = err(&call(
+        &s,
+        "save_athlete_profile",
+        json!({"confirm": true, "preview_token": first["preview_token"]}),
+    ));
+    assert!(e.contains("only the last 16 previews are kept"), "{e}");
 }
 
 #[test]
