@@ -6,12 +6,14 @@
 //!   [`plan_store`]: a designed plan filled from the workout library and stored;
 //! - [`analysis_llm`], [`plan_llm`]: the report's model phases (narrative as checked JSON, plan
 //!   overview as a forced, rule-checked tool call);
+//! - [`coaching`]: the coach's instructions (chat's system prompt, shared with the MCP prompts);
 //! - [`tools`]: the coach's analysis tools over the store, behind the [`toolbox::ToolBox`] seam;
 //! - [`turn`]: the agent loop that offers tools to a model and answers one question.
 
 pub mod analysis_llm;
 pub mod athlete;
 pub mod bundle;
+pub mod coaching;
 pub mod plan_llm;
 pub mod plan_store;
 pub mod toolbox;

@@ -2,8 +2,7 @@
 //! the plan kept in the store (where `chat` compares it with what was ridden). One path for the
 //! report pipeline and chat's `create_plan_overview`.
 
-use coach::plan::{PlanOverview, TrainingPlan};
-use coach::planner::{FillInput, fill_plan};
+use coach::plan::TrainingPlan;
 use store::Store;
 
 use crate::bundle::DataError;
@@ -24,17 +23,4 @@ pub fn save_plan(
         source,
         &json,
     )?)
-}
-
-/// Fill a checked overview from the workout library and store it.
-pub fn fill_and_save(
-    store: &mut Store,
-    athlete_id: i64,
-    overview: &PlanOverview,
-    fill: &FillInput,
-    source: &str,
-) -> Result<(TrainingPlan, i64), DataError> {
-    let plan = fill_plan(overview, fill);
-    let id = save_plan(store, athlete_id, &plan, source)?;
-    Ok((plan, id))
 }

@@ -59,6 +59,45 @@ pub enum Command {
     Config(ConfigCommand),
     /// Talk with the coach: a streaming chat that answers from your data through analysis tools
     Chat(ChatArgs),
+    /// Serve the coach's tools, resources and prompts to an MCP client (Claude Desktop, Claude
+    /// Code, IDEs) over stdio, or streamable HTTP with --http
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Over stdio (default) the client starts the server itself: give it the command \
+                  `cycling-ai mcp`. With --http the server listens on ADDR (loopback only unless \
+                  --allow-remote) at /mcp and needs the bearer token printed on first start \
+                  (`cycling-ai mcp token` shows where it is kept)."
+)]
+pub struct McpArgs {
+    #[command(subcommand)]
+    pub command: Option<McpCommand>,
+    /// Serve streamable HTTP on this address, e.g. 127.0.0.1:8765, instead of stdio
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// Let --http listen on an address other machines can reach (the token is then their only
+    /// barrier)
+    #[arg(long, requires = "http")]
+    pub allow_remote: bool,
+    /// A browser origin allowed to call the HTTP endpoint besides localhost ones, e.g.
+    /// https://app.example.org (repeatable)
+    #[arg(long, value_name = "ORIGIN", requires = "http")]
+    pub allow_origin: Vec<String>,
+    /// Where `generate` wrote the reports the report resource serves
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// The HTTP transport's bearer token: where it is kept; --rotate replaces it
+    Token {
+        /// Make a new token (clients holding the old one are refused from now on) and print it
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -203,6 +203,17 @@ impl InteractionLog {
 
     /// Append one entry (scrubbed) and flush, so a crash loses at most the current call.
     pub fn record(&self, entry: &LogEntry) -> Result<(), LogError> {
+        self.append(entry)
+    }
+
+    /// Append an event that is not a model call (an MCP tool call, a refused HTTP request),
+    /// scrubbed like every line. The event must carry a `kind` field: readers of the log
+    /// ([`is_model_call`]) tell model calls from events by it.
+    pub fn record_event<E: Serialize>(&self, event: &E) -> Result<(), LogError> {
+        self.append(event)
+    }
+
+    fn append<E: Serialize>(&self, entry: &E) -> Result<(), LogError> {
         let line = serde_json::to_string(entry).map_err(|e| LogError::Io {
             path: self.path.clone(),
             source: std::io::Error::other(e),
@@ -217,6 +228,12 @@ impl InteractionLog {
         f.write_all(b"\n").map_err(io)?;
         f.flush().map_err(io)
     }
+}
+
+/// Whether a parsed log line is a model call ([`LogEntry`]) rather than an event written by
+/// [`InteractionLog::record_event`] (which carries a `kind`).
+pub fn is_model_call(line: &Value) -> bool {
+    line.get("kind").is_none()
 }
 
 /// Remove secrets from a log line: known values, AWS access key ids (`AKIA…`/`ASIA…` + 16

@@ -111,6 +111,10 @@ impl ReplayProvider {
             if line.trim().is_empty() {
                 continue;
             }
+            // Events logged beside the model calls (MCP tool calls) are not replayed.
+            if serde_json::from_str::<Value>(line).is_ok_and(|v| !crate::log::is_model_call(&v)) {
+                continue;
+            }
             let logged: LoggedCall = serde_json::from_str(line).map_err(|e| {
                 config_error(format!(
                     "replay log {} line {}: not an interaction-log entry: {e}",

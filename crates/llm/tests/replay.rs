@@ -224,3 +224,17 @@ fn an_unreadable_log_is_named() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn events_logged_beside_the_calls_are_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    record(dir.path()).await;
+    let log = InteractionLog::open(dir.path()).unwrap();
+    let event = json!({"kind": "mcp_tool_call", "tool": "get_power_curve"});
+    log.record_event(&event).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("interactions.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    assert!(!llm::log::is_model_call(&event));
+    let replay = ReplayProvider::from_log(dir.path()).unwrap();
+    assert_eq!(replay.len(), 4);
+}

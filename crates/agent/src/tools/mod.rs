@@ -18,6 +18,7 @@ mod args;
 mod plan;
 mod profile;
 mod snapshot;
+mod staged;
 
 use std::path::PathBuf;
 use std::sync::{OnceLock, RwLock};
@@ -39,6 +40,7 @@ pub use analysis::distribution_label;
 pub use args::*;
 pub use plan::duration_band;
 pub use snapshot::athlete_snapshot;
+pub use staged::StagedWrite;
 
 /// Name of every tool, in the stable order [`ToolBox::definitions`] offers them.
 pub const TOOL_NAMES: [&str; 15] = [
@@ -84,6 +86,8 @@ pub struct CoachTools {
     profile: RwLock<Option<Profile>>,
     /// Where `save_athlete_profile` also writes the canonical profile file (chosen by the user).
     profile_file: Option<PathBuf>,
+    /// Who designed a plan `create_plan_overview` stores (the store's `source` column).
+    plan_source: &'static str,
 }
 
 impl CoachTools {
@@ -102,7 +106,14 @@ impl CoachTools {
             today,
             profile: RwLock::new(profile),
             profile_file: None,
+            plan_source: "chat",
         }
+    }
+
+    /// Record plans stored by `create_plan_overview` as designed by `source` (default "chat").
+    pub fn with_plan_source(mut self, source: &'static str) -> CoachTools {
+        self.plan_source = source;
+        self
     }
 
     /// Also write the profile saved by `save_athlete_profile` to `path` (canonical JSON), the
@@ -152,9 +163,47 @@ struct Spec {
     description: &'static str,
     schema: Value,
     run: Runner,
+    /// For a tool that writes: how its change is prepared without being applied
+    /// ([`CoachTools::stage`]); `run` is then stage + apply.
+    stage: Option<Stager>,
 }
 
 type Runner = Box<dyn Fn(&CoachTools, &Value) -> Result<Value, ToolError> + Send + Sync>;
+type Stager =
+    std::sync::Arc<dyn Fn(&CoachTools, &Value) -> Result<StagedWrite, ToolError> + Send + Sync>;
+
+/// A spec for a tool that writes: `f` prepares the change from the parsed arguments, the
+/// runner applies it at once (chat), [`CoachTools::stage`] stops before applying (previews).
+fn staged_spec<A>(
+    name: &'static str,
+    description: &'static str,
+    f: fn(&CoachTools, A) -> Result<StagedWrite, ToolError>,
+) -> Spec
+where
+    A: DeserializeOwned + JsonSchema + 'static,
+{
+    let schema = schema_for::<A>();
+    let checked = schema.clone();
+    let stage: Stager =
+        std::sync::Arc::new(move |tools, raw| f(tools, parse_args::<A>(name, &checked, raw)?));
+    staged_runner(name, description, schema, stage)
+}
+
+fn staged_runner(
+    name: &'static str,
+    description: &'static str,
+    schema: Value,
+    stage: Stager,
+) -> Spec {
+    let run_stage = stage.clone();
+    Spec {
+        name,
+        description,
+        schema,
+        run: Box::new(move |tools, raw| tools.apply(&run_stage(tools, raw)?)),
+        stage: Some(stage),
+    }
+}
 
 /// A spec whose runner parses the arguments into `A` first.
 fn spec<A>(
@@ -172,43 +221,40 @@ where
         description,
         schema,
         run: Box::new(move |tools, raw| f(tools, parse_args::<A>(name, &checked, raw)?)),
+        stage: None,
     }
 }
 
-/// A spec whose schema is given (not derived from one type) and whose runner gets the argument
-/// object after [`check_args`] has passed it: `create_plan_overview` reuses `generate`'s
-/// overview schema and parser and adds its own plan parameters.
-fn raw_spec(
+/// A staged spec whose schema is given (not derived from one type) and whose stager gets the
+/// argument object after [`check_args`] has passed it: `create_plan_overview` reuses
+/// `generate`'s overview schema and parser and adds its own plan parameters.
+fn raw_staged_spec(
     name: &'static str,
     description: &'static str,
     schema: Value,
-    f: fn(&CoachTools, &Value) -> Result<Value, ToolError>,
+    f: fn(&CoachTools, &Value) -> Result<StagedWrite, ToolError>,
 ) -> Spec {
     let checked = schema.clone();
-    Spec {
-        name,
-        description,
-        schema,
-        run: Box::new(move |tools, raw| {
-            // A missing argument object counts as `{}`, as in `parse_args`.
-            let empty = Map::new();
-            let map = match raw {
-                Value::Null => &empty,
-                Value::Object(map) => map,
-                other => {
-                    return Err(invalid(
-                        name,
-                        format!(
-                            "the arguments must be a JSON object, got {}",
-                            json_kind(other)
-                        ),
-                    ));
-                }
-            };
-            check_args(name, &checked, map)?;
-            f(tools, &Value::Object(map.clone()))
-        }),
-    }
+    let stage: Stager = std::sync::Arc::new(move |tools, raw| {
+        // A missing argument object counts as `{}`, as in `parse_args`.
+        let empty = Map::new();
+        let map = match raw {
+            Value::Null => &empty,
+            Value::Object(map) => map,
+            other => {
+                return Err(invalid(
+                    name,
+                    format!(
+                        "the arguments must be a JSON object, got {}",
+                        json_kind(other)
+                    ),
+                ));
+            }
+        };
+        check_args(name, &checked, map)?;
+        f(tools, &Value::Object(map.clone()))
+    });
+    staged_runner(name, description, schema, stage)
 }
 
 /// Checks the model's arguments against the tool's schema before serde sees them, so every
@@ -366,16 +412,16 @@ fn specs() -> &'static [Spec] {
                 plan::COMPLIANCE_DESCRIPTION,
                 plan::plan_compliance,
             ),
-            spec(
+            staged_spec(
                 "save_athlete_profile",
                 profile::SAVE_DESCRIPTION,
-                profile::save_athlete_profile,
+                profile::stage_athlete_profile,
             ),
-            raw_spec(
+            raw_staged_spec(
                 crate::plan_llm::TOOL_NAME,
                 plan::CREATE_DESCRIPTION,
                 plan::create_schema(),
-                plan::create_plan_overview,
+                plan::stage_plan_overview,
             ),
         ]
     })

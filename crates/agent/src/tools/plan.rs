@@ -9,6 +9,7 @@ use ride::Sport;
 use serde_json::{Value, json};
 use store::{ActivityRow, StoredPlan};
 
+use super::staged::{Change, StagedWrite};
 use super::{
     CoachTools, ComplianceArgs, CreatePlanParams, TrainingPlanArgs, display_name, failed, invalid,
     num, schema_for, store_err, tidy_schema,
@@ -201,8 +202,13 @@ pub(super) fn create_schema() -> Value {
     schema
 }
 
-pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Value, ToolError> {
-    use coach::planner::{FillInput, constraints_for, monday_of};
+/// `create_plan_overview` up to the filled plan, not stored; the preview is the stored plan's
+/// summary with `created: false`.
+pub(super) fn stage_plan_overview(
+    tools: &CoachTools,
+    raw: &Value,
+) -> Result<StagedWrite, ToolError> {
+    use coach::planner::{FillInput, constraints_for, fill_plan, monday_of};
     const TOOL: &str = crate::plan_llm::TOOL_NAME;
     // The runner has checked that `raw` is an object with known, well-typed arguments; split
     // the plan parameters from the overview, which goes to `generate`'s own parser and check.
@@ -282,10 +288,35 @@ pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Va
         event_date: basis.constraints.event_date,
         goal: basis.goal,
     };
+    let plan = fill_plan(&checked, &fill);
+    let mut preview = plan_summary(&plan);
+    preview["created"] = json!(false);
+    Ok(StagedWrite::new(
+        tools,
+        TOOL,
+        Change::Plan(Box::new(plan)),
+        preview,
+    ))
+}
+
+/// Store the prepared plan; it becomes the athlete's current plan.
+pub(super) fn apply_plan(tools: &CoachTools, plan: &TrainingPlan) -> Result<Value, ToolError> {
+    const TOOL: &str = crate::plan_llm::TOOL_NAME;
     let mut store = tools.open(TOOL)?;
-    let (plan, plan_id) =
-        crate::plan_store::fill_and_save(&mut store, tools.athlete_id, &checked, &fill, "chat")
+    let plan_id =
+        crate::plan_store::save_plan(&mut store, tools.athlete_id, plan, tools.plan_source)
             .map_err(|e| failed(TOOL, format!("storing the plan: {e}")))?;
+    let mut out = plan_summary(plan);
+    out["created"] = json!(true);
+    out["plan_id"] = json!(plan_id);
+    out["note"] = json!(
+        "stored; get_training_plan shows a week's workouts, plan_compliance compares them with what was ridden"
+    );
+    Ok(out)
+}
+
+/// A plan's dates, goal and week lines (phase, focus, hours, TSS, number of workouts).
+fn plan_summary(plan: &TrainingPlan) -> Value {
     let end = plan.end_date();
     let weeks: Vec<Value> = plan
         .weeks
@@ -302,9 +333,7 @@ pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Va
             line
         })
         .collect();
-    Ok(json!({
-        "created": true,
-        "plan_id": plan_id,
+    json!({
         "start_date": plan.start_date.to_string(),
         "end_date": end.to_string(),
         "ftp_w": num(plan.ftp_w, 0),
@@ -312,8 +341,7 @@ pub(super) fn create_plan_overview(tools: &CoachTools, raw: &Value) -> Result<Va
         "event_date": plan.event_date.map(|d| d.to_string()),
         "total_hours": num(plan.weeks.iter().map(|w| w.planned_hours).sum(), 1),
         "weeks": weeks,
-        "note": "stored; get_training_plan shows a week's workouts, plan_compliance compares them with what was ridden",
-    }))
+    })
 }
 
 /// Whether an activity counts for a planned workout: strength sessions for strength workouts,

@@ -4,10 +4,13 @@ use metrics::zones::Zone;
 use ride::profile::Profile;
 use serde_json::{Map, Value, json};
 
+use super::staged::{Change, StagedWrite};
 use super::{
     CalculateZonesArgs, CoachTools, HrModel, NoArgs, SaveProfileArgs, failed, invalid, num,
     opt_num, store_err,
 };
+
+const TOOL: &str = "save_athlete_profile";
 use crate::toolbox::ToolError;
 
 pub(super) const PROFILE_DESCRIPTION: &str = "The athlete's profile: name, age, weight_kg, FTP \
@@ -187,11 +190,12 @@ pub(super) fn calculate_zones(_: &CoachTools, a: CalculateZonesArgs) -> Result<V
     Ok(Value::Object(out))
 }
 
-pub(super) fn save_athlete_profile(
+/// `save_athlete_profile` up to the validated new profile; the preview lists the fields that
+/// change.
+pub(super) fn stage_athlete_profile(
     tools: &CoachTools,
     a: SaveProfileArgs,
-) -> Result<Value, ToolError> {
-    const TOOL: &str = "save_athlete_profile";
+) -> Result<StagedWrite, ToolError> {
     let current = tools.profile().unwrap_or_default();
     // Start from the canonical JSON of the current profile and overwrite what was given, then
     // read it back through `Profile::from_value`: the same parsing and validation as every
@@ -307,7 +311,38 @@ pub(super) fn save_athlete_profile(
             .to_owned();
         invalid(TOOL, msg)
     })?;
+    let mut preview = profile_json(&profile, tools.today);
+    preview["saved"] = json!(false);
+    preview["changes"] = changes(&current.to_canonical_value(), &profile.to_canonical_value());
+    Ok(StagedWrite::new(
+        tools,
+        TOOL,
+        Change::Profile(Box::new(profile)),
+        preview,
+    ))
+}
 
+/// The top-level profile fields whose value differs: `[{"field", "from", "to"}]`.
+fn changes(before: &Value, after: &Value) -> Value {
+    let empty = Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    Value::Array(
+        keys.into_iter()
+            .filter(|k| b.get(*k) != a.get(*k))
+            .map(|k| json!({"field": k, "from": b.get(k), "to": a.get(k)}))
+            .collect(),
+    )
+}
+
+/// Store the prepared profile (and write the profile file the user named).
+pub(super) fn apply_athlete_profile(
+    tools: &CoachTools,
+    profile: &Profile,
+) -> Result<Value, ToolError> {
     let mut store = tools.open(TOOL)?;
     let athlete = store
         .athlete(tools.athlete_id)
@@ -327,7 +362,7 @@ pub(super) fn save_athlete_profile(
         written_file = json!(true);
     }
     tools.set_profile(profile.clone());
-    let mut out = profile_json(&profile, tools.today);
+    let mut out = profile_json(profile, tools.today);
     out["saved"] = json!(true);
     out["profile_file_written"] = written_file;
     Ok(out)

@@ -75,6 +75,8 @@ pub fn parse(text: &str) -> (Vec<Call>, Vec<(usize, String)>) {
             continue;
         }
         match serde_json::from_str::<Value>(line) {
+            // Events (MCP tool calls, refused requests) are not model calls: no tokens, no cost.
+            Ok(v) if v.is_object() && !llm::log::is_model_call(&v) => {}
             Ok(v) if v.is_object() => calls.push(call_of(n, &v)),
             Ok(_) => bad.push((n, "not a JSON object".to_string())),
             Err(e) => bad.push((n, e.to_string())),
@@ -300,6 +302,21 @@ mod tests {
         let o = &s.by_model[1];
         assert_eq!((o.model.as_str(), o.errors, o.unpriced_calls), ("x", 1, 0));
         assert_eq!(s.last.as_ref().unwrap()[0].time, "t2");
+    }
+
+    #[test]
+    fn mcp_events_are_not_model_calls() {
+        let text = concat!(
+            r#"{"kind":"mcp_tool_call","time":"t0","transport":"stdio","client":"claude-ai","tool":"get_power_curve","outcome":"ok","result_bytes":812}"#,
+            "\n",
+            r#"{"time":"t1","provider":"bedrock","model_requested":"a","model_used":"m1","usage":{"input":10,"output":5,"cache_read":0,"cache_write":0},"cost":{"status":"known","usd":0.5},"error":null}"#,
+            "\n",
+            r#"{"kind":"mcp_http_refused","time":"t2","status":401,"reason":"missing bearer token"}"#,
+        );
+        let (calls, bad) = parse(text);
+        assert!(bad.is_empty());
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].provider, "bedrock");
     }
 
     #[test]

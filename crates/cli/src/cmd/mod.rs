@@ -11,6 +11,7 @@ mod demo;
 mod generate;
 mod import;
 mod logs;
+mod mcp;
 mod phase_table;
 mod providers;
 mod ride;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => logs::run(&global, args),
         Command::Config(cmd) => config::run(&global, cmd),
         Command::Chat(args) => chat::run(&global, args),
+        Command::Mcp(args) => mcp::run(&global, args),
     }
 }
 

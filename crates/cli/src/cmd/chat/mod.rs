@@ -16,7 +16,7 @@
 
 mod commands;
 mod input;
-mod prompt;
+use agent::coaching as prompt;
 mod render;
 mod session;
 

@@ -1,4 +1,4 @@
-//! The chat's system prompt: the coach's role, what the tools are for (listed from the tool
+//! The coach's instructions, the system prompt of `chat` (and the MCP server's prompts): the coach's role, what the tools are for (listed from the tool
 //! definitions themselves, so a name in the prompt is always a tool that exists), how to treat
 //! data, and the athlete snapshot — or, without a profile, the onboarding instructions.
 //!
