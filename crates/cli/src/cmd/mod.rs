@@ -3,17 +3,20 @@
 mod activities;
 mod analyze;
 mod athlete;
+mod athletes;
 mod bench;
 mod chat;
 mod check;
 mod config;
 mod demo;
 mod generate;
+mod generate_all;
 mod import;
 mod logs;
 mod phase_table;
 mod providers;
 mod ride;
+mod roster;
 mod run_progress;
 
 use std::path::PathBuf;
@@ -29,6 +32,9 @@ pub struct Global {
     /// its synthetic rides out of the real database unless told otherwise).
     pub data_dir_explicit: bool,
     pub json: bool,
+    /// `--athlete NAME`: the athlete every command works for (default: the one in use, else the
+    /// only one in the store).
+    pub athlete: Option<String>,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -37,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         data_dir: resolve_data_dir(cli.data_dir)?,
         data_dir_explicit,
         json: cli.json,
+        athlete: cli.athlete,
     };
     match cli.command {
         Command::Import(args) => import::run(&global, args),
@@ -49,6 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => logs::run(&global, args),
         Command::Config(cmd) => config::run(&global, cmd),
         Command::Chat(args) => chat::run(&global, args),
+        Command::Athlete(cmd) => athletes::run(&global, cmd),
     }
 }
 
