@@ -71,6 +71,20 @@ fn resolve_data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
     Ok(dirs.data_dir().to_path_buf())
 }
 
+/// An error and its causes on one line, each cause only when the text before does not already
+/// say it (a profile error names its file and carries the I/O error it wraps).
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line.replace('\n', " ")
+}
+
 /// Serialise `value` as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).context("serialising the output as JSON")?;

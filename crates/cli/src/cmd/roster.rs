@@ -173,7 +173,7 @@ pub fn run(global: &Global, roster_path: &Path) -> Result<()> {
                 }
             }
             Err(e) => {
-                let msg = format!("{e:#}");
+                let msg = super::error_line(&e);
                 eprintln!("{} {}: {msg}", term::error_label(), a.name);
                 AthleteResult {
                     athlete: a.name.clone(),
@@ -233,7 +233,11 @@ fn print_table(path: &Path, results: &[AthleteResult]) {
                 Cell::new("–"),
                 Cell::new("–"),
                 Cell::new("–"),
-                Cell::new(format!("failed: {}", e.as_deref().unwrap_or("?"))),
+                Cell::new(if e.is_some() {
+                    "failed (see above)"
+                } else {
+                    "failed"
+                }),
             ]),
         };
     }
