@@ -285,6 +285,9 @@ pub struct DemoArgs {
     /// Number of rides to synthesise (runs and strength sessions come on top)
     #[arg(long)]
     pub rides: Option<usize>,
+    /// Season length in weeks [default: 52; longer when the rides do not fit]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=520))]
+    pub weeks: Option<u32>,
     /// Only write the export and profile; do not import or analyse them
     #[arg(long)]
     pub no_import: bool,

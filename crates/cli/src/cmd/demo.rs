@@ -46,6 +46,9 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     };
     let mut opts = demo::DemoOptions::new(&args.out, DEMO_SEASON_END);
     opts.seed = args.seed;
+    if let Some(weeks) = args.weeks {
+        opts.weeks = weeks as usize;
+    }
     if let Some(rides) = args.rides {
         anyhow::ensure!(
             (1..=20_000).contains(&rides),
