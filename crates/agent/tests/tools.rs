@@ -1946,5 +1946,8 @@ fn tools_for_an_athlete_resolved_by_name_see_only_that_athletes_activities() {
         }
     }
     let text = serde_json::to_string(&out).unwrap();
-    assert!(!text.contains(INJECTION), "Ann's ride names never reach Bob's tools");
+    assert!(
+        !text.contains(INJECTION),
+        "Ann's ride names never reach Bob's tools"
+    );
 }

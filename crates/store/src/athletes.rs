@@ -324,6 +324,37 @@ mod tests {
     }
 
     #[test]
+    fn removing_an_athlete_deletes_their_plans_and_sessions_and_nobody_elses() {
+        let mut s = Store::open_in_memory().unwrap();
+        let ann = s.create_athlete("ann", None).unwrap();
+        let bob = s.create_athlete("bob", None).unwrap();
+        for a in [&ann, &bob] {
+            s.save_plan(a.id, "2026-01-05", "2026-03-29", "offline", "{}")
+                .unwrap();
+            s.save_session(&crate::SessionWrite {
+                id: &format!("session-{}", a.name),
+                athlete_id: a.id,
+                provider: "replay",
+                model: "m",
+                title: None,
+                turns: 1,
+                messages_json: "[]",
+                usage_json: "{}",
+            })
+            .unwrap();
+        }
+        let (_, deleted) = s.remove_athlete("ann").unwrap();
+        assert_eq!((deleted.plans, deleted.chat_sessions), (1, 1));
+        assert_eq!(s.athlete_counts(ann.id).unwrap(), AthleteCounts::default());
+        let left = s.athlete_counts(bob.id).unwrap();
+        assert_eq!((left.plans, left.chat_sessions), (1, 1));
+        assert!(matches!(
+            s.remove_athlete("ann"),
+            Err(StoreError::UnknownAthlete { .. })
+        ));
+    }
+
+    #[test]
     fn names_that_cannot_name_a_folder_are_refused() {
         for bad in [
             "",
