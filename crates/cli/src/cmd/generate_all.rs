@@ -262,6 +262,9 @@ fn roster_selection(args: &GenerateArgs) -> Result<Option<crate::providers_setup
 }
 
 pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
+    if let Some(name) = &global.athlete {
+        bail!("--all makes a report for every athlete; drop --athlete {name} (or drop --all)");
+    }
     let started = std::time::Instant::now();
     let athletes: Vec<String> = {
         let store = Store::open(&global.data_dir)
