@@ -17,6 +17,8 @@ mod phase_table;
 mod providers;
 mod ride;
 mod roster;
+mod roster_progress;
+mod roster_summary;
 mod run_progress;
 
 use std::path::PathBuf;
