@@ -388,3 +388,32 @@ fn with_several_athletes_the_default_report_folder_is_per_athlete() {
     assert!(t.join("reports/Bob/index.html").is_file());
     assert!(!t.join("reports/index.html").exists());
 }
+
+#[test]
+fn demo_weeks_makes_the_small_seasons_a_roster_benchmark_uses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let j = ok_json(&run(
+        t,
+        &[
+            "--json",
+            "demo",
+            "--rides",
+            "12",
+            "--weeks",
+            "6",
+            "--seed",
+            "3",
+            "--out",
+            "d",
+            "--no-import",
+        ],
+    ));
+    let start: jiff::civil::Date = j["season_start"].as_str().unwrap().parse().unwrap();
+    let end: jiff::civil::Date = j["season_end"].as_str().unwrap().parse().unwrap();
+    let days = (end - start).get_days();
+    assert!((35..=42).contains(&days), "{start}..{end}: {days} days");
+    assert_eq!(j["rides"], 12);
+    let bad = run(t, &["demo", "--weeks", "2", "--no-import"]);
+    assert!(!bad.status.success());
+}

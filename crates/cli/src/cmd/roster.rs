@@ -144,6 +144,9 @@ fn import_one(store: &mut Store, a: &RosterAthlete) -> Result<ImportReport> {
 }
 
 pub fn run(global: &Global, roster_path: &Path) -> Result<()> {
+    if let Some(name) = &global.athlete {
+        bail!("--roster names its own athletes; drop --athlete {name}");
+    }
     let roster = load(roster_path)?;
     let mut store = Store::open(&global.data_dir)
         .with_context(|| format!("opening the database in {}", global.data_dir.display()))?;
