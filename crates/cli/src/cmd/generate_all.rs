@@ -136,6 +136,7 @@ pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
     // two calls side by side) without building every bundle up front.
     let active = (concurrency as usize * 2).max(2);
     let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("static template");
+    let done_style = ProgressStyle::with_template("  {msg}").expect("static template");
     let total = athletes.len();
     let work = futures::stream::iter(athletes.into_iter().enumerate())
         .map(|(i, name)| {
@@ -161,6 +162,7 @@ pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
             );
             let progress = Arc::new(AthleteProgress::new(label, bar, multi.clone()));
             let quiet = global.json || show;
+            let done_style = done_style.clone();
             async move {
                 let t = std::time::Instant::now();
                 let observer = progress.clone();
@@ -169,6 +171,8 @@ pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
                     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
                 let row = row_of(&name, result, t.elapsed().as_secs_f64());
                 let line = final_line(&progress.name, &row);
+                // The finished line carries its own time: no spinner, no elapsed counter.
+                progress.bar.set_style(done_style.clone());
                 progress.bar.finish_with_message(line.clone());
                 if !quiet {
                     eprintln!("{line}");
