@@ -60,6 +60,8 @@ pub struct LimiterStats {
     pub min_limit: usize,
     /// The limit now.
     pub limit: usize,
+    /// Calls in flight now.
+    pub in_flight: usize,
 }
 
 struct State {
@@ -134,6 +136,7 @@ impl Limiter {
         let s = self.lock();
         LimiterStats {
             limit: s.limit,
+            in_flight: s.in_flight,
             ..s.stats
         }
     }

@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agent::workflow::{self, ModelChoice, Options};
 use anyhow::{Context, Result, bail};
@@ -23,6 +24,7 @@ use super::roster_summary::{
 };
 use super::{Global, print_json};
 use crate::args::GenerateArgs;
+use crate::term;
 
 /// The model side, shared: one provider (one SDK client) behind one limiter.
 struct Shared {
@@ -66,6 +68,46 @@ fn roster_selection(args: &GenerateArgs) -> Result<Option<crate::providers_setup
         }
         _ => Ok(sel),
     }
+}
+
+/// What the shared limiter is doing, twice a second: a line above the athletes' on a terminal;
+/// elsewhere one line when the provider starts throttling (at most every 5 s), so a log shows
+/// why the roster slowed down.
+fn watch_limiter(
+    runtime: &tokio::runtime::Runtime,
+    limiter: Arc<Limiter>,
+    multi: &MultiProgress,
+    quiet: bool,
+) -> (tokio::task::JoinHandle<()>, ProgressBar) {
+    let line = multi.insert(
+        0,
+        ProgressBar::new_spinner()
+            .with_style(ProgressStyle::with_template("  {msg}").expect("static template")),
+    );
+    let shown = line.clone();
+    let task = runtime.spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(500));
+        let mut told = (0u64, None::<tokio::time::Instant>);
+        loop {
+            every.tick().await;
+            let st = limiter.stats();
+            shown.set_message(format!(
+                "model calls in flight: {} of {} allowed · throttled {}×",
+                st.in_flight, st.limit, st.throttles
+            ));
+            let due = told.1.is_none_or(|t| t.elapsed() >= Duration::from_secs(5));
+            if shown.is_hidden() && !quiet && st.throttles > told.0 && due {
+                eprintln!(
+                    "{} the provider is throttling ({} so far): at most {} calls at a time for now",
+                    term::note_label(),
+                    st.throttles,
+                    st.limit
+                );
+                told = (st.throttles, Some(tokio::time::Instant::now()));
+            }
+        }
+    });
+    (task, line)
 }
 
 pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
@@ -182,12 +224,19 @@ pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
         })
         .buffer_unordered(active)
         .collect::<Vec<AthleteRow>>();
+    let watch = shared
+        .as_ref()
+        .map(|s| watch_limiter(&runtime, s.limiter.clone(), &multi, global.json));
     let rows = runtime.block_on(async {
         tokio::select! {
             rows = work => Ok(rows),
             _ = tokio::signal::ctrl_c() => Err(()),
         }
     });
+    if let Some((task, line)) = watch {
+        task.abort();
+        line.finish_and_clear();
+    }
     let Ok(mut rows) = rows else {
         bail!(
             "interrupted; every finished phase is kept — rerun with --all --resume to finish the rest"
