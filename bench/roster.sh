@@ -11,8 +11,9 @@
 # Prints per concurrency: wall time, model calls, input / output tokens, the on-demand cost at
 # the catalog's price for MODEL, and the most calls the fake saw in flight.
 #
-#   bench/roster.sh                               # 120 athletes, concurrency 1 then 4 (~45 min)
-#   ATHLETES=24 CONCURRENCY="1 4" bench/roster.sh # a quicker sample
+#   bench/roster.sh                               # 120 athletes, concurrency 1 then 4: about
+#                                                 # 11 + 75 + 20 min in a debug build
+#   ATHLETES=12 CONCURRENCY="1 4" bench/roster.sh # a quicker sample (about 11 min)
 #   PROFILE=release bench/roster.sh               # optimised build (slower to build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
