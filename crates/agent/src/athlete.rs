@@ -1,5 +1,6 @@
-//! The athlete a command works for. One data directory holds one athlete's history; the profile
-//! is the one given as a file, else the one stored by an earlier command.
+//! The athlete a command works for: the one named (`--athlete NAME`), else the one in use, else
+//! the only one in the store ([`store::Store::resolve_athlete`]). The profile is the one given as
+//! a file, else the one stored by an earlier command.
 
 use std::path::Path;
 
@@ -15,13 +16,15 @@ pub struct AthleteContext {
     pub has_profile: bool,
 }
 
-/// Resolve the athlete and profile; with `profile_path`, the profile is validated and stored.
-/// The profile's warnings (values accepted with a caveat) are in `profile.warnings`.
+/// Resolve the athlete (`name`, else the one in use, else the only one) and profile; with
+/// `profile_path`, the profile is validated and stored as that athlete's. The profile's warnings
+/// (values accepted with a caveat) are in `profile.warnings`.
 pub fn resolve(
     store: &mut Store,
+    name: Option<&str>,
     profile_path: Option<&Path>,
 ) -> Result<AthleteContext, DataError> {
-    let athlete = store.default_athlete()?;
+    let athlete = store.resolve_athlete(name)?;
     if let Some(path) = profile_path {
         let profile = Profile::load(path)?;
         let athlete = store.upsert_athlete(&athlete.name, Some(&profile.to_canonical_value()))?;

@@ -1914,3 +1914,40 @@ fn activities_with_bad_samples_say_so_compactly() {
     );
     assert!(clean.get("data_quality").is_none());
 }
+
+#[test]
+fn tools_for_an_athlete_resolved_by_name_see_only_that_athletes_activities() {
+    let s = season();
+    let mut st = store();
+    // With two athletes and none in use, nobody is guessed.
+    let err = agent::athlete::resolve(&mut st, None, None)
+        .err()
+        .expect("two athletes, none in use");
+    assert!(err.to_string().contains("none is in use"), "{err}");
+    let ctx = agent::athlete::resolve(&mut st, Some("bob"), None).unwrap();
+    assert_eq!(ctx.athlete.id, s.b);
+    let b_count = st.activity_count(s.b).unwrap();
+    let a_count = st.activity_count(s.a).unwrap();
+    assert!(a_count > b_count && b_count > 0);
+    let tb = CoachTools::new(s.data_dir.clone(), ctx.athlete.id, None, TODAY);
+    let out = call(
+        &tb,
+        "list_activities",
+        json!({"from": "2024-01-01", "limit": 20}),
+    );
+    assert_eq!(out["total"], b_count, "{out}");
+    // Ann's activities (her first one, the injected one) do not exist for Bob's tools.
+    for id in [first_id_of(s.a), s.injected_id] {
+        match tb.call("get_activity", &json!({"activity_id": id})) {
+            Err(ToolError::Failed { message, .. }) => {
+                assert!(message.contains(&id.to_string()), "{message}")
+            }
+            other => panic!("Bob's tools read Ann's activity {id}: {other:?}"),
+        }
+    }
+    let text = serde_json::to_string(&out).unwrap();
+    assert!(
+        !text.contains(INJECTION),
+        "Ann's ride names never reach Bob's tools"
+    );
+}

@@ -1,11 +1,19 @@
-//! A fake Bedrock runtime for `bench/report_tokens.sh`: the loopback fake of the `llm` crate (real
-//! wire format, real service rules; the binary talks to it through the real AWS SDK) scripted with
-//! realistic replies taken from a rule-based report of the same data — its narrative as the
-//! analysis answer and its plan overview as the `create_plan_overview` call.
+//! A fake Bedrock runtime for `bench/report_tokens.sh` and `bench/roster.sh`: the loopback fake
+//! of the `llm` crate (real wire format, real service rules; the binary talks to it through the
+//! real AWS SDK) scripted with realistic replies taken from a rule-based report of the same data
+//! — its narrative as the analysis answer and its plan overview as the `create_plan_overview`
+//! call.
 //!
 //! ```text
 //! cargo run -p cycling-ai --example fake_model -- OFFLINE_REPORT_DIR
+//!     [--repeat] [--first-token S] [--tokens-per-second N] [--throttle-over K]
 //! ```
+//!
+//! `--repeat` answers every analysis and plan request (a roster asks many times; the demo
+//! athletes share availability and plan dates, so one overview is valid for all) and reports each
+//! answer's input tokens as its request's size at 4 characters a token; `--first-token` and
+//! `--tokens-per-second` stream the answers at that pace (a realistic model: 0.8 and 60);
+//! `--throttle-over K` throttles calls arriving while K are being answered.
 //!
 //! Prints `ENDPOINT http://127.0.0.1:PORT` on the first line, serves until stdin closes, then
 //! prints one JSON line measuring what it received and answered. The fake reports fixed usage
@@ -29,13 +37,42 @@ fn tokens(chars: usize) -> u64 {
     (chars as u64).div_ceil(4)
 }
 
+/// The command line after the report folder.
+#[derive(Default)]
+struct Opts {
+    repeat: bool,
+    first_token: Option<f64>,
+    tokens_per_second: Option<f64>,
+    throttle_over: Option<usize>,
+}
+
+fn parse_opts(args: &[String]) -> Opts {
+    let mut o = Opts::default();
+    let mut it = args.iter();
+    let num = |flag: &str, v: Option<&String>| -> f64 {
+        v.and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{flag} needs a number"))
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--repeat" => o.repeat = true,
+            "--first-token" => o.first_token = Some(num(a, it.next())),
+            "--tokens-per-second" => o.tokens_per_second = Some(num(a, it.next())),
+            "--throttle-over" => o.throttle_over = Some(num(a, it.next()) as usize),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .expect("usage: fake_model OFFLINE_REPORT_DIR"),
+        args.first()
+            .expect("usage: fake_model OFFLINE_REPORT_DIR [--repeat] [--first-token S] [--tokens-per-second N] [--throttle-over K]"),
     );
+    let opts = parse_opts(&args[1..]);
     let data = read_json(&dir.join("report_data.json"));
     let plan = read_json(&dir.join("plan.json"));
     let mut narrative = data["narrative"].clone();
@@ -56,9 +93,14 @@ async fn main() {
     ];
     // Models stream a few tokens per delta; the fake's default of 4 characters per event would
     // make the benchmark measure event-stream framing instead of the pipeline.
+    let pace = opts.first_token.map(|s| llm::testing::Pace {
+        first_token: std::time::Duration::from_secs_f64(s),
+        tokens_per_second: opts.tokens_per_second.unwrap_or(0.0),
+    });
     for r in &mut replies {
         r.chunk = 48;
         r.latency_ms = 0;
+        r.pace = pace;
     }
     let output_chars: Vec<usize> = vec![narrative.chars().count(), overview.chars().count()];
     // Routed by phase: phases 2 and 3 send their requests at the same time.
@@ -67,7 +109,17 @@ async fn main() {
         agent::plan_llm::TOOL_NAME,
     ];
     for (r, mark) in replies.into_iter().zip(marks) {
-        fake.push_for(mark, Reply::Model(r));
+        if opts.repeat {
+            fake.answer_always(mark, Reply::Model(r));
+        } else {
+            fake.push_for(mark, Reply::Model(r));
+        }
+    }
+    if opts.repeat {
+        fake.count_input_tokens();
+    }
+    if let Some(k) = opts.throttle_over {
+        fake.throttle_over(k);
     }
     println!("ENDPOINT {}", fake.endpoint());
     std::io::stdout().flush().expect("stdout");
@@ -82,6 +134,18 @@ async fn main() {
         .iter()
         .map(|r| r.body.to_string().chars().count())
         .collect();
+    if opts.repeat {
+        // Many reports: the load the service saw rather than each body.
+        let report = json!({
+            "requests": requests.len(),
+            "throttled": fake.throttled(),
+            "max_in_flight": fake.max_in_flight(),
+            "rejections": fake.rejections(),
+            "input_tokens_est": input_chars.iter().map(|c| tokens(*c)).sum::<u64>(),
+        });
+        println!("{report}");
+        return;
+    }
     let answered = requests.len().min(output_chars.len());
     let report = json!({
         "requests": requests.len(),

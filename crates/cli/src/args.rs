@@ -26,6 +26,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// The athlete to work for, in a store holding several [default: the one chosen with
+    /// `athlete use`, else the only one]
+    #[arg(long, global = true, env = "CYCLING_AI_ATHLETE", value_name = "NAME")]
+    pub athlete: Option<String>,
+
     /// Diagnostics on stderr: -v the report's phases and every model call (tokens, cost,
     /// time), -vv more detail. RUST_LOG (e.g. `llm=debug`) overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -62,6 +67,9 @@ pub enum Command {
     /// Serve the coach's tools, resources and prompts to an MCP client (Claude Desktop, Claude
     /// Code, IDEs) over stdio, or streamable HTTP with --http
     Mcp(McpArgs),
+    /// The athletes in this store: add, list, show, remove, and choose the one commands work for
+    #[command(subcommand)]
+    Athlete(AthleteCommand),
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +106,32 @@ pub enum McpCommand {
         #[arg(long)]
         rotate: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AthleteCommand {
+    /// Add an athlete (import their rides with `import --athlete NAME`, or `import --roster`)
+    Add {
+        /// The athlete's name; it also names their report folder, so no slash, backslash or
+        /// : * ? " < > |
+        name: String,
+        /// Their profile JSON (validated and stored)
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+    },
+    /// Every athlete: activities, last activity, plans, chat sessions, which one is in use
+    List,
+    /// One athlete in full [default: the one in use, else the only one]
+    Show { name: Option<String> },
+    /// Remove an athlete with their activities, plans, chat sessions and import runs
+    Remove {
+        name: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Work for this athlete when a command is not given --athlete
+    Use { name: String },
 }
 
 #[derive(Debug, Args)]
@@ -160,9 +194,13 @@ pub enum ConfigCommand {
     clap::ArgGroup::new("source")
         .required(true)
         .multiple(true)
-        .args(["export", "fit_dir", "csv"])
+        .args(["export", "fit_dir", "csv", "roster"])
 ))]
 pub struct ImportArgs {
+    /// A roster file (TOML): several athletes, each with a profile and an export, a CSV with
+    /// its files, or a folder of ride files; each is added if new and imported
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["export", "csv", "fit_dir", "profile"])]
+    pub roster: Option<PathBuf>,
     /// A Strava bulk export folder (activities.csv + activities/)
     #[arg(long, value_name = "DIR", conflicts_with_all = ["csv", "fit_dir"])]
     pub export: Option<PathBuf>,
@@ -286,13 +324,24 @@ pub struct DemoArgs {
     /// Number of rides to synthesise (runs and strength sessions come on top)
     #[arg(long)]
     pub rides: Option<usize>,
+    /// Season length in weeks [default: 52; longer when the rides do not fit]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=520))]
+    pub weeks: Option<u32>,
     /// Only write the export and profile; do not import or analyse them
     #[arg(long)]
     pub no_import: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
+    /// A report for every athlete in the store, model calls shared under --concurrency
+    #[arg(long, conflicts_with_all = ["export", "csv", "fit_dir", "profile"])]
+    pub all: bool,
+    /// With --all: at most N model calls in flight across the roster (fewer while the provider
+    /// throttles)
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "all",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
     /// A Strava bulk export folder to import first
     #[arg(long, value_name = "DIR", conflicts_with_all = ["csv", "fit_dir"])]
     pub export: Option<PathBuf>,
@@ -332,14 +381,10 @@ pub struct GenerateArgs {
     /// last activity]
     #[arg(long, value_name = "DATE")]
     pub plan_start: Option<String>,
-    /// Where to write the report
-    #[arg(
-        long,
-        visible_alias = "out",
-        value_name = "DIR",
-        default_value = "reports"
-    )]
-    pub output_dir: PathBuf,
+    /// Where to write the report [default: reports, or reports/<athlete> when the store holds
+    /// several athletes; with --all always DIR/<athlete>]
+    #[arg(long, visible_alias = "out", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// Who writes each week's workouts: the built-in library or the model
     #[arg(long, value_enum, default_value = "library")]
     pub workout_source: WorkoutSource,

@@ -26,16 +26,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // One line: the chain of causes joined, so scripts can grep it and people can read it.
-            let mut line = err.to_string();
-            for cause in err.chain().skip(1) {
-                let cause = cause.to_string();
-                if !line.contains(&cause) {
-                    line.push_str(": ");
-                    line.push_str(&cause);
-                }
-            }
-            let line = line.replace('\n', " ");
-            eprintln!("{} {line}", term::error_label());
+            eprintln!("{} {}", term::error_label(), cmd::error_line(&err));
             ExitCode::FAILURE
         }
     }

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod error;
 pub mod gemini;
 pub mod http;
+pub mod limiter;
 pub mod log;
 pub mod meter;
 pub mod ollama;

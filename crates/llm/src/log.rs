@@ -161,6 +161,9 @@ pub struct InteractionLog {
     path: PathBuf,
     file: Mutex<BufWriter<File>>,
     secrets: Vec<String>,
+    /// Written as `"athlete"` on every line, so one log serves a roster and `logs --athlete`
+    /// can tell whose calls were whose.
+    athlete: Option<String>,
 }
 
 impl InteractionLog {
@@ -187,7 +190,13 @@ impl InteractionLog {
             path,
             file: Mutex::new(BufWriter::new(file)),
             secrets,
+            athlete: None,
         })
+    }
+
+    /// Name the athlete the following calls are for (written on each line).
+    pub fn set_athlete(&mut self, name: &str) {
+        self.athlete = Some(name.to_string());
     }
 
     pub fn path(&self) -> &Path {
@@ -214,18 +223,28 @@ impl InteractionLog {
     }
 
     fn append<E: Serialize>(&self, entry: &E) -> Result<(), LogError> {
-        let line = serde_json::to_string(entry).map_err(|e| LogError::Io {
+        let as_io = |e: serde_json::Error| LogError::Io {
             path: self.path.clone(),
             source: std::io::Error::other(e),
-        })?;
-        let line = scrub(&line, &self.secrets);
+        };
+        let line = match &self.athlete {
+            None => serde_json::to_string(entry).map_err(as_io)?,
+            Some(name) => {
+                let mut v = serde_json::to_value(entry).map_err(as_io)?;
+                v["athlete"] = Value::String(name.clone());
+                serde_json::to_string(&v).map_err(as_io)?
+            }
+        };
+        // The line and its newline in one write: several logs (a roster's reports) append to the
+        // same file at once, and O_APPEND keeps one write's bytes together.
+        let mut line = scrub(&line, &self.secrets);
+        line.push('\n');
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
         let io = |source| LogError::Io {
             path: self.path.clone(),
             source,
         };
         f.write_all(line.as_bytes()).map_err(io)?;
-        f.write_all(b"\n").map_err(io)?;
         f.flush().map_err(io)
     }
 }

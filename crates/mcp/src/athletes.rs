@@ -9,36 +9,26 @@ use agent::tools::CoachTools;
 use jiff::civil::Date;
 use ride::profile::Profile;
 use serde_json::{Value, json};
-use store::{Athlete, Store};
+use store::{Athlete, Store, StoreError};
 
 /// Most athletes `list_athletes` and the resource list name.
 pub const MAX_ATHLETES: usize = 100;
 
-/// The athlete `name` names, or the athlete in use when it is `None`.
-pub fn athlete_for(store: &mut Store, name: Option<&str>) -> Result<Athlete, String> {
-    match name.map(str::trim) {
-        None => store
-            .default_athlete()
-            .map_err(|e| format!("reading the athletes: {e}")),
-        Some(n) => match store.athlete_by_name(n) {
-            Ok(Some(a)) => Ok(a),
-            Ok(None) => {
-                let known = store
-                    .athletes()
-                    .map_err(|e| format!("reading the athletes: {e}"))?;
-                let names: Vec<&str> = known
-                    .iter()
-                    .take(MAX_ATHLETES)
-                    .map(|a| a.name.as_str())
-                    .collect();
-                Err(format!(
-                    "`athlete`: no athlete is called {n:?}; the athletes are: {}",
-                    names.join(", ")
-                ))
-            }
-            Err(e) => Err(format!("reading the athletes: {e}")),
-        },
-    }
+/// The athlete `name` names; without one, the server's default (`--athlete`), else the athlete
+/// in use (`athlete use`), else the only one — the same rule as every command
+/// ([`Store::resolve_athlete`]).
+pub fn athlete_for(
+    store: &mut Store,
+    name: Option<&str>,
+    default: Option<&str>,
+) -> Result<Athlete, String> {
+    let name = name.map(str::trim).or(default);
+    store.resolve_athlete(name).map_err(|e| match e {
+        StoreError::UnknownAthlete { .. } | StoreError::AthleteNotChosen { .. } => {
+            format!("`athlete`: {e}")
+        }
+        other => format!("reading the athletes: {other}"),
+    })
 }
 
 /// The coach's tools for `athlete`, with its stored profile.
@@ -53,8 +43,9 @@ pub fn tools_for(data_dir: &Path, athlete: &Athlete, today: Date) -> Result<Coac
 }
 
 /// `list_athletes`: every athlete (bounded) with whether it has a profile, and which is in use.
-pub fn list_athletes(store: &mut Store) -> Result<Value, String> {
-    let in_use = athlete_for(store, None)?;
+pub fn list_athletes(store: &mut Store, default: Option<&str>) -> Result<Value, String> {
+    // With several athletes and none chosen there is no default: list them all the same.
+    let in_use = athlete_for(store, None, default).ok();
     let all = store
         .athletes()
         .map_err(|e| format!("reading the athletes: {e}"))?;
@@ -65,7 +56,7 @@ pub fn list_athletes(store: &mut Store) -> Result<Value, String> {
             json!({
                 "name": a.name,
                 "has_profile": a.profile_json.is_some(),
-                "in_use": a.id == in_use.id,
+                "in_use": in_use.as_ref().is_some_and(|u| u.id == a.id),
             })
         })
         .collect();
@@ -73,6 +64,6 @@ pub fn list_athletes(store: &mut Store) -> Result<Value, String> {
         "athletes": listed,
         "total": all.len(),
         "truncated": all.len() > MAX_ATHLETES,
-        "in_use": in_use.name,
+        "in_use": in_use.map(|u| u.name),
     }))
 }

@@ -38,6 +38,9 @@ pub struct Server {
     reports_dir: PathBuf,
     /// "stdio" or "http", for the log.
     transport: &'static str,
+    /// The athlete a call without an `athlete` argument works for (`--athlete`); `None`: the
+    /// athlete in use, else the only one.
+    default_athlete: Option<String>,
     log: Option<InteractionLog>,
     pending: Mutex<preview::PendingWrites>,
 }
@@ -58,8 +61,19 @@ impl Server {
             data_dir,
             reports_dir,
             transport,
+            default_athlete: None,
             pending: Mutex::new(preview::PendingWrites::default()),
         }
+    }
+
+    /// Calls without an `athlete` argument work for `name` (the command's `--athlete`).
+    pub fn with_default_athlete(mut self, name: Option<String>) -> Server {
+        self.default_athlete = name;
+        self
+    }
+
+    pub(crate) fn default_athlete(&self) -> Option<&str> {
+        self.default_athlete.as_deref()
     }
 
     pub(crate) fn open_store(&self) -> Result<Store, String> {

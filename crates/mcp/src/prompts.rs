@@ -60,7 +60,7 @@ pub fn get(
         ));
     };
     let mut store = server.open_store()?;
-    let athlete = athlete_for(&mut store, athlete)?;
+    let athlete = athlete_for(&mut store, athlete, server.default_athlete())?;
     drop(store);
     let today = server.today();
     let tools = tools_for(&server.data_dir, &athlete, today)?;

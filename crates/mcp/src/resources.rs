@@ -100,7 +100,7 @@ pub fn read(server: &Server, uri: &str) -> Result<(String, &'static str), ReadEr
         .find(|(k, ..)| *k == kind)
         .ok_or_else(not_found)?;
     let mut store = server.open_store().map_err(ReadError::Failed)?;
-    let athlete = athlete_for(&mut store, Some(&name)).map_err(ReadError::NotFound)?;
+    let athlete = athlete_for(&mut store, Some(&name), None).map_err(ReadError::NotFound)?;
     drop(store);
     if kind == "report/latest.md" {
         let path = report_path(server, &athlete.name, athlete.id).ok_or_else(|| {
@@ -142,7 +142,7 @@ fn report_path(server: &Server, name: &str, athlete_id: i64) -> Option<PathBuf> 
     let in_use = server
         .open_store()
         .ok()
-        .and_then(|mut s| athlete_for(&mut s, None).ok())
+        .and_then(|mut s| athlete_for(&mut s, None, server.default_athlete()).ok())
         .is_some_and(|a| a.id == athlete_id);
     (in_use && shared.is_file()).then_some(shared)
 }

@@ -205,7 +205,7 @@ fn run(
                 ),
             ));
         }
-        return list_athletes(&mut store)
+        return list_athletes(&mut store, server.default_athlete())
             .map(|result| Done {
                 result,
                 outcome: "ok",
@@ -213,7 +213,8 @@ fn run(
             .map_err(|e| failed(name, e));
     }
     let requested = string_arg(name, &mut args, "athlete")?;
-    let athlete = athlete_for(&mut store, requested.as_deref()).map_err(|e| invalid(name, e))?;
+    let athlete = athlete_for(&mut store, requested.as_deref(), server.default_athlete())
+        .map_err(|e| invalid(name, e))?;
     drop(store);
     *athlete_name = Some(athlete.name.clone());
     let tools =

@@ -60,6 +60,26 @@ pub enum StoreError {
     #[error("athlete id {0} does not exist")]
     AthleteNotFound(i64),
 
+    #[error(
+        "no athlete named `{name}` in this store ({}); add one with `cycling-ai athlete add NAME`",
+        known_list(.known)
+    )]
+    UnknownAthlete { name: String, known: Vec<String> },
+
+    #[error(
+        "this store holds {} athletes ({}) and none is in use: pass --athlete NAME, or choose one \
+         with `cycling-ai athlete use NAME`",
+        .names.len(),
+        .names.join(", ")
+    )]
+    AthleteNotChosen { names: Vec<String> },
+
+    #[error("athlete name {name:?}: {reason}")]
+    InvalidAthleteName { name: String, reason: &'static str },
+
+    #[error("an athlete named `{0}` already exists")]
+    AthleteExists(String),
+
     #[error("cannot serialise {what} to JSON: {source}")]
     Json {
         what: &'static str,
@@ -79,4 +99,13 @@ pub enum StoreError {
 
     #[error(transparent)]
     Strava(#[from] ride::strava::StravaError),
+}
+
+/// "athletes: a, b" or "it holds no athlete yet".
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        "it holds no athlete yet".to_string()
+    } else {
+        format!("athletes: {}", known.join(", "))
+    }
 }

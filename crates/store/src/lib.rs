@@ -26,7 +26,9 @@ pub use activities::{
     ActivityCurve, ActivityRow, ActivitySearch, DuplicateSource, NewActivity, SourceKind,
     UpsertOutcome,
 };
-pub use athletes::{Athlete, DEFAULT_ATHLETE_NAME};
+pub use athletes::{
+    Athlete, AthleteCounts, DEFAULT_ATHLETE_NAME, MAX_ATHLETE_NAME_CHARS, validate_athlete_name,
+};
 pub use duplicates::DuplicateFound;
 pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};

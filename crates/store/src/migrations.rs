@@ -264,6 +264,19 @@ ALTER TABLE activities ADD COLUMN duplicate_source TEXT
 CREATE INDEX activities_start ON activities(athlete_id, start_time);
 "#,
     },
+    Migration {
+        version: 7,
+        name: "the athlete in use, for stores holding several athletes",
+        sql: r#"
+-- At most one row: the athlete `athlete use NAME` chose, which every command works for unless
+-- it is given `--athlete NAME`. ON DELETE CASCADE: removing that athlete leaves none in use.
+CREATE TABLE athlete_in_use (
+    singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+    athlete_id  INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    chosen_at   TEXT NOT NULL
+);
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -72,6 +72,9 @@ pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, W
     // Phase 1: data preparation.
     let span = tracing::info_span!("phase", n = 1, name = PHASES[0]);
     let prepared = span.in_scope(|| run.prepare(&options, &checkpoints))?;
+    if let Some(log) = &mut run.log {
+        log.set_athlete(&prepared.athlete_name);
+    }
 
     // Phases 2 and 3. The planner needs the bundle, not the narrative (see `plan_llm`), so with
     // a model, whose phases are mostly waiting for output tokens, both run at the same time: the

@@ -23,6 +23,7 @@ use report::PartAuthor;
 /// What phase 1 leaves for the others.
 pub(super) struct Prepared {
     pub(super) athlete_id: i64,
+    pub(super) athlete_name: String,
     pub(super) profile: ride::profile::Profile,
     pub(super) bundle: AnalysisBundle,
     pub(super) import: Option<ImportReport>,
@@ -117,7 +118,11 @@ impl Run<'_> {
         self.start(1);
         let t = Instant::now();
         let mut store = Store::open(&options.data_dir).map_err(DataError::from)?;
-        let ctx = crate::athlete::resolve(&mut store, options.profile.as_deref())?;
+        let ctx = crate::athlete::resolve(
+            &mut store,
+            options.athlete.as_deref(),
+            options.profile.as_deref(),
+        )?;
         for w in &ctx.profile.warnings {
             self.observer.warning(w);
         }
@@ -193,6 +198,7 @@ impl Run<'_> {
         };
         Ok(Prepared {
             athlete_id: ctx.athlete.id,
+            athlete_name: ctx.athlete.name.clone(),
             profile: ctx.profile,
             bundle,
             import,

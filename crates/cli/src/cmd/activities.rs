@@ -90,7 +90,7 @@ impl From<&LapRow> for LapJson {
 
 pub fn run(global: &Global, args: ActivitiesArgs) -> Result<()> {
     let mut store = Store::open(&global.data_dir)?;
-    let athlete_id = athlete::resolve(&mut store, None)?.athlete.id;
+    let athlete_id = athlete::resolve(global, &mut store, None)?.athlete.id;
     match args.command {
         None => list(global, &store, athlete_id, &args.list),
         Some(ActivitiesCommand::Show { id }) => show(global, &store, athlete_id, id),

@@ -22,7 +22,7 @@ const DEFAULT_WINDOW_WEEKS: u32 = 12;
 
 pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
     let mut store = Store::open(&global.data_dir)?;
-    let ctx = athlete::resolve(&mut store, args.profile.as_deref())?;
+    let ctx = athlete::resolve(global, &mut store, args.profile.as_deref())?;
     let athlete_id = ctx.athlete.id;
     let Some(latest) = store.latest_activity_date(athlete_id)? else {
         bail!(

@@ -39,12 +39,16 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         demo_global = Global {
             data_dir: args.out.join("data"),
             data_dir_explicit: true,
+            athlete: global.athlete.clone(),
             json: global.json,
         };
         &demo_global
     };
     let mut opts = demo::DemoOptions::new(&args.out, DEMO_SEASON_END);
     opts.seed = args.seed;
+    if let Some(weeks) = args.weeks {
+        opts.weeks = weeks as usize;
+    }
     if let Some(rides) = args.rides {
         anyhow::ensure!(
             (1..=20_000).contains(&rides),
@@ -87,7 +91,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     }
 
     let mut store = Store::open(&global.data_dir)?;
-    let ctx = athlete::resolve(&mut store, Some(&out.profile_path))?;
+    let ctx = athlete::resolve(global, &mut store, Some(&out.profile_path))?;
     let source = ImportSource::Export(out.export_dir.clone());
     let report = import::run_import(
         &mut store,
@@ -124,6 +128,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     // The main job: the whole report, offline, with the rule-based coach.
     let options = workflow::Options {
         data_dir: global.data_dir.clone(),
+        athlete: Some(ctx.athlete.name.clone()),
         profile: None,
         import: None,
         output_dir: args.out.join("report"),

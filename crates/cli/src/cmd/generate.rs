@@ -2,7 +2,7 @@
 //! This file turns arguments into workflow options, builds the provider, shows progress on a
 //! terminal and prints the summary table; the pipeline itself is the library's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use agent::workflow::{
@@ -33,16 +33,20 @@ struct GenerateJson<'a> {
 }
 
 pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
-    let outcome = generate(global, &args)?;
+    if args.all {
+        return super::generate_all::run(global, &args);
+    }
+    let output_dir = output_dir(global, &args)?;
+    let outcome = generate(global, &args, &output_dir)?;
     if global.json {
         return print_json(&GenerateJson {
             report: outcome.files.index_html.display().to_string(),
-            output_dir: args.output_dir.display().to_string(),
+            output_dir: output_dir.display().to_string(),
             provider: &outcome.provider,
             model: outcome.model.as_deref(),
             phases: &outcome.phases,
             wall_s: outcome.wall_s,
-            files: list_files(&args.output_dir),
+            files: list_files(&output_dir),
         });
     }
     super::phase_table::print_summary(&outcome.heading(), &outcome.phases, outcome.wall_s);
@@ -50,7 +54,30 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<()> {
     Ok(())
 }
 
-fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
+/// Where the reports go when `--output-dir` is not given.
+pub(super) const DEFAULT_OUTPUT_DIR: &str = "reports";
+
+/// `--output-dir`, else `reports`, or `reports/<athlete>` when the store holds several athletes
+/// (so one athlete's report never overwrites another's).
+fn output_dir(global: &Global, args: &GenerateArgs) -> Result<PathBuf> {
+    if let Some(dir) = &args.output_dir {
+        return Ok(dir.clone());
+    }
+    let base = PathBuf::from(DEFAULT_OUTPUT_DIR);
+    if !global.data_dir.join(store::DB_FILE_NAME).is_file() {
+        return Ok(base);
+    }
+    let mut store = store::Store::open(&global.data_dir)?;
+    if store.athletes()?.len() <= 1 {
+        return Ok(base);
+    }
+    let athlete = store.resolve_athlete(global.athlete.as_deref())?;
+    Ok(base.join(&athlete.name))
+}
+
+/// The model provider `generate` uses, if any (`None`: the rule-based coach), with the flags
+/// that only make sense with a model checked.
+pub(super) fn selection(args: &GenerateArgs) -> Result<Option<Selection>> {
     let flags = args.aws.flags(args.provider.clone(), args.model.clone());
     // An explicit `--provider offline` needs nothing from the config file, so a broken file
     // cannot stop an offline report.
@@ -72,16 +99,21 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
             );
         }
     }
+    Ok(selection)
+}
+
+/// The plan the arguments ask for; `with_model`: a provider is selected.
+pub(super) fn plan_options(args: &GenerateArgs, with_model: bool) -> Result<PlanOptions> {
     let workouts = match args.workout_source {
         args::WorkoutSource::Library => WorkoutSource::Library,
         args::WorkoutSource::Llm => WorkoutSource::Model,
     };
-    if workouts == WorkoutSource::Model && selection.is_none() {
+    if workouts == WorkoutSource::Model && !with_model {
         bail!(
             "--workout-source llm needs a model provider; use --workout-source library with --provider offline"
         );
     }
-    let plan = PlanOptions {
+    Ok(PlanOptions {
         skip: args.skip_training_plan,
         weeks: args.training_plan_weeks,
         goal: args.goal.clone(),
@@ -89,7 +121,12 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
         start: parse_date("--plan-start", args.plan_start.as_deref())?,
         workouts,
         seed: args.seed,
-    };
+    })
+}
+
+fn generate(global: &Global, args: &GenerateArgs, output_dir: &Path) -> Result<Outcome> {
+    let selection = selection(args)?;
+    let plan = plan_options(args, selection.is_some())?;
     // Live progress is for people: on a terminal only, like the import progress bar.
     let progress =
         Progress::new(!global.json && std::io::IsTerminal::is_terminal(&std::io::stderr()));
@@ -113,9 +150,10 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
     };
     let options = Options {
         data_dir: global.data_dir.clone(),
+        athlete: global.athlete.clone(),
         profile: args.profile.clone(),
         import: import_source(args),
-        output_dir: args.output_dir.clone(),
+        output_dir: output_dir.to_path_buf(),
         period_weeks: workflow::weeks_in_months(args.period_months),
         plan,
         resume: args.resume,

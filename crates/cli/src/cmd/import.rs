@@ -85,6 +85,9 @@ impl From<&ImportReport> for ImportSummaryJson {
 }
 
 pub fn run(global: &Global, args: ImportArgs) -> Result<()> {
+    if let Some(roster) = &args.roster {
+        return super::roster::run(global, roster);
+    }
     let source = if let Some(dir) = args.export {
         anyhow::ensure!(dir.is_dir(), "--export {}: not a directory", dir.display());
         ImportSource::Export(dir)
@@ -103,7 +106,7 @@ pub fn run(global: &Global, args: ImportArgs) -> Result<()> {
         }
     };
     let mut store = Store::open(&global.data_dir)?;
-    let ctx = athlete::resolve(&mut store, args.profile.as_deref())?;
+    let ctx = athlete::resolve(global, &mut store, args.profile.as_deref())?;
     let report = run_import(
         &mut store,
         ctx.athlete.id,

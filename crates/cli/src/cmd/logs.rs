@@ -32,6 +32,10 @@ pub struct Call {
     pub cost_usd: Option<f64>,
     pub latency_ms: Option<u64>,
     pub error: Option<String>,
+    /// The athlete the call was for (`generate`, `chat`); `None` for calls of no athlete
+    /// (`providers check`) and lines written before the log named athletes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub athlete: Option<String>,
 }
 
 /// Totals for one provider + model.
@@ -54,6 +58,9 @@ pub struct Group {
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub path: PathBuf,
+    /// `--athlete NAME`: only that athlete's calls are counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub athlete: Option<String>,
     pub calls: u64,
     pub cost_usd: f64,
     pub unpriced_calls: u64,
@@ -119,6 +126,7 @@ fn call_of(line: usize, v: &Value) -> Call {
         cost_usd,
         latency_ms: v.get("latency_ms").and_then(Value::as_u64),
         error,
+        athlete: s("athlete"),
     }
 }
 
@@ -154,6 +162,7 @@ pub fn summarise(
     let by_model: Vec<Group> = groups.into_values().collect();
     Summary {
         path,
+        athlete: None,
         calls: calls.len() as u64,
         cost_usd: by_model.iter().map(|g| g.cost_usd).sum(),
         unpriced_calls: by_model.iter().map(|g| g.unpriced_calls).sum(),
@@ -170,7 +179,11 @@ pub fn run(global: &Global, args: LogsArgs) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let (calls, bad) = parse(&text);
+    let (mut calls, bad) = parse(&text);
+    // One log serves every athlete of the store; `--athlete NAME` narrows it to theirs.
+    if let Some(name) = &global.athlete {
+        calls.retain(|c| c.athlete.as_deref() == Some(name.as_str()));
+    }
     let total_lines = text.lines().count();
     for (n, why) in &bad {
         let what = if *n == total_lines && !text.ends_with('\n') {
@@ -184,12 +197,13 @@ pub fn run(global: &Global, args: LogsArgs) -> Result<()> {
             path.display()
         );
     }
-    let summary = summarise(
+    let mut summary = summarise(
         path.clone(),
         &calls,
         bad.iter().map(|(n, _)| *n).collect(),
         args.last,
     );
+    summary.athlete = global.athlete.clone();
     if global.json {
         return print_json(&summary);
     }
@@ -199,7 +213,10 @@ pub fn run(global: &Global, args: LogsArgs) -> Result<()> {
     }
     println!(
         "{}",
-        term::heading(&format!("Model calls ({})", path.display()))
+        term::heading(&match &summary.athlete {
+            Some(a) => format!("Model calls for {a} ({})", path.display()),
+            None => format!("Model calls ({})", path.display()),
+        })
     );
     let mut t = Table::new();
     t.load_style(presets::UTF8_BORDERS_ONLY);

@@ -26,11 +26,10 @@ pub fn run(global: &Global, args: McpArgs) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     let transport = if args.http.is_some() { "http" } else { "stdio" };
-    let server = Arc::new(mcp::Server::new(
-        global.data_dir.clone(),
-        args.reports.clone(),
-        transport,
-    ));
+    let server = Arc::new(
+        mcp::Server::new(global.data_dir.clone(), args.reports.clone(), transport)
+            .with_default_athlete(global.athlete.clone()),
+    );
     runtime.block_on(async move {
         let Some(addr) = args.http else {
             return mcp::serve_stdio(server)

@@ -3,18 +3,23 @@
 mod activities;
 mod analyze;
 mod athlete;
+mod athletes;
 mod bench;
 mod chat;
 mod check;
 mod config;
 mod demo;
 mod generate;
+mod generate_all;
 mod import;
 mod logs;
 mod mcp;
 mod phase_table;
 mod providers;
 mod ride;
+mod roster;
+mod roster_progress;
+mod roster_summary;
 mod run_progress;
 
 use std::path::PathBuf;
@@ -30,6 +35,9 @@ pub struct Global {
     /// its synthetic rides out of the real database unless told otherwise).
     pub data_dir_explicit: bool,
     pub json: bool,
+    /// `--athlete NAME`: the athlete every command works for (default: the one in use, else the
+    /// only one in the store).
+    pub athlete: Option<String>,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -38,6 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         data_dir: resolve_data_dir(cli.data_dir)?,
         data_dir_explicit,
         json: cli.json,
+        athlete: cli.athlete,
     };
     match cli.command {
         Command::Import(args) => import::run(&global, args),
@@ -51,6 +60,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Config(cmd) => config::run(&global, cmd),
         Command::Chat(args) => chat::run(&global, args),
         Command::Mcp(args) => mcp::run(&global, args),
+        Command::Athlete(cmd) => athletes::run(&global, cmd),
     }
 }
 
@@ -63,6 +73,20 @@ fn resolve_data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
     let dirs = directories::ProjectDirs::from("", "", "cycling-ai")
         .context("no home directory to put the data in; pass --data-dir DIR")?;
     Ok(dirs.data_dir().to_path_buf())
+}
+
+/// An error and its causes on one line, each cause only when the text before does not already
+/// say it (a profile error names its file and carries the I/O error it wraps).
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line.replace('\n', " ")
 }
 
 /// Serialise `value` as pretty JSON on stdout.

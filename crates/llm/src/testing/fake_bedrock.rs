@@ -324,9 +324,48 @@ impl Reply {
 #[derive(Default)]
 struct State {
     script: VecDeque<(super::Route, Reply)>,
+    /// Replies given to every matching request once the script has none for it.
+    standing: Vec<(super::Route, Reply)>,
     requests: Vec<RecordedRequest>,
     extra_models: Vec<String>,
     sts_calls: usize,
+    load: Load,
+}
+
+/// Model calls in flight and the throttling they trigger: the service refuses calls over the
+/// account's quota with `ThrottlingException` (HTTP 429) before doing any work.
+#[derive(Debug, Default, Clone, Copy)]
+struct Load {
+    in_flight: usize,
+    max_in_flight: usize,
+    /// Throttle a valid call that arrives while this many are already being answered.
+    throttle_at: Option<usize>,
+    /// Throttle the next N valid calls whatever the load.
+    throttle_next: usize,
+    throttled: usize,
+    /// Report each answer's input tokens as the request's size at 4 characters a token (the
+    /// fake cannot tokenise), instead of the scripted count.
+    count_input_tokens: bool,
+}
+
+/// Counts a model call as in flight from the moment its request is read until its answer has
+/// been written (or the connection dropped).
+struct InFlight(Arc<Mutex<State>>);
+
+impl InFlight {
+    fn enter(state: &Arc<Mutex<State>>) -> InFlight {
+        let mut st = state.lock().unwrap();
+        st.load.in_flight += 1;
+        st.load.max_in_flight = st.load.max_in_flight.max(st.load.in_flight);
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut st = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        st.load.in_flight -= 1;
+    }
 }
 
 /// The fake server. Dropping it stops accepting connections.
@@ -380,6 +419,44 @@ impl FakeBedrock {
 
     fn push_routed(&self, route: super::Route, reply: Reply) {
         self.state.lock().unwrap().script.push_back((route, reply));
+    }
+
+    /// Answer every valid request whose JSON body contains `needle` with `reply`, as often as
+    /// such requests come (after any queued reply for them): a roster of reports asks the same
+    /// questions many times.
+    pub fn answer_always(&self, needle: &str, reply: Reply) {
+        self.state
+            .lock()
+            .unwrap()
+            .standing
+            .push((super::Route::Mentions(needle.into()), reply));
+    }
+
+    /// Throttle (429 `ThrottlingException`) every valid call that arrives while `limit` calls
+    /// are already being answered, as an account quota does.
+    pub fn throttle_over(&self, limit: usize) {
+        self.state.lock().unwrap().load.throttle_at = Some(limit);
+    }
+
+    /// Throttle the next `n` valid calls whatever the load.
+    pub fn throttle_next(&self, n: usize) {
+        self.state.lock().unwrap().load.throttle_next = n;
+    }
+
+    /// Report input tokens as each request's size (4 characters a token) instead of the
+    /// scripted counts.
+    pub fn count_input_tokens(&self) {
+        self.state.lock().unwrap().load.count_input_tokens = true;
+    }
+
+    /// The most model calls that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().unwrap().load.max_in_flight
+    }
+
+    /// How many calls were throttled.
+    pub fn throttled(&self) -> usize {
+        self.state.lock().unwrap().load.throttled
     }
 
     /// Accept a model id the built-in catalog does not know.
@@ -579,6 +656,7 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
     let region = signing_region(&req.headers).unwrap_or_else(|| "us-east-1".into());
     let verdict = check_router(&model_id, &region)
         .and_then(|()| validate_in(&model_id, &region, operation, &body, &extra));
+    let _in_flight = InFlight::enter(state);
     let reply = {
         let mut st = state.lock().unwrap();
         st.requests.push(RecordedRequest {
@@ -595,9 +673,23 @@ async fn handle(sock: &mut TcpStream, req: HttpRequest, state: &Arc<Mutex<State>
                 error_type: ty.into(),
                 message: msg,
             },
+            Ok(())
+                if st.load.throttle_next > 0
+                    || st.load.throttle_at.is_some_and(|k| st.load.in_flight > k) =>
+            {
+                st.load.throttle_next = st.load.throttle_next.saturating_sub(1);
+                st.load.throttled += 1;
+                Reply::throttled()
+            }
             Ok(()) => {
                 let mut reply = super::take_routed(&mut st.script, &body)
+                    .or_else(|| super::find_routed(&st.standing, &body).cloned())
                     .unwrap_or_else(|| Reply::Model(ModelReply::text("ok")));
+                if let Reply::Model(m) = &mut reply
+                    && st.load.count_input_tokens
+                {
+                    m.input_tokens = (body.to_string().len() as u64).div_ceil(4);
+                }
                 // A router names the model it chose in the trace, as the service does.
                 if let Reply::Model(m) = &mut reply
                     && m.invoked_model.is_none()

@@ -123,14 +123,29 @@ pub(crate) enum Route {
     Mentions(String),
 }
 
+impl Route {
+    fn takes(&self, body_text: &str) -> bool {
+        match self {
+            Route::Any => true,
+            Route::Mentions(needle) => body_text.contains(needle.as_str()),
+        }
+    }
+}
+
 /// The first scripted reply whose route takes a request with this body.
 pub(crate) fn take_routed<R>(script: &mut VecDeque<(Route, R)>, body: &Value) -> Option<R> {
     let text = body.to_string();
-    let i = script.iter().position(|(route, _)| match route {
-        Route::Any => true,
-        Route::Mentions(needle) => text.contains(needle.as_str()),
-    })?;
+    let i = script.iter().position(|(route, _)| route.takes(&text))?;
     script.remove(i).map(|(_, r)| r)
+}
+
+/// The first standing reply (answered any number of times) whose route takes this body.
+pub(crate) fn find_routed<'a, R>(routes: &'a [(Route, R)], body: &Value) -> Option<&'a R> {
+    let text = body.to_string();
+    routes
+        .iter()
+        .find(|(route, _)| route.takes(&text))
+        .map(|(_, r)| r)
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ const SESSIONS_LISTED: usize = 20;
 pub fn run(global: &Global, args: ChatArgs) -> Result<()> {
     let mut store = Store::open(&global.data_dir)
         .with_context(|| format!("opening the database in {}", global.data_dir.display()))?;
-    let ctx = athlete::resolve(&mut store, args.profile.as_deref())?;
+    let ctx = athlete::resolve(global, &mut store, args.profile.as_deref())?;
     let athlete_id = ctx.athlete.id;
     let resumed = resume(&store, athlete_id, &args)?;
 
@@ -84,7 +84,10 @@ pub fn run(global: &Global, args: ChatArgs) -> Result<()> {
         let definitions = tools.definitions();
         let system = prompt::system_prompt(&definitions, snapshot.as_deref());
         let log = match InteractionLog::open(&global.data_dir) {
-            Ok(log) => Some(log),
+            Ok(mut log) => {
+                log.set_athlete(&ctx.athlete.name);
+                Some(log)
+            }
             Err(e) => {
                 eprintln!("{} {e}; model calls are not logged", term::warning_label());
                 None
