@@ -11,6 +11,8 @@
 
 pub mod bundle;
 pub mod error;
+pub mod follow;
+pub mod intervals;
 pub mod library;
 pub mod narrative;
 pub mod offline;
