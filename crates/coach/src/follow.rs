@@ -355,13 +355,15 @@ fn week_compliance(
         upcoming: count(Status::Upcoming),
         moved: mine.iter().filter(|w| w.moved_days != 0).count(),
         unplanned: extra.len(),
-        planned_tss: mine.iter().map(|w| w.planned_tss).sum(),
+        planned_tss: mine.iter().map(|w| w.planned_tss).sum::<f64>() + 0.0,
         actual_tss: mine
             .iter()
             .filter_map(|w| w.actual.as_ref())
             .map(load)
             .sum::<f64>()
-            + extra.iter().map(|a| load(a)).sum::<f64>(),
+            + extra.iter().map(|a| load(a)).sum::<f64>()
+            // An empty float sum is −0.0, which prints as "-0".
+            + 0.0,
         compliance_pct,
     }
 }

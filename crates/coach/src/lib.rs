@@ -9,6 +9,7 @@
 //! - [`plan`]: the training plan (overview, weeks, workouts with steps), its rules and planned
 //!   TSS; [`library`]: our workout library (data), filled into weeks deterministically.
 
+pub mod adapt;
 pub mod bundle;
 pub mod error;
 pub mod follow;
@@ -19,6 +20,7 @@ pub mod offline;
 pub mod plan;
 pub mod planned_tss;
 pub mod planner;
+pub mod projection;
 pub mod rules;
 
 pub use error::CoachError;

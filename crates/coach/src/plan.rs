@@ -245,6 +245,10 @@ pub struct TrainingPlan {
     pub seed: u64,
     pub overview: PlanOverview,
     pub weeks: Vec<PlanWeek>,
+    /// Dates the athlete said they cannot train (`plan adapt --unavailable`): rest days that
+    /// shrink their week's budget for the rules ([`crate::rules::check_overview_with`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_off: Vec<Date>,
 }
 
 impl PlanWeek {
@@ -330,6 +334,7 @@ mod tests {
                     planned_tss: 0.0,
                 })
                 .collect(),
+            days_off: Vec::new(),
         }
     }
 

@@ -453,6 +453,7 @@ fn plan() -> TrainingPlan {
             monitoring: "Watch TSB < -30.".into(),
         },
         weeks,
+        days_off: Vec::new(),
     }
 }
 
