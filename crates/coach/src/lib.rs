@@ -22,5 +22,6 @@ pub mod planned_tss;
 pub mod planner;
 pub mod projection;
 pub mod rules;
+pub mod today;
 
 pub use error::CoachError;
