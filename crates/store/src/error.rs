@@ -60,6 +60,9 @@ pub enum StoreError {
     #[error("athlete id {0} does not exist")]
     AthleteNotFound(i64),
 
+    #[error("plan {0} does not exist")]
+    PlanNotFound(i64),
+
     #[error("cannot serialise {what} to JSON: {source}")]
     Json {
         what: &'static str,
