@@ -12,6 +12,7 @@
 pub mod analysis_llm;
 pub mod athlete;
 pub mod bundle;
+pub mod follow;
 pub mod plan_llm;
 pub mod plan_store;
 pub mod toolbox;

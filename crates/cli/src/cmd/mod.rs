@@ -12,9 +12,11 @@ mod generate;
 mod import;
 mod logs;
 mod phase_table;
+mod plan;
 mod providers;
 mod ride;
 mod run_progress;
+mod today;
 
 use std::path::PathBuf;
 
@@ -49,6 +51,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => logs::run(&global, args),
         Command::Config(cmd) => config::run(&global, cmd),
         Command::Chat(args) => chat::run(&global, args),
+        Command::Plan(cmd) => plan::run(&global, cmd),
+        Command::Today(args) => today::run(&global, args, today::Span::Day),
+        Command::Week(args) => today::run(&global, args, today::Span::Week),
     }
 }
 
