@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use coach::bundle::AnalysisBundle;
 use coach::narrative::capitalise;
 use coach::plan::{Phase, Step, TrainingPlan, WorkoutType, weekday_name};
+use coach::projection::Projection;
 use jiff::civil::Date;
 use metrics::cp::EftpMethod;
 use metrics::period::PeriodComparison;
@@ -47,6 +48,11 @@ svg .grid{stroke:#e9ecef;stroke-width:1}
 svg .axis-title{font-size:12px;fill:var(--fg)}
 svg .ctl{stroke:var(--ctl);stroke-width:2}
 svg .atl{stroke:var(--atl);stroke-width:1.5}
+svg .ctl-proj{stroke:var(--ctl);stroke-width:2;stroke-dasharray:6 4}
+svg .atl-proj{stroke:var(--atl);stroke-width:1.5;stroke-dasharray:6 4}
+svg .tsb-pos.proj,svg .tsb-neg.proj{opacity:.2}
+svg .today{stroke:#8a94a3;stroke-width:1;stroke-dasharray:2 3}
+svg .event{stroke:var(--fg);stroke-width:1.5}
 svg .tsb-pos{fill:var(--pos);opacity:.45}
 svg .tsb-neg{fill:var(--neg);opacity:.45}
 svg .curve{stroke:var(--accent);stroke-width:2}
@@ -61,6 +67,7 @@ svg .s-ride{fill:#1f6feb}svg .s-run{fill:#2f9e44}svg .s-swim{fill:#15aabf}svg .s
 svg .s-rowing{fill:#e8590c}svg .s-walk{fill:#94d82d}svg .s-hike{fill:#5c940d}svg .s-ski{fill:#748ffc}svg .s-other{fill:#adb5bd}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:13px;color:var(--muted)}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+.k-proj{background:repeating-linear-gradient(90deg,#1f6feb 0 4px,transparent 4px 7px)}
 .k-ctl{background:#1f6feb}.k-atl{background:#d9480f}.k-tsbp{background:#2f9e44}.k-tsbn{background:#e03131}
 .k-curve{background:#1f6feb}.k-cp{background:#7048e8}
 .k-ride{background:#1f6feb}.k-run{background:#2f9e44}.k-swim{background:#15aabf}.k-strength{background:#862e9c}
@@ -150,7 +157,7 @@ pub fn render(input: &ReportInput, exported: &[Exported]) -> String {
 
     athlete(&mut out, b);
     comparison(&mut out, b);
-    fitness(&mut out, b);
+    fitness(&mut out, b, input.plan);
     power_curve(&mut out, b);
     zones(&mut out, b);
     weekly(&mut out, b);
@@ -384,10 +391,26 @@ fn date_ticks(first: Date, last: Date, x: &Linear) -> Vec<(f64, String)> {
     ticks
 }
 
-fn fitness(out: &mut String, b: &AnalysisBundle) {
+/// The plan's projection from the last day of the chart (its actual CTL / ATL), when a plan
+/// continues past it.
+pub fn projection_for(b: &AnalysisBundle, plan: Option<&TrainingPlan>) -> Option<Projection> {
+    let plan = plan?;
+    let last = b.fitness.last()?;
+    let p = coach::projection::project(
+        plan,
+        last.date,
+        metrics::pmc::PmcSeed {
+            ctl: last.ctl,
+            atl: last.atl,
+        },
+    );
+    (!p.days.is_empty()).then_some(p)
+}
+
+fn fitness(out: &mut String, b: &AnalysisBundle, plan: Option<&TrainingPlan>) {
     heading(out, 2, true);
-    let days = &b.fitness;
-    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+    let actual = &b.fitness;
+    let (Some(first), Some(last_actual)) = (actual.first(), actual.last()) else {
         empty(
             out,
             "No fitness data: no activities with a training load in the chart window.",
@@ -403,13 +426,16 @@ fn fitness(out: &mut String, b: &AnalysisBundle) {
         card_item(out, "Ramp (CTL / 7 d)", &num(Some(now.ramp_rate), 1));
         out.push_str("</div>");
     }
+    let projection = projection_for(b, plan);
+    let projected: &[metrics::pmc::PmcDay] = projection.as_ref().map_or(&[], |p| &p.days);
+    let last = projected.last().unwrap_or(last_actual);
+    let all = || actual.iter().chain(projected.iter());
     let f = Frame::chart(1000.0, 320.0);
     let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
-    let hi = days
-        .iter()
+    let hi = all()
         .map(|d| fin(d.ctl).max(fin(d.atl)).max(fin(d.tsb)))
         .fold(10.0, f64::max);
-    let lo = days.iter().map(|d| fin(d.tsb)).fold(0.0, f64::min);
+    let lo = all().map(|d| fin(d.tsb)).fold(0.0, f64::min);
     let lo = if lo < 0.0 {
         -svg::nice_max(-lo, 3)
     } else {
@@ -421,39 +447,101 @@ fn fitness(out: &mut String, b: &AnalysisBundle) {
     let y = Linear::new(lo, hi, f.y0(), f.y1());
     svg::open(
         out,
-        "chart",
+        "chart fitness",
         f.width,
         f.height,
-        "Fitness (CTL), fatigue (ATL) and form (TSB) by day",
+        if projection.is_some() {
+            "Fitness (CTL), fatigue (ATL) and form (TSB) by day, actual and projected through the plan"
+        } else {
+            "Fitness (CTL), fatigue (ATL) and form (TSB) by day"
+        },
     );
     svg::y_axis(out, &f, &y, &y.ticks(6), |v| num(Some(v), 0));
-    // TSB as one thin bar per day around the zero line: green fresh, red fatigued.
+    // TSB as one thin bar per day around the zero line: green fresh, red fatigued (projected
+    // days paler).
     let bar_w = ((f.x1() - f.x0()) / (span + 1.0)).max(0.6);
     let zero = y.map(0.0);
-    for d in days.iter().filter(|d| d.tsb.is_finite()) {
-        let px = x.map(days_between(first.date, d.date));
-        let class = if d.tsb >= 0.0 { "tsb-pos" } else { "tsb-neg" };
-        svg::rect(
-            out,
-            class,
-            px - bar_w / 2.0,
-            zero,
-            px + bar_w / 2.0,
-            y.map(d.tsb),
-            None,
-        );
+    for (days, suffix) in [(&actual[..], ""), (projected, " proj")] {
+        for d in days.iter().filter(|d| d.tsb.is_finite()) {
+            let px = x.map(days_between(first.date, d.date));
+            let class = if d.tsb >= 0.0 { "tsb-pos" } else { "tsb-neg" };
+            svg::rect(
+                out,
+                &format!("{class}{suffix}"),
+                px - bar_w / 2.0,
+                zero,
+                px + bar_w / 2.0,
+                y.map(d.tsb),
+                None,
+            );
+        }
     }
-    let pts = |g: fn(&metrics::pmc::PmcDay) -> f64| -> Vec<(f64, f64)> {
-        days.iter()
-            .map(|d| (x.map(days_between(first.date, d.date)), y.map(g(d))))
-            .collect()
-    };
-    svg::line(out, "atl", &pts(|d| d.atl));
-    svg::line(out, "ctl", &pts(|d| d.ctl));
+    let pts =
+        |days: &[metrics::pmc::PmcDay], g: fn(&metrics::pmc::PmcDay) -> f64| -> Vec<(f64, f64)> {
+            days.iter()
+                .map(|d| (x.map(days_between(first.date, d.date)), y.map(g(d))))
+                .collect()
+        };
+    svg::line(out, "atl", &pts(actual, |d| d.atl));
+    svg::line(out, "ctl", &pts(actual, |d| d.ctl));
+    if let Some(p) = &projection {
+        // The projected lines start at the last actual day, so the two join.
+        let joined: Vec<metrics::pmc::PmcDay> = std::iter::once(*last_actual)
+            .chain(p.days.iter().copied())
+            .collect();
+        svg::line(out, "atl-proj", &pts(&joined, |d| d.atl));
+        svg::line(out, "ctl-proj", &pts(&joined, |d| d.ctl));
+        let today = x.map(days_between(first.date, last_actual.date));
+        svg::vline(out, "today", today, f.y0(), f.y1());
+        svg::label(out, "lbl", today - 4.0, f.y1() + 12.0, "end", "today");
+        if let Some(a) = &p.event {
+            let ex = x.map(days_between(first.date, a.date));
+            svg::vline(out, "event", ex, f.y0(), f.y1());
+            svg::label(
+                out,
+                "lbl event-label",
+                ex - 4.0,
+                f.y1() + 26.0,
+                "end",
+                &format!(
+                    "event {}: arrives with CTL {:.0}, TSB {:+.0}",
+                    a.date, a.ctl, a.tsb
+                ),
+            );
+        }
+    }
     svg::x_axis(out, &f, &date_ticks(first.date, last.date, &x));
     svg::axis_titles(out, &f, "", "TSS / day");
     svg::close(out);
-    out.push_str("<div class=\"legend\"><span><i class=\"k-ctl\"></i>Fitness (CTL, 42 d)</span><span><i class=\"k-atl\"></i>Fatigue (ATL, 7 d)</span><span><i class=\"k-tsbp\"></i>Form (TSB) fresh</span><span><i class=\"k-tsbn\"></i>Form (TSB) fatigued</span></div>");
+    out.push_str("<div class=\"legend\"><span><i class=\"k-ctl\"></i>Fitness (CTL, 42 d)</span><span><i class=\"k-atl\"></i>Fatigue (ATL, 7 d)</span><span><i class=\"k-tsbp\"></i>Form (TSB) fresh</span><span><i class=\"k-tsbn\"></i>Form (TSB) fatigued</span>");
+    if projection.is_some() {
+        out.push_str("<span><i class=\"k-proj\"></i>Projected through the plan (dashed)</span>");
+    }
+    out.push_str("</div>");
+    if let Some(p) = &projection {
+        let end = p.days.last().map_or(p.from, |d| d.date);
+        let _ = write!(
+            out,
+            "<p class=\"projection\">Projected from {} with the plan's own planned TSS ({:.0} TSS to {}).",
+            p.from,
+            p.days.iter().map(|d| d.load).sum::<f64>(),
+            end
+        );
+        match (&p.event, p.days.last()) {
+            (Some(a), _) => {
+                let _ = write!(out, " The plan {}.", escape(&a.sentence()));
+            }
+            (None, Some(l)) => {
+                let _ = write!(
+                    out,
+                    " At the plan's end: CTL {:.0}, TSB {:+.0}.",
+                    l.ctl, l.tsb
+                );
+            }
+            _ => {}
+        }
+        out.push_str("</p>");
+    }
     out.push_str("</section>\n");
 }
 

@@ -520,7 +520,7 @@ fn print_projection(p: &ProjectionJson) {
         p.planned_tss, proj.plan_end
     );
     match &proj.event {
-        Some(a) => println!("Event: {}.", capital_first(&a.sentence())),
+        Some(a) => println!("Event: the plan {}.", a.sentence()),
         None => {
             if let Some(last) = proj.days.last() {
                 println!(
@@ -530,13 +530,6 @@ fn print_projection(p: &ProjectionJson) {
             }
         }
     }
-}
-
-fn capital_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[derive(Serialize)]
