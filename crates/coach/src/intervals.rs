@@ -209,15 +209,17 @@ fn prefix_sums(power: &[f64]) -> Vec<f64> {
 fn verdict_for(window: &[f64], avg: f64, low_w: f64, high_w: f64) -> Verdict {
     let d = window.len();
     let on_target = low_w * (1.0 - TOLERANCE);
-    if avg < low_w * RIDDEN {
-        return Verdict::NotRidden;
-    }
     // The rolling window: a tenth of the interval, 5–60 s (a minute for long intervals, a few
     // seconds for sprints).
     let w = (d / 10).clamp(5, 60).min(d);
     let prefix = prefix_sums(window);
     let mean = |a: usize, b: usize| (prefix[b] - prefix[a]) / (b - a).max(1) as f64;
     let started_on_target = mean(0, w) >= on_target;
+    // A long interval that started on target and faded early can average little: it was still
+    // ridden (and faded), so only an interval that never reached the target is "not ridden".
+    if avg < low_w * RIDDEN && !started_on_target {
+        return Verdict::NotRidden;
+    }
     if started_on_target {
         let fade_at = (w..=d)
             .find(|&t| mean(t - w, t) < low_w * (1.0 - FADE) && mean(t - w, d) < on_target)
@@ -433,6 +435,36 @@ mod tests {
         let results = judge(&work_intervals(&steps), short, 250.0);
         assert_eq!(results[0].verdict, Verdict::Hit);
         assert!(results[1..].iter().all(|r| r.found_start_s.is_none()));
+    }
+
+    #[test]
+    fn a_long_interval_fading_early_is_faded_not_unridden() {
+        // 2 × 20 min at 88–93 %: the second held 6½ min, then 60 % FTP for the rest.
+        let steps = vec![
+            steady(StepKind::Warmup, 600, 55.0, 65.0),
+            Step::Repeat {
+                times: 2,
+                steps: vec![
+                    steady(StepKind::Work, 1200, 88.0, 93.0),
+                    steady(StepKind::Recovery, 300, 50.0, 60.0),
+                ],
+            },
+        ];
+        let power = ride(
+            &steps,
+            0,
+            |k, s, w| if k == 1 && s >= 390 { 150.0 } else { w },
+        );
+        let results = judge(&work_intervals(&steps), &power, 250.0);
+        assert_eq!(results[0].verdict, Verdict::Hit);
+        assert!(
+            matches!(results[1].verdict, Verdict::Faded { held_s } if (375..=395).contains(&held_s)),
+            "{results:?}"
+        );
+        assert_eq!(
+            summary_line(&results, "sweet spot"),
+            "2 × 20 min sweet spot: 1 hit, 1 faded at minute 7"
+        );
     }
 
     #[test]
