@@ -27,6 +27,7 @@ SECTIONS = [
     "Weekly volume",
     "Analysis",
     "Training plan",
+    "Plan vs actual",
 ]
 
 

@@ -346,3 +346,18 @@ pub fn save_adapted(
         },
     )?)
 }
+
+/// Plan vs actual for the report: the stored plan covering `as_of` (the last analysed day),
+/// judged through `as_of` included; `None` when no plan covers it, nothing is due yet, or the
+/// store cannot be read (the report goes on without the section).
+pub fn report_status(data_dir: &Path, athlete_id: i64, as_of: Date) -> Option<PlanStatus> {
+    let store = Store::open(data_dir).ok()?;
+    let stored = store.plan_covering(athlete_id, &as_of.to_string()).ok()??;
+    let current = read(stored).ok()?;
+    let judged_on = as_of.tomorrow().unwrap_or(as_of);
+    let st = status(&store, athlete_id, &current.plan, judged_on, &[]).ok()?;
+    st.weeks
+        .iter()
+        .any(|w| w.compliance_pct.is_some())
+        .then_some(st)
+}

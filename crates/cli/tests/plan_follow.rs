@@ -337,6 +337,36 @@ fn follow_through_on_a_season_that_follows_the_plan_partly() {
     let week = ok_text(&mut run(tmp, &["week", "--date", &day.date.to_string()]));
     assert!(week.contains("Week 3"), "{week}");
     assert!(week.contains('▶'));
+
+    // A new report carries plan vs actual for the plan covering its last ride.
+    ok_text(&mut run(
+        tmp,
+        &[
+            "generate",
+            "--provider",
+            "offline",
+            "--output-dir",
+            "report2",
+            "--skip-training-plan",
+        ],
+    ));
+    let html = std::fs::read_to_string(tmp.join("report2/index.html")).unwrap();
+    assert!(html.contains("<h2>Plan vs actual</h2>"));
+    assert!(
+        html.contains("faded at minute 7"),
+        "no interval summary in the report"
+    );
+    let data: Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.join("report2/report_data.json")).unwrap(),
+    )
+    .unwrap();
+    let tue = data["plan_status"]["workouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["date"] == add(plan_start(), 1).to_string())
+        .unwrap();
+    assert_eq!(tue["status"], "partial");
 }
 
 fn value_str(v: &Value) -> &str {

@@ -18,14 +18,14 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::intervals::{self, IntervalResult};
 use crate::plan::{PlannedWorkout, TrainingPlan, WorkoutType};
 use crate::planned_tss::planned_if;
 
 /// What kind of session an activity is, as far as the plan cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionKind {
     Ride,
@@ -34,7 +34,7 @@ pub enum SessionKind {
 }
 
 /// A recorded activity, as the comparison needs it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActualSession {
     pub id: i64,
     pub date: Date,
@@ -53,7 +53,7 @@ const DAY_COST: f64 = 0.5;
 /// Matching cost of one unit of intensity-factor difference.
 const IF_COST: f64 = 5.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Completed,
@@ -75,7 +75,7 @@ impl Status {
 }
 
 /// The intervals of one structured workout as ridden.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntervalReport {
     pub total: usize,
     pub hit: usize,
@@ -85,7 +85,7 @@ pub struct IntervalReport {
 }
 
 /// One planned workout and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkoutOutcome {
     pub week: u32,
     pub date: Date,
@@ -109,7 +109,7 @@ pub struct WorkoutOutcome {
     pub score: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeekCompliance {
     pub week: u32,
     pub start_date: Date,
@@ -126,7 +126,7 @@ pub struct WeekCompliance {
     pub compliance_pct: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanStatus {
     pub as_of: Date,
     pub workouts: Vec<WorkoutOutcome>,

@@ -15,7 +15,7 @@
 //! - *below target*: ridden, but below the range from the start;
 //! - *not ridden*: no window near the planned place reaches [`RIDDEN`] of the low bound.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plan::{Step, StepKind, ridden_times};
 
@@ -32,7 +32,7 @@ pub const RIDDEN: f64 = 0.80;
 const HELD_ENOUGH: f64 = 0.95;
 
 /// One work interval of the plan, in the workout's own timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PlannedInterval {
     /// 1-based, in riding order.
     pub index: u32,
@@ -95,7 +95,7 @@ pub fn work_intervals(steps: &[Step]) -> Vec<PlannedInterval> {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     Hit,
@@ -116,7 +116,7 @@ impl Verdict {
 }
 
 /// One interval as it was ridden.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IntervalResult {
     pub planned: PlannedInterval,
     pub target_low_w: f64,

@@ -102,7 +102,7 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 "#;
 
 /// The sections, in page order: (id, heading).
-pub const SECTIONS: [(&str, &str); 12] = [
+pub const SECTIONS: [(&str, &str); 13] = [
     ("athlete", "Athlete"),
     ("comparison", "Period comparison"),
     ("fitness", "Fitness, fatigue and form"),
@@ -114,6 +114,7 @@ pub const SECTIONS: [(&str, &str); 12] = [
     ("cross-training", "Cross-training"),
     ("plan", "Training plan"),
     ("workouts", "Workout details"),
+    ("follow", "Plan vs actual"),
     ("costs", "Run costs"),
 ];
 
@@ -166,6 +167,7 @@ pub fn render(input: &ReportInput, exported: &[Exported]) -> String {
     cross_training(&mut out, b);
     plan_calendar(&mut out, input.plan);
     plan_details(&mut out, input.plan, exported);
+    follow(&mut out, input.follow);
     costs(&mut out, input.run);
 
     out.push_str("<footer>Every figure comes from the recorded data (computed by the metrics library); the analysis text only interprets them.</footer>");
@@ -541,6 +543,90 @@ fn fitness(out: &mut String, b: &AnalysisBundle, plan: Option<&TrainingPlan>) {
             _ => {}
         }
         out.push_str("</p>");
+    }
+    out.push_str("</section>\n");
+}
+
+/// Plan vs actual: each week's compliance, then each due workout with what was ridden and the
+/// intervals as judged from the ride's power.
+fn follow(out: &mut String, status: Option<&coach::follow::PlanStatus>) {
+    heading(out, 11, false);
+    let Some(st) = status.filter(|s| s.weeks.iter().any(|w| w.compliance_pct.is_some())) else {
+        empty(
+            out,
+            "No stored plan covered the analysed period, so there is nothing to compare yet: `cycling-ai plan status` follows this plan as you ride it.",
+        );
+        out.push_str("</section>\n");
+        return;
+    };
+    let due: Vec<&coach::follow::WeekCompliance> = st
+        .weeks
+        .iter()
+        .filter(|w| w.compliance_pct.is_some())
+        .collect();
+    let _ = write!(
+        out,
+        "<p>The stored plan as ridden up to {}: compliance weights each workout by its planned TSS (missed 0, load agreement × intervals hit).</p>",
+        st.as_of
+    );
+    out.push_str("<table><thead><tr><th>Week</th><th>From</th><th>Compliance</th><th>Completed</th><th>Partial</th><th>Missed</th><th>Moved</th><th>Unplanned</th><th>Load (TSS)</th></tr></thead><tbody>");
+    for w in &due {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} of {:.0}</td></tr>",
+            w.week,
+            w.start_date,
+            w.compliance_pct
+                .map_or_else(|| "—".into(), |c| format!("{c:.0} %")),
+            w.completed,
+            w.partial,
+            w.missed,
+            w.moved,
+            w.unplanned,
+            w.actual_tss,
+            w.planned_tss
+        );
+    }
+    out.push_str("</tbody></table>");
+    out.push_str("<table class=\"follow\"><thead><tr><th>Date</th><th>Planned</th><th>Status</th><th>Ridden</th><th>Duration</th><th>Load</th><th>Intervals</th></tr></thead><tbody>");
+    for o in st.workouts.iter().filter(|o| o.score.is_some()) {
+        let ridden = match &o.actual {
+            Some(a) if o.moved_days != 0 => {
+                format!("{} (moved {:+} d)", escape(&a.name), o.moved_days)
+            }
+            Some(a) => escape(&a.name),
+            None => "—".into(),
+        };
+        let intervals = o
+            .intervals
+            .as_ref()
+            .map(|r| r.summary.clone())
+            .or_else(|| o.intervals_note.clone())
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{} · {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            o.date,
+            escape(capitalise(o.workout_type.label()).as_str()),
+            escape(&o.name),
+            o.status.label(),
+            ridden,
+            o.completion_pct
+                .map_or_else(|| "—".into(), |c| format!("{c:.0} %")),
+            o.load_ratio
+                .map_or_else(|| "—".into(), |r| format!("{:.0} %", r * 100.0)),
+            escape(&intervals)
+        );
+    }
+    out.push_str("</tbody></table>");
+    if !st.unplanned.is_empty() {
+        let list: Vec<String> = st
+            .unplanned
+            .iter()
+            .take(20)
+            .map(|a| format!("{} {}", a.date, escape(&a.name)))
+            .collect();
+        let _ = write!(out, "<p><b>Unplanned:</b> {}</p>", list.join("; "));
     }
     out.push_str("</section>\n");
 }
@@ -1277,7 +1363,7 @@ fn plan_details(out: &mut String, plan: Option<&TrainingPlan>, exported: &[Expor
 }
 
 fn costs(out: &mut String, run: &RunInfo) {
-    heading(out, 11, false);
+    heading(out, 12, false);
     let _ = write!(
         out,
         "<p>Provider: <b>{}</b></p>",

@@ -694,6 +694,7 @@ fn write(
     write_report(
         dir,
         &ReportInput {
+            follow: None,
             bundle: b,
             narrative: nv,
             plan,
@@ -1077,6 +1078,7 @@ fn non_finite_numbers_are_refused() {
     let err = write_report(
         dir.path(),
         &ReportInput {
+            follow: None,
             bundle: &b,
             narrative: &narrative(),
             plan: None,
