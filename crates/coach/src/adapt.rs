@@ -132,8 +132,27 @@ struct Spec {
     why: Vec<String>,
 }
 
-/// Re-plans `plan` from the first week that has not started on `req.today`.
-pub fn adapt(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Adapted, AdaptError> {
+/// Where a re-plan starts and what it must keep: the part shared by the rule-based planner and
+/// a model's re-plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// First re-planned week, 0-based (weeks before it are kept).
+    pub from: usize,
+    /// Weeks of the new plan (more than the old when the event moved later).
+    pub weeks: usize,
+    pub event: Option<Date>,
+    /// 1-based week of the event, when it falls in the plan.
+    pub event_week: Option<usize>,
+    /// Every day off, old and new.
+    pub days_off: Vec<Date>,
+    /// The rules' view of the whole new plan.
+    pub constraints: PlanConstraints,
+    /// The signals read, in words.
+    pub signals: Vec<String>,
+}
+
+/// The frame of a re-plan of `plan` from the first week that has not started on `req.today`.
+pub fn frame(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Frame, AdaptError> {
     for (a, b) in &req.unavailable {
         if a > b {
             return Err(AdaptError::BadRange { from: *a, to: *b });
@@ -172,21 +191,35 @@ pub fn adapt(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Adapted, AdaptEr
             };
         }
     }
-    let days_off: Vec<Date> = days_off.into_iter().collect();
-
-    let budget = req.hours_per_week;
-    let mut signals = Vec::new();
-    let specs = week_specs(plan, req, k0, n, event_week, budget, &mut signals);
-
-    // Lay the weeks out as the offline planner does, on each week's own training days.
-    let mut input = PlannerInput {
+    Ok(Frame {
+        from: k0,
+        weeks: n,
+        event,
+        event_week,
+        days_off: days_off.into_iter().collect(),
         constraints: PlanConstraints {
             weeks: n as u32,
             available_days: req.available_days.clone(),
-            hours_per_week: budget,
+            hours_per_week: req.hours_per_week,
             event_date: event,
             start_date: plan.start_date,
         },
+        signals: signals(plan, req),
+    })
+}
+
+/// Re-plans `plan` from the first week that has not started on `req.today`, by the rules
+/// (module docs).
+pub fn adapt(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Adapted, AdaptError> {
+    let f = frame(plan, req)?;
+    let (k0, n) = (f.from, f.weeks);
+    let days_off = &f.days_off;
+    let budget = req.hours_per_week;
+    let specs = week_specs(plan, req, k0, n, f.event_week, budget);
+
+    // Lay the weeks out as the offline planner does, on each week's own training days.
+    let mut input = PlannerInput {
+        constraints: f.constraints.clone(),
         goal: plan.goal.clone(),
         ctl: None,
         ftp_w: plan.ftp_w,
@@ -274,7 +307,46 @@ pub fn adapt(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Adapted, AdaptEr
         });
         whys.push(why);
     }
+    finish(plan, req, &f, new_weeks, &whys)
+}
 
+/// The rules the re-planned weeks `new_weeks` (weeks `frame.from + 1 ..`) break within the
+/// whole new plan; empty when they pass. The kept weeks were checked when they were planned
+/// (under the availability of that time) and cannot change, so only the new weeks — and the
+/// plan-wide rules such as the taper — are held against them.
+pub fn check_new_weeks(
+    plan: &TrainingPlan,
+    f: &Frame,
+    new_weeks: &[WeekOverview],
+) -> Vec<Violation> {
+    let kept = &plan.overview.weeks[..f.from.min(plan.overview.weeks.len())];
+    let overview = PlanOverview {
+        weeks: kept.iter().chain(new_weeks).cloned().collect(),
+        coaching_notes: String::new(),
+        monitoring: String::new(),
+    };
+    check_overview_with(&overview, &f.constraints, &f.days_off)
+        .into_iter()
+        .filter(|v| v.week.is_none_or(|w| w as usize > f.from) && v.rule != "constraints")
+        .collect()
+}
+
+/// The new plan from the kept weeks and `new_weeks` (checked here again), filled from the
+/// library, with the changes against the old plan; `whys[i]` says why week `from + i` is as
+/// it is.
+pub fn finish(
+    plan: &TrainingPlan,
+    req: &AdaptRequest,
+    f: &Frame,
+    new_weeks: Vec<WeekOverview>,
+    whys: &[Vec<String>],
+) -> Result<Adapted, AdaptError> {
+    let k0 = f.from;
+    let broken = check_new_weeks(plan, f, &new_weeks);
+    if !broken.is_empty() {
+        return Err(AdaptError::Rules(broken));
+    }
+    let kept = &plan.overview.weeks[..k0.min(plan.overview.weeks.len())];
     let mut overview_weeks: Vec<WeekOverview> = kept.to_vec();
     overview_weeks.extend(new_weeks.iter().cloned());
     let mut notes = plan.overview.coaching_notes.clone();
@@ -294,36 +366,19 @@ pub fn adapt(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Adapted, AdaptEr
         coaching_notes: notes,
         monitoring: plan.overview.monitoring.clone(),
     };
-    let constraints = PlanConstraints {
-        weeks: n as u32,
-        available_days: req.available_days.clone(),
-        hours_per_week: budget,
-        event_date: event,
-        start_date: plan.start_date,
-    };
-    // Kept weeks were checked when they were planned (under the availability of that time);
-    // the new weeks — and the plan-wide rules such as the taper — must pass now.
-    let broken: Vec<Violation> = check_overview_with(&overview, &constraints, &days_off)
-        .into_iter()
-        .filter(|v| v.week.is_none_or(|w| w as usize > k0) && v.rule != "constraints")
-        .collect();
-    if !broken.is_empty() {
-        return Err(AdaptError::Rules(broken));
-    }
-
     // Fill only the new weeks; the kept weeks keep their workouts as they were.
     let tail = PlanOverview {
-        weeks: new_weeks.clone(),
+        weeks: new_weeks,
         coaching_notes: String::new(),
         monitoring: String::new(),
     };
     let filled = fill_plan(
         &tail,
         &FillInput {
-            start_date: from,
+            start_date: add_days(plan.start_date, 7 * k0 as i64),
             ftp_w: plan.ftp_w,
             seed: plan.seed,
-            event_date: event,
+            event_date: f.event,
             goal: plan.goal.clone(),
         },
     );
@@ -332,19 +387,19 @@ pub fn adapt(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Adapted, AdaptEr
     let new_plan = TrainingPlan {
         start_date: plan.start_date,
         ftp_w: plan.ftp_w,
-        event_date: event,
+        event_date: f.event,
         goal: plan.goal.clone(),
         seed: plan.seed,
         overview,
         weeks,
-        days_off,
+        days_off: f.days_off.clone(),
     };
-    let changes = changes(plan, &new_plan, k0, &whys);
+    let changes = changes(plan, &new_plan, k0, whys);
     Ok(Adapted {
         plan: new_plan,
         from_week: k0 as u32 + 1,
         changes,
-        signals,
+        signals: f.signals.clone(),
     })
 }
 
@@ -395,7 +450,6 @@ fn week_specs(
     n: usize,
     event_week: Option<usize>,
     budget: f64,
-    signals: &mut Vec<String>,
 ) -> Vec<Spec> {
     let old = &plan.overview.weeks;
     let old_factor = |i: usize| {
@@ -429,44 +483,14 @@ fn week_specs(
         .take_while(|w| !is_easy_phase(w.phase))
         .count() as u32;
 
-    let mut resume = false;
-    let mut no_ramp = false;
-    if let Some(w) = &req.last_week
-        && w.planned_tss > 0.0
-    {
-        let share = w.actual_tss / w.planned_tss;
-        let line = format!(
-            "week {}: {:.0} of {:.0} planned TSS done ({} of {} sessions completed, {} missed, {} unplanned)",
-            w.week,
-            w.actual_tss,
-            w.planned_tss,
-            w.completed,
-            w.planned_workouts,
-            w.missed,
-            w.unplanned
-        );
-        signals.push(line);
-        if share < MISSED_SHARE {
-            resume = true;
-        } else if share > EXTRA_SHARE {
-            no_ramp = true;
-        }
-    }
+    let share = req
+        .last_week
+        .as_ref()
+        .filter(|w| w.planned_tss > 0.0)
+        .map(|w| w.actual_tss / w.planned_tss);
+    let resume = share.is_some_and(|s| s < MISSED_SHARE);
+    let no_ramp = share.is_some_and(|s| s > EXTRA_SHARE);
     let fatigue = req.fatigue;
-    if let Some(f) = fatigue {
-        signals.push(format!(
-            "form below {FATIGUE_TSB:.0} for {} days (lowest {:.1})",
-            f.days, f.lowest_tsb
-        ));
-    }
-    if let Some(e) = req.event_date
-        && plan.event_date != Some(e)
-    {
-        signals.push(match plan.event_date {
-            Some(old) => format!("the event moved from {old} to {e}"),
-            None => format!("an event on {e}"),
-        });
-    }
 
     // Load weeks before the taper: the last `old_peaks` are Peak.
     let mut specs: Vec<Spec> = Vec::with_capacity(n - k0);
@@ -593,6 +617,39 @@ fn week_specs(
         };
     }
     specs
+}
+
+/// The signals of a request in words: the last whole week as done, the fatigue signal, a
+/// moved event.
+fn signals(plan: &TrainingPlan, req: &AdaptRequest) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(w) = req.last_week.as_ref().filter(|w| w.planned_tss > 0.0) {
+        out.push(format!(
+            "week {}: {:.0} of {:.0} planned TSS done ({} of {} sessions completed, {} missed, {} unplanned)",
+            w.week,
+            w.actual_tss,
+            w.planned_tss,
+            w.completed,
+            w.planned_workouts,
+            w.missed,
+            w.unplanned
+        ));
+    }
+    if let Some(f) = req.fatigue {
+        out.push(format!(
+            "form below {FATIGUE_TSB:.0} for {} days (lowest {:.1})",
+            f.days, f.lowest_tsb
+        ));
+    }
+    if let Some(e) = req.event_date
+        && plan.event_date != Some(e)
+    {
+        out.push(match plan.event_date {
+            Some(old) => format!("the event moved from {old} to {e}"),
+            None => format!("an event on {e}"),
+        });
+    }
+    out
 }
 
 fn week_line(w: Option<&WeekOverview>) -> String {
