@@ -320,20 +320,18 @@ pub fn change_line(c: &coach::adapt::Change) -> String {
     s
 }
 
-/// Stores `adapted` as the next version of `parent`; returns the new id.
+/// Stores `adapted` as the next version of `parent`, re-planned by `author` ("rule-based
+/// planner", "chat", "<provider> <model>"); returns the new id.
 pub fn save_adapted(
     store: &mut Store,
     athlete_id: i64,
     parent: &StoredPlan,
     adapted: &coach::adapt::Adapted,
     note: &str,
+    author: &str,
 ) -> Result<i64, DataError> {
     let json = serde_json::to_string(&adapted.plan).map_err(DataError::Serialise)?;
-    let source = if parent.source.ends_with("(adapted)") {
-        parent.source.clone()
-    } else {
-        format!("{} (adapted)", parent.source)
-    };
+    let source = format!("{author} (adapted)");
     Ok(store.save_plan_version(
         athlete_id,
         &store::PlanVersion {

@@ -9,6 +9,7 @@
 //! - [`tools`]: the coach's analysis tools over the store, behind the [`toolbox::ToolBox`] seam;
 //! - [`turn`]: the agent loop that offers tools to a model and answers one question.
 
+pub mod adapt_llm;
 pub mod analysis_llm;
 pub mod athlete;
 pub mod bundle;

@@ -115,6 +115,16 @@ pub struct PlanAdaptArgs {
     /// Show what would change without storing a new version
     #[arg(long)]
     pub dry_run: bool,
+    #[arg(long, value_name = "NAME", help = format!(
+        "offline (the rule-based planner), {} [default: the configured default provider, else offline]",
+        provider_names_or()
+    ))]
+    pub provider: Option<String>,
+    /// Model id or alias [default: providers.<provider>.model in the config file]
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     #[command(flatten)]
     pub common: PlanCommonArgs,
 }

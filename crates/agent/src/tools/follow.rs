@@ -341,9 +341,15 @@ pub(super) fn adapt_plan(tools: &CoachTools, a: AdaptPlanArgs) -> Result<Value, 
         return Ok(out);
     }
     let note = crate::follow::change_note(&adapted, reason.as_deref());
-    let id =
-        crate::follow::save_adapted(&mut store, tools.athlete_id, &cur.stored, &adapted, &note)
-            .map_err(|e| failed(TOOL, format!("storing the plan: {e}")))?;
+    let id = crate::follow::save_adapted(
+        &mut store,
+        tools.athlete_id,
+        &cur.stored,
+        &adapted,
+        &note,
+        "chat (rule-based planner)",
+    )
+    .map_err(|e| failed(TOOL, format!("storing the plan: {e}")))?;
     out["stored"] = json!(true);
     out["new_plan_id"] = json!(id);
     out["new_version"] = json!(cur.stored.version + 1);

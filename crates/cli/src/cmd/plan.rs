@@ -270,6 +270,8 @@ pub fn parse_range(text: &str) -> Result<(Date, Date)> {
 
 #[derive(Serialize)]
 struct AdaptJson<'a> {
+    /// Who re-planned: "rule-based planner" or "<provider> <model>".
+    author: &'a str,
     stored: bool,
     plan_id: Option<i64>,
     version: Option<i64>,
@@ -311,7 +313,7 @@ fn adapt(global: &Global, args: PlanAdaptArgs) -> Result<()> {
         },
         &args.common.files,
     )?;
-    let adapted = coach::adapt::adapt(plan, &req).context("adapting the plan")?;
+    let (adapted, author) = replan(global, &args, plan, &req)?;
     // A version is worth keeping when a week changed, or when what the plan knows changed
     // (days off on rest days, a moved event whose weeks stay the same).
     let changed = !adapted.changes.is_empty()
@@ -326,12 +328,14 @@ fn adapt(global: &Global, args: PlanAdaptArgs) -> Result<()> {
             &parent,
             &adapted,
             &note,
+            &author,
         )?)
     } else {
         None
     };
     if global.json {
         return print_json(&AdaptJson {
+            author: &author,
             stored: new_id.is_some(),
             plan_id: new_id,
             version: new_id.map(|_| parent.version + 1),
@@ -357,6 +361,7 @@ fn adapt(global: &Global, args: PlanAdaptArgs) -> Result<()> {
                 .map_or(String::new(), |w| w.start_date.to_string())
         ))
     );
+    println!("Re-planned by: {author}");
     if let Some(r) = args.reason.as_deref() {
         println!("Reason: {r}");
     }
@@ -399,6 +404,58 @@ fn adapt(global: &Global, args: PlanAdaptArgs) -> Result<()> {
         None => println!("Nothing stored: the plan is unchanged."),
     }
     Ok(())
+}
+
+/// The re-plan: by the model when one is selected (`--provider`, else the configured default),
+/// falling back to the rule-based planner when the model's plan still breaks a rule after its
+/// repairs or the provider fails; else by the rule-based planner. Returns it with its author.
+fn replan(
+    global: &Global,
+    args: &PlanAdaptArgs,
+    plan: &coach::plan::TrainingPlan,
+    req: &coach::adapt::AdaptRequest,
+) -> Result<(coach::adapt::Adapted, String)> {
+    const RULES: &str = "rule-based planner";
+    let flags = args.aws.flags(args.provider.clone(), args.model.clone());
+    let selection = if args.provider.as_deref() == Some(agent::workflow::OFFLINE) {
+        None
+    } else {
+        crate::providers_setup::select(&flags, &args.aws.bedrock)?
+    };
+    let Some(sel) = selection else {
+        if let Some(m) = &args.model {
+            bail!("--model {m}: no model provider is selected; pass --provider NAME");
+        }
+        let a = coach::adapt::adapt(plan, req).context("adapting the plan")?;
+        return Ok((a, RULES.to_owned()));
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let m = runtime.block_on(super::generate::model_choice(sel))?;
+    let settings = agent::analysis_llm::ModelSettings {
+        model: m.model.clone(),
+        max_tokens: m.max_tokens.unwrap_or(agent::plan_llm::DEFAULT_MAX_TOKENS),
+        temperature: m.temperature,
+    };
+    let log = llm::log::InteractionLog::open(&global.data_dir).ok();
+    let mut meter = llm::Meter::new(m.provider.as_ref(), &m.catalog, log.as_ref());
+    let author = format!("{} {}", m.provider.name(), m.model);
+    match runtime.block_on(agent::adapt_llm::adapt_with_model(
+        &mut meter, &settings, plan, req,
+    )) {
+        Ok(a) => Ok((a, author)),
+        Err(e) => {
+            eprintln!(
+                "{} {author}: {e}; the rule-based planner re-plans instead",
+                term::warning_label()
+            );
+            let a = coach::adapt::adapt(plan, req).context("adapting the plan")?;
+            Ok((a, format!("{RULES} (standing in for {author})")))
+        }
+    }
 }
 
 #[derive(Serialize)]
