@@ -324,3 +324,38 @@ fn adapt_plan_previews_then_stores_a_new_version_only_with_the_preview_token() {
         .collect();
     assert!(msg(json!({"unavailable": many})).contains("at most 10"));
 }
+
+/// Each follow-through tool's answer stays small enough for a chat turn (the same 6,000
+/// character bound as the other tools), at its widest: two weeks of workouts, a 24-week
+/// projection, a preview re-planning most of an 11-week plan.
+#[test]
+fn answers_are_bounded() {
+    let w = world();
+    let today = add(start(), 14);
+    let t = tools(&w, w.a, today);
+    for (name, args) in [
+        ("plan_status", json!({})),
+        ("fitness_projection", json!({})),
+        (
+            "adapt_plan",
+            json!({"reason": "ill", "unavailable": [{"from": "2026-04-07", "to": "2026-04-12"}]}),
+        ),
+    ] {
+        let text = call(&t, name, args).to_string();
+        println!("{name}: {} chars", text.chars().count());
+        assert!(
+            text.chars().count() <= 6_000,
+            "{name}: {} chars",
+            text.chars().count()
+        );
+    }
+    // What the three tools add to chat's stable prefix (name, description and schema).
+    let defs: usize = t
+        .definitions()
+        .iter()
+        .filter(|d| ["plan_status", "fitness_projection", "adapt_plan"].contains(&d.name.as_str()))
+        .map(|d| d.name.len() + d.description.len() + d.schema.to_string().len())
+        .sum();
+    println!("definitions: {defs} chars");
+    assert!(defs < 6_000, "{defs}");
+}
