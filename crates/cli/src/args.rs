@@ -74,7 +74,7 @@ pub enum PlanCommand {
     Status(PlanStatusArgs),
     /// Re-plan the remaining weeks (missed or extra sessions, fatigue, days off, a moved event);
     /// the new plan is stored as a new version and the old one kept
-    Adapt(PlanAdaptArgs),
+    Adapt(Box<PlanAdaptArgs>),
     /// The versions of the current plan, oldest first, with what changed and why
     Versions(PlanCommonArgs),
 }

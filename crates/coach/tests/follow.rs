@@ -37,7 +37,7 @@ impl Season {
     }
 }
 
-fn outcome<'a>(s: &'a PlanStatus, day: Date) -> &'a WorkoutOutcome {
+fn outcome(s: &PlanStatus, day: Date) -> &WorkoutOutcome {
     s.workouts.iter().find(|w| w.date == day).unwrap()
 }
 

@@ -19,7 +19,7 @@ use crate::term;
 pub fn run(global: &Global, cmd: PlanCommand) -> Result<()> {
     match cmd {
         PlanCommand::Status(args) => status(global, args),
-        PlanCommand::Adapt(args) => adapt(global, args),
+        PlanCommand::Adapt(args) => adapt(global, *args),
         PlanCommand::Versions(args) => versions(global, args),
     }
 }

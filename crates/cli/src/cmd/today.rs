@@ -60,7 +60,7 @@ struct WeekJson {
     today: DayJson,
 }
 
-fn week_of<'p>(plan: &'p TrainingPlan, d: Date) -> Option<&'p PlanWeek> {
+fn week_of(plan: &TrainingPlan, d: Date) -> Option<&PlanWeek> {
     plan.weeks
         .iter()
         .find(|w| w.start_date <= d && d <= w.end_date())
