@@ -7,6 +7,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::{Value, json};
 
+use super::plan::clip;
 use super::{AdaptPlanArgs, CoachTools, PlanStatusArgs, ProjectionArgs, failed, invalid, num};
 use crate::follow::{AdaptAsk, CurrentPlan};
 use crate::toolbox::ToolError;
@@ -38,15 +39,6 @@ const MAX_RANGES: usize = 10;
 /// Most workouts listed (two weeks of a six-day plan, with room).
 const MAX_WORKOUTS: usize = 16;
 const MAX_CHANGES: usize = 26;
-
-fn clip(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(max - 1).collect::<String>())
-    }
-}
 
 fn current(tools: &CoachTools, tool: &str) -> Result<CurrentPlan, ToolError> {
     let store = tools.open(tool)?;
