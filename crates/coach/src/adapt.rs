@@ -170,15 +170,22 @@ pub fn frame(plan: &TrainingPlan, req: &AdaptRequest) -> Result<Frame, AdaptErro
     let mut n = plan.weeks.len();
     let mut event_week: Option<usize> = None;
     if let Some(e) = event {
-        if e < from && req.event_date.is_some() {
-            return Err(AdaptError::EventPassed { event: e, from });
+        if req.event_date.is_some() {
+            // A moved event: the plan runs to it (up to the longest plan).
+            if e < from {
+                return Err(AdaptError::EventPassed { event: e, from });
+            }
+            let ew = week_of(plan.start_date, MAX_WEEKS, e).ok_or(AdaptError::EventTooFar {
+                event: e,
+                start: plan.start_date,
+            })? as usize;
+            n = n.max(ew);
+            event_week = Some(ew);
+        } else {
+            // The plan's own event: tapered into when it falls in the plan; one beyond the plan
+            // (a base block before a later season) does not lengthen it unasked.
+            event_week = week_of(plan.start_date, n as u32, e).map(|w| w as usize);
         }
-        let ew = week_of(plan.start_date, MAX_WEEKS, e).ok_or(AdaptError::EventTooFar {
-            event: e,
-            start: plan.start_date,
-        })? as usize;
-        n = n.max(ew);
-        event_week = Some(ew);
     }
     let mut days_off: BTreeSet<Date> = plan.days_off.iter().copied().collect();
     for (a, b) in &req.unavailable {
@@ -497,6 +504,11 @@ fn week_specs(
     let mut first_load = true;
     for i in k0..n {
         let mut why = Vec::new();
+        if i >= old.len()
+            && let Some(e) = req.event_date
+        {
+            why.push(format!("added: the plan now runs to the event on {e}"));
+        }
         if i >= taper_start && i < post_event {
             if old.get(i).map(|w| w.phase) != Some(Phase::Taper) {
                 why.push(format!(

@@ -175,6 +175,12 @@ fn a_moved_event_moves_the_taper_and_lengthens_the_plan() {
             .iter()
             .any(|s| s.contains(&format!("moved from {} to {later}", event())))
     );
+    let c12 = out.changes.iter().find(|c| c.week == 12).unwrap();
+    assert_eq!(c12.before, "—");
+    assert!(
+        c12.why[0].contains("the plan now runs to the event"),
+        "{c12:?}"
+    );
     // An event before the re-planned weeks cannot be planned for.
     req.event_date = Some(add_days(start(), 10));
     assert!(
@@ -191,6 +197,22 @@ fn a_moved_event_moves_the_taper_and_lengthens_the_plan() {
             .to_string()
             .contains("no week left")
     );
+}
+
+#[test]
+fn an_event_beyond_the_plan_does_not_lengthen_it_unasked() {
+    let mut plan = plan();
+    // The profile's event is months after this plan (a base block before the season).
+    plan.event_date = Some(add_days(event(), 120));
+    for w in &mut plan.overview.weeks {
+        if w.phase == Phase::Taper {
+            w.phase = Phase::Recovery;
+        }
+    }
+    let out = adapt(&plan, &request(&plan, add_days(start(), 14))).unwrap();
+    assert_eq!(out.plan.weeks.len(), 11);
+    assert_eq!(out.plan.event_date, plan.event_date);
+    assert!(out.plan.weeks.iter().all(|w| w.phase != Phase::Taper));
 }
 
 #[test]
