@@ -309,6 +309,8 @@ fn print_day(d: &DayJson) {
             continue;
         }
         let hr = match (s.hr_low_bpm, s.hr_high_bpm) {
+            // The first zone starts at 0: "up to" reads better than "0–113".
+            (Some(a), Some(b)) if a <= 0.0 => format!("HR ≤ {b:.0} bpm"),
             (Some(a), Some(b)) => format!("HR {a:.0}–{b:.0} bpm"),
             (Some(a), None) => format!("HR ≥ {a:.0} bpm"),
             _ => String::new(),
