@@ -70,6 +70,14 @@ fn request() -> AdaptRequest {
     }
 }
 
+fn settings() -> ModelSettings {
+    ModelSettings {
+        model: "claude-haiku-4.5".into(),
+        max_tokens: 8_000,
+        temperature: None,
+    }
+}
+
 #[tokio::test]
 async fn a_rule_broken_by_the_model_goes_back_and_the_repair_is_taken() {
     let plan = plan();
@@ -105,11 +113,7 @@ async fn a_rule_broken_by_the_model_goes_back_and_the_repair_is_taken() {
     let provider = fake.provider(1);
     let catalog = Catalog::builtin();
     let mut meter = Meter::new(&provider, &catalog, None);
-    let settings = ModelSettings {
-        model: "claude-haiku-4.5".into(),
-        max_tokens: 8_000,
-        temperature: None,
-    };
+    let settings = settings();
     let out = adapt_with_model(&mut meter, &settings, &plan, &req)
         .await
         .unwrap();
@@ -162,11 +166,7 @@ async fn a_model_that_never_repairs_fails_after_its_repairs() {
     let provider = fake.provider(1);
     let catalog = Catalog::builtin();
     let mut meter = Meter::new(&provider, &catalog, None);
-    let settings = ModelSettings {
-        model: "claude-haiku-4.5".into(),
-        max_tokens: 8_000,
-        temperature: None,
-    };
+    let settings = settings();
     let err = adapt_with_model(&mut meter, &settings, &plan, &req)
         .await
         .unwrap_err();

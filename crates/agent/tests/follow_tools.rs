@@ -10,9 +10,7 @@ use coach::plan::{PlannedWorkout, TrainingPlan};
 use coach::planner::{FillInput, PlannerInput, fill_plan, offline_overview};
 use coach::rules::PlanConstraints;
 use jiff::civil::{Date, Weekday, date};
-use ride::fit_encode::{ActivityWriter, FitSport};
 use ride::profile::Profile;
-use ride::{Record, Sport, SportKind};
 use serde_json::{Value, json};
 use store::{ImportSource, Store};
 
@@ -72,35 +70,12 @@ fn plan() -> TrainingPlan {
 
 fn write_ride(dir: &Path, day: Date, power: &[f64]) {
     std::fs::create_dir_all(dir).unwrap();
-    let t0 = day
-        .to_datetime(jiff::civil::time(7, 0, 0, 0))
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .unwrap()
-        .timestamp();
-    let mut w = ActivityWriter::new(t0, FitSport::from_kind(SportKind::new(Sport::Ride))).unwrap();
-    for (i, p) in power.iter().enumerate() {
-        w.record(&Record {
-            t: t0.as_second() + i as i64,
-            power_w: Some(p.round() as u16),
-            heart_rate_bpm: Some(130),
-            ..Record::default()
-        })
-        .unwrap();
-    }
-    std::fs::write(dir.join(format!("{day}.fit")), w.finish().unwrap()).unwrap();
+    let bytes = demo::follow::ride_fit(day, power).unwrap();
+    std::fs::write(dir.join(format!("{day}.fit")), bytes).unwrap();
 }
 
 fn ridden(p: &PlannedWorkout, edit: impl Fn(usize, f64) -> f64) -> Vec<f64> {
-    let mut out = Vec::new();
-    for seg in coach::plan::segments(&p.workout.steps) {
-        let d = seg.duration_s as usize;
-        for s in 0..d {
-            let pct = seg.from_pct + (seg.to_pct - seg.from_pct) * s as f64 / d.max(1) as f64;
-            let t = out.len();
-            out.push(edit(t, pct / 100.0 * FTP));
-        }
-    }
-    out
+    demo::follow::workout_power(&p.workout.steps, FTP, edit)
 }
 
 struct World {

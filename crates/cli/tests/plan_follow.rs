@@ -8,8 +8,6 @@ use std::process::Command;
 
 use coach::plan::{PlannedWorkout, TrainingPlan, WorkoutType};
 use jiff::civil::{Date, date};
-use ride::fit_encode::{ActivityWriter, FitSport};
-use ride::{Record, Sport, SportKind};
 use serde_json::Value;
 
 mod common;
@@ -45,43 +43,13 @@ fn profile(dir: &Path) -> PathBuf {
 /// A 1 Hz ride of `power` starting 07:00 UTC on `day`, as a FIT file in `dir`.
 fn write_ride(dir: &Path, day: Date, power: &[f64]) {
     std::fs::create_dir_all(dir).unwrap();
-    let start = day
-        .to_datetime(jiff::civil::time(7, 0, 0, 0))
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .unwrap()
-        .timestamp();
-    let mut w =
-        ActivityWriter::new(start, FitSport::from_kind(SportKind::new(Sport::Ride))).unwrap();
-    let t0 = start.as_second();
-    let mut dist = 0.0;
-    for (i, p) in power.iter().enumerate() {
-        dist += 8.0;
-        w.record(&Record {
-            t: t0 + i as i64,
-            power_w: Some(p.round() as u16),
-            heart_rate_bpm: Some(130),
-            cadence_rpm: Some(88),
-            speed_mps: Some(8.0),
-            distance_m: Some(dist),
-            ..Record::default()
-        })
-        .unwrap();
-    }
-    std::fs::write(dir.join(format!("{day}.fit")), w.finish().unwrap()).unwrap();
+    let bytes = demo::follow::ride_fit(day, power).unwrap();
+    std::fs::write(dir.join(format!("{day}.fit")), bytes).unwrap();
 }
 
 /// The workout ridden second by second as planned, `edit(second, watts)` applied.
 fn ridden(p: &PlannedWorkout, edit: impl Fn(usize, f64) -> f64) -> Vec<f64> {
-    let mut out = Vec::new();
-    for seg in coach::plan::segments(&p.workout.steps) {
-        let d = seg.duration_s as usize;
-        for s in 0..d {
-            let pct = seg.from_pct + (seg.to_pct - seg.from_pct) * s as f64 / d.max(1) as f64;
-            let t = out.len();
-            out.push(edit(t, pct / 100.0 * FTP));
-        }
-    }
-    out
+    demo::follow::workout_power(&p.workout.steps, FTP, edit)
 }
 
 fn run(tmp: &Path, args: &[&str]) -> Command {

@@ -47,47 +47,37 @@ pub struct PlannedInterval {
 pub fn work_intervals(steps: &[Step]) -> Vec<PlannedInterval> {
     fn walk(steps: &[Step], t: &mut u32, out: &mut Vec<PlannedInterval>) {
         for step in steps {
-            match step {
+            // (kind, duration, low %, high %) of a steady step or a ramp.
+            let (kind, duration_s, a, b) = match step {
                 Step::Steady {
                     kind,
                     duration_s,
                     power_low_pct,
                     power_high_pct,
-                } => {
-                    if *kind == StepKind::Work && *duration_s > 0 {
-                        out.push(PlannedInterval {
-                            index: out.len() as u32 + 1,
-                            planned_start_s: *t,
-                            duration_s: *duration_s,
-                            low_pct: power_low_pct.min(*power_high_pct),
-                            high_pct: power_low_pct.max(*power_high_pct),
-                        });
-                    }
-                    *t = t.saturating_add(*duration_s);
-                }
+                } => (*kind, *duration_s, *power_low_pct, *power_high_pct),
                 Step::Ramp {
                     kind,
                     duration_s,
                     from_pct,
                     to_pct,
-                } => {
-                    if *kind == StepKind::Work && *duration_s > 0 {
-                        out.push(PlannedInterval {
-                            index: out.len() as u32 + 1,
-                            planned_start_s: *t,
-                            duration_s: *duration_s,
-                            low_pct: from_pct.min(*to_pct),
-                            high_pct: from_pct.max(*to_pct),
-                        });
-                    }
-                    *t = t.saturating_add(*duration_s);
-                }
+                } => (*kind, *duration_s, *from_pct, *to_pct),
                 Step::Repeat { times, steps } => {
                     for _ in 0..ridden_times(*times) {
                         walk(steps, t, out);
                     }
+                    continue;
                 }
+            };
+            if kind == StepKind::Work && duration_s > 0 {
+                out.push(PlannedInterval {
+                    index: out.len() as u32 + 1,
+                    planned_start_s: *t,
+                    duration_s,
+                    low_pct: a.min(b),
+                    high_pct: a.max(b),
+                });
             }
+            *t = t.saturating_add(duration_s);
         }
     }
     let mut out = Vec::new();
