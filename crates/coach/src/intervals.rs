@@ -47,34 +47,21 @@ pub struct PlannedInterval {
 pub fn work_intervals(steps: &[Step]) -> Vec<PlannedInterval> {
     fn walk(steps: &[Step], t: &mut u32, out: &mut Vec<PlannedInterval>) {
         for step in steps {
-            // (kind, duration, low %, high %) of a steady step or a ramp.
-            let (kind, duration_s, a, b) = match step {
-                Step::Steady {
-                    kind,
-                    duration_s,
-                    power_low_pct,
-                    power_high_pct,
-                } => (*kind, *duration_s, *power_low_pct, *power_high_pct),
-                Step::Ramp {
-                    kind,
-                    duration_s,
-                    from_pct,
-                    to_pct,
-                } => (*kind, *duration_s, *from_pct, *to_pct),
-                Step::Repeat { times, steps } => {
+            let Some((kind, duration_s, low_pct, high_pct)) = step.target() else {
+                if let Step::Repeat { times, steps } = step {
                     for _ in 0..ridden_times(*times) {
                         walk(steps, t, out);
                     }
-                    continue;
                 }
+                continue;
             };
             if kind == StepKind::Work && duration_s > 0 {
                 out.push(PlannedInterval {
                     index: out.len() as u32 + 1,
                     planned_start_s: *t,
                     duration_s,
-                    low_pct: a.min(b),
-                    high_pct: a.max(b),
+                    low_pct,
+                    high_pct,
                 });
             }
             *t = t.saturating_add(duration_s);

@@ -106,25 +106,8 @@ fn kind_label(k: StepKind) -> &'static str {
 pub fn step_targets(steps: &[Step], ftp_w: f64, lthr_bpm: Option<f64>) -> Vec<StepTarget> {
     fn walk(steps: &[Step], depth: u32, ftp: f64, lthr: Option<f64>, out: &mut Vec<StepTarget>) {
         for s in steps {
-            let (kind, dur, lo, hi) = match s {
-                Step::Steady {
-                    kind,
-                    duration_s,
-                    power_low_pct,
-                    power_high_pct,
-                } => (*kind, *duration_s, *power_low_pct, *power_high_pct),
-                Step::Ramp {
-                    kind,
-                    duration_s,
-                    from_pct,
-                    to_pct,
-                } => (
-                    *kind,
-                    *duration_s,
-                    from_pct.min(*to_pct),
-                    from_pct.max(*to_pct),
-                ),
-                Step::Repeat { times, steps } => {
+            let Some((kind, dur, lo, hi)) = s.target() else {
+                if let Step::Repeat { times, steps } = s {
                     out.push(StepTarget {
                         depth,
                         label: format!("{} ×", crate::plan::ridden_times(*times)),
@@ -136,8 +119,8 @@ pub fn step_targets(steps: &[Step], ftp_w: f64, lthr_bpm: Option<f64>) -> Vec<St
                         hr_lags: false,
                     });
                     walk(steps, depth + 1, ftp, lthr, out);
-                    continue;
                 }
+                continue;
             };
             let mid = (lo + hi) / 2.0;
             let (hr_lo, hr_hi) = hr_pct_for_power(mid);
