@@ -5,7 +5,11 @@ Checks: the page loads without JavaScript or console errors; it requests nothing
 size; optional: a given text (an activity name with markup) is shown as text and no dialog opens.
 Saves a full-page screenshot next to the report as `screenshot.png` (the test artifact).
 
-usage: check_report.py REPORT_DIR [--expect-text TEXT] [--min-charts N]
+With --expect-projection: the fitness chart shows the actual CTL line and the plan's projected
+CTL line (both drawn, the projection starting where the actual line ends) and the event marked
+with the fitness and form it arrives with.
+
+usage: check_report.py REPORT_DIR [--expect-text TEXT] [--min-charts N] [--expect-projection]
 """
 
 import argparse
@@ -23,7 +27,46 @@ SECTIONS = [
     "Weekly volume",
     "Analysis",
     "Training plan",
+    "Plan vs actual",
 ]
+
+
+def polyline_points(page, selector: str) -> list[tuple[float, float]]:
+    loc = page.locator(selector)
+    if loc.count() != 1:
+        return []
+    raw = loc.first.get_attribute("points") or ""
+    return [tuple(float(v) for v in p.split(",")) for p in raw.split()]
+
+
+def check_projection(page) -> list[str]:
+    """The fitness chart's actual and projected CTL lines, rendered and joined, and the event."""
+    out: list[str] = []
+    chart = "svg.chart.fitness"
+    if page.locator(chart).count() != 1:
+        return [f"no fitness chart ({chart})"]
+    actual = polyline_points(page, f"{chart} polyline.ctl")
+    projected = polyline_points(page, f"{chart} polyline.ctl-proj")
+    if len(actual) < 2:
+        out.append("fitness chart: the actual CTL line is missing")
+    if len(projected) < 2:
+        out.append("fitness chart: the projected CTL line is missing")
+    if actual and projected:
+        if projected[0] != actual[-1]:
+            out.append(f"projected CTL starts at {projected[0]}, not where the actual line ends {actual[-1]}")
+        if projected[-1][0] <= actual[-1][0]:
+            out.append("the projected CTL line does not run past today")
+    for sel in (f"{chart} polyline.ctl", f"{chart} polyline.ctl-proj"):
+        if page.locator(sel).count() == 1:
+            box = page.locator(sel).first.bounding_box()
+            if not box or box["width"] < 20:
+                out.append(f"{sel} is not visibly drawn: {box}")
+    event = page.locator(f"{chart} text.event-label")
+    if event.count() != 1 or "arrives with CTL" not in (event.first.text_content() or ""):
+        out.append("the event is not marked on the fitness chart with its CTL and TSB")
+    if "arrives with CTL" not in page.inner_text("#fitness"):
+        out.append("the fitness section does not say how the plan arrives at the event")
+    return out
 
 
 def main() -> int:
@@ -32,6 +75,7 @@ def main() -> int:
     ap.add_argument("--expect-text", default=None)
     ap.add_argument("--min-charts", type=int, default=5)
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--expect-projection", action="store_true")
     args = ap.parse_args()
 
     index = (args.report_dir / "index.html").resolve()
@@ -69,6 +113,9 @@ def main() -> int:
             box = charts.nth(i).bounding_box()
             if not box or box["width"] < 100 or box["height"] < 50:
                 problems.append(f"chart {i} has no real size: {box}")
+
+        if args.expect_projection:
+            problems.extend(check_projection(page))
 
         if args.expect_text is not None:
             body = page.inner_text("body")

@@ -29,7 +29,7 @@ BIN=${CARGO_TARGET_DIR:-target}/debug/cycling-ai
 # 1. The demo's full report.
 rm -rf "$OUT/demo"
 "$BIN" demo --rides 80 --out "$OUT/demo" >/dev/null
-"$VENV/bin/python" tests/browser/check_report.py "$OUT/demo/report" --min-charts 5
+"$VENV/bin/python" tests/browser/check_report.py "$OUT/demo/report" --min-charts 5 --expect-projection
 
 # 2. Hostile user text: an activity named <script>alert(1)</script> must show as text.
 rm -rf "$OUT/xss"

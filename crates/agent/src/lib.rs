@@ -10,10 +10,12 @@
 //! - [`tools`]: the coach's analysis tools over the store, behind the [`toolbox::ToolBox`] seam;
 //! - [`turn`]: the agent loop that offers tools to a model and answers one question.
 
+pub mod adapt_llm;
 pub mod analysis_llm;
 pub mod athlete;
 pub mod bundle;
 pub mod coaching;
+pub mod follow;
 pub mod plan_llm;
 pub mod plan_store;
 pub mod toolbox;

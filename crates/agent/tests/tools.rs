@@ -117,6 +117,7 @@ fn plan(start: Date) -> TrainingPlan {
             monitoring: "Watch TSB.".into(),
         },
         weeks,
+        days_off: Vec::new(),
     }
 }
 
@@ -1616,6 +1617,7 @@ fn widest_plan_tools() -> (CoachTools, tempfile::TempDir) {
             monitoring: long(2000),
         },
         weeks,
+        days_off: Vec::new(),
     };
     let end = start.checked_add((24 * 7 - 1).days()).unwrap();
     st.save_plan(

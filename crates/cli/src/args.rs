@@ -70,6 +70,13 @@ pub enum Command {
     /// The athletes in this store: add, list, show, remove, and choose the one commands work for
     #[command(subcommand)]
     Athlete(AthleteCommand),
+    /// The stored training plan: plan vs actual, adapting the remaining weeks, its versions
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Today's planned workout, adjusted for current form, with targets and its workout files
+    Today(TodayArgs),
+    /// This week's planned workouts (today's adjusted for current form)
+    Week(TodayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +139,83 @@ pub enum AthleteCommand {
     },
     /// Work for this athlete when a command is not given --athlete
     Use { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Plan vs actual per workout (intervals hit, load, completion) and compliance per week
+    Status(PlanStatusArgs),
+    /// Re-plan the remaining weeks (missed or extra sessions, fatigue, days off, a moved event);
+    /// the new plan is stored as a new version and the old one kept
+    Adapt(Box<PlanAdaptArgs>),
+    /// The versions of the current plan, oldest first, with what changed and why
+    Versions(PlanCommonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanCommonArgs {
+    /// The day to look from (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Athlete profile JSON [default: the profile stored earlier]
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Another folder to look for ride files in (when the import's folder has moved); repeatable
+    #[arg(long = "files", value_name = "DIR")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanStatusArgs {
+    /// One plan week (1-based) [default: every week up to the current one]
+    #[arg(long, value_name = "N")]
+    pub week: Option<u32>,
+    #[command(flatten)]
+    pub common: PlanCommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanAdaptArgs {
+    /// Why, in your words (kept with the new version)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Days you cannot train: FROM..TO (YYYY-MM-DD..YYYY-MM-DD, inclusive) or one date; repeatable
+    #[arg(long, value_name = "FROM..TO")]
+    pub unavailable: Vec<String>,
+    /// The event's new date (YYYY-MM-DD): the taper moves with it
+    #[arg(long, value_name = "DATE")]
+    pub event_date: Option<String>,
+    /// Show what would change without storing a new version
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_name = "NAME", help = format!(
+        "offline (the rule-based planner), {} [default: the configured default provider, else offline]",
+        provider_names_or()
+    ))]
+    pub provider: Option<String>,
+    /// Model id or alias [default: providers.<provider>.model in the config file]
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub common: PlanCommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TodayArgs {
+    /// Tomorrow's workout instead of today's
+    #[arg(long, conflicts_with = "date")]
+    pub tomorrow: bool,
+    /// The day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Where the workout files are [default: DATA_DIR/workouts]; missing ones are written there
+    #[arg(long, value_name = "DIR")]
+    pub workouts_dir: Option<PathBuf>,
+    /// Athlete profile JSON [default: the profile stored earlier]
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -296,6 +380,9 @@ pub struct AnalyzeArgs {
     /// Athlete profile JSON [default: the profile stored by `import --profile`]
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+    /// With `fitness`: project CTL / ATL / TSB through the stored plan to its end and event
+    #[arg(long)]
+    pub projection: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

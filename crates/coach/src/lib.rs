@@ -9,14 +9,19 @@
 //! - [`plan`]: the training plan (overview, weeks, workouts with steps), its rules and planned
 //!   TSS; [`library`]: our workout library (data), filled into weeks deterministically.
 
+pub mod adapt;
 pub mod bundle;
 pub mod error;
+pub mod follow;
+pub mod intervals;
 pub mod library;
 pub mod narrative;
 pub mod offline;
 pub mod plan;
 pub mod planned_tss;
 pub mod planner;
+pub mod projection;
 pub mod rules;
+pub mod today;
 
 pub use error::CoachError;

@@ -138,6 +138,28 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// A steady step's or a ramp's kind, duration and power range (low, high % FTP, in order);
+    /// `None` for a repeat block.
+    pub fn target(&self) -> Option<(StepKind, u32, f64, f64)> {
+        match self {
+            Step::Steady {
+                kind,
+                duration_s,
+                power_low_pct: a,
+                power_high_pct: b,
+            }
+            | Step::Ramp {
+                kind,
+                duration_s,
+                from_pct: a,
+                to_pct: b,
+            } => Some((*kind, *duration_s, a.min(*b), a.max(*b))),
+            Step::Repeat { .. } => None,
+        }
+    }
+}
+
 /// The most times a repeat block is ridden. A plan's workouts last hours, so a larger count is a
 /// mistake in the plan (a hand-edited or damaged file), and expanding it as written would take
 /// time and memory without bound.
@@ -245,6 +267,10 @@ pub struct TrainingPlan {
     pub seed: u64,
     pub overview: PlanOverview,
     pub weeks: Vec<PlanWeek>,
+    /// Dates the athlete said they cannot train (`plan adapt --unavailable`): rest days that
+    /// shrink their week's budget for the rules ([`crate::rules::check_overview_with`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_off: Vec<Date>,
 }
 
 impl PlanWeek {
@@ -330,6 +356,7 @@ mod tests {
                     planned_tss: 0.0,
                 })
                 .collect(),
+            days_off: Vec::new(),
         }
     }
 

@@ -103,7 +103,7 @@ pub fn constraints_for(
 }
 
 /// Hours are planned in quarter hours.
-const UNIT_H: f64 = 0.25;
+pub(crate) const UNIT_H: f64 = 0.25;
 
 /// The Monday on or before `d`.
 pub fn monday_of(d: Date) -> Date {
@@ -111,7 +111,7 @@ pub fn monday_of(d: Date) -> Date {
     d.checked_add(Span::new().days(-back)).unwrap_or(d)
 }
 
-fn add_days(d: Date, n: i64) -> Date {
+pub(crate) fn add_days(d: Date, n: i64) -> Date {
     d.checked_add(Span::new().days(n)).unwrap_or(d)
 }
 
@@ -260,7 +260,7 @@ fn week_specs(n: usize, event_week: Option<usize>, skip_base: bool) -> Vec<WeekS
 
 /// Quarter-hour week total nearest `desired` inside the week's allowed band (and under the ramp
 /// limit for load weeks).
-fn quantise_week(desired: f64, budget: f64, easy: bool, prev_load: Option<f64>) -> f64 {
+pub(crate) fn quantise_week(desired: f64, budget: f64, easy: bool, prev_load: Option<f64>) -> f64 {
     let (mut lo, mut hi) = if easy {
         (budget * EASY_WEEK_MIN, budget * EASY_WEEK_MAX)
     } else {
@@ -294,7 +294,7 @@ enum Role {
 }
 
 /// Lays out one week: which available days ride, which are hard, and their hours.
-fn lay_out_week(
+pub(crate) fn lay_out_week(
     units: u32,
     phase: Phase,
     input: &PlannerInput,
@@ -531,7 +531,7 @@ fn lay_out_week(
         .collect()
 }
 
-fn is_crit_goal(goal: Option<&str>) -> bool {
+pub(crate) fn is_crit_goal(goal: Option<&str>) -> bool {
     let g = goal.unwrap_or("").to_ascii_lowercase();
     ["crit", "sprint", "track", "short race", "cyclocross", "cx "]
         .iter()
@@ -587,7 +587,7 @@ pub fn offline_overview(input: &PlannerInput) -> PlanOverview {
     }
 }
 
-fn week_focus(phase: Phase, days: &[DayPlan], crit: bool) -> String {
+pub(crate) fn week_focus(phase: Phase, days: &[DayPlan], crit: bool) -> String {
     let hard: Vec<String> = days
         .iter()
         .filter(|d| d.workout_type.is_hard())
@@ -1019,6 +1019,7 @@ pub fn fill_plan_with(lib: &Library, overview: &PlanOverview, input: &FillInput)
         seed: input.seed,
         overview: overview.clone(),
         weeks,
+        days_off: Vec::new(),
     }
 }
 

@@ -102,6 +102,19 @@ fn week_hours(w: &WeekOverview) -> f64 {
 
 /// Checks an overview against the rules (module docs); empty when it passes.
 pub fn check_overview(o: &PlanOverview, c: &PlanConstraints) -> Vec<Violation> {
+    check_overview_with(o, c, &[])
+}
+
+/// [`check_overview`] for a plan with declared days off (`plan adapt --unavailable`): a day off
+/// must be a rest day, and its week's budget shrinks with the training days it takes away (a week
+/// with two of five training days off has 3/5 of the hours), so `weekly_hours` is checked against
+/// the shrunk budget. Such a week is not the base of the next week's `load_ramp` either: coming
+/// back from a short week to the usual volume is not a ramp.
+pub fn check_overview_with(
+    o: &PlanOverview,
+    c: &PlanConstraints,
+    days_off: &[Date],
+) -> Vec<Violation> {
     let mut v = Vec::new();
     let mut push = |week: Option<u32>, rule: &'static str, message: String| {
         let message = match week {
@@ -200,8 +213,42 @@ pub fn check_overview(o: &PlanOverview, c: &PlanConstraints) -> Vec<Violation> {
             );
         }
 
+        let week_start = c
+            .start_date
+            .checked_add(jiff::Span::new().days(7 * i as i64))
+            .unwrap_or(c.start_date);
+        let off: Vec<(Weekday, Date)> = days_off
+            .iter()
+            .filter_map(|d| {
+                let k = i64::from(week_start.until(*d).ok()?.get_days());
+                (0..7).contains(&k).then_some((d.weekday(), *d))
+            })
+            .collect();
+        let trains = sorted(&c.available_days);
+        let left = trains
+            .iter()
+            .filter(|d| !off.iter().any(|(w, _)| w == *d))
+            .count();
+        let share = if trains.is_empty() {
+            1.0
+        } else {
+            left as f64 / trains.len() as f64
+        };
+        let budget = c.hours_per_week * share;
+
         for d in &w.days {
             let name = weekday_name::name(d.weekday);
+            if d.workout_type != WorkoutType::Rest
+                && let Some((_, date)) = off.iter().find(|(w, _)| *w == d.weekday)
+            {
+                push(
+                    wk,
+                    "available_days",
+                    format!(
+                        "{name} ({date}) is a day off the athlete cannot train; make {name} a rest day"
+                    ),
+                );
+            }
             if d.workout_type == WorkoutType::Rest {
                 if d.hours != 0.0 {
                     push(
@@ -300,7 +347,17 @@ pub fn check_overview(o: &PlanOverview, c: &PlanConstraints) -> Vec<Violation> {
         }
         prev_sunday_hard = hard.last() == Some(&Weekday::Sunday);
 
-        if budget_ok {
+        if budget_ok && budget <= EPS {
+            if total > EPS {
+                push(
+                    wk,
+                    "weekly_hours",
+                    format!(
+                        "has {total:.2} h but every training day of the week is a day off; it must be all rest"
+                    ),
+                );
+            }
+        } else if budget_ok {
             let frac = total / budget;
             if is_easy_phase(w.phase) {
                 if !(EASY_WEEK_MIN - EPS..=EASY_WEEK_MAX + EPS).contains(&frac) {
@@ -353,7 +410,9 @@ pub fn check_overview(o: &PlanOverview, c: &PlanConstraints) -> Vec<Violation> {
         if is_easy_phase(w.phase) {
             load_run = 0;
         } else {
-            prev_load = Some((expected, total));
+            if off.is_empty() {
+                prev_load = Some((expected, total));
+            }
             load_run += 1;
             if load_run == MAX_LOAD_RUN + 1 {
                 push(

@@ -11,6 +11,7 @@
 //! seed, and nothing reads the clock.
 
 mod athlete;
+pub mod follow;
 mod plan;
 mod rng;
 mod sim;

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use agent::toolbox::{ToolBox, ToolError};
-use agent::tools::{CoachTools, MUTATING_TOOLS, TOOL_NAMES};
+use agent::tools::{CoachTools, TOOL_NAMES, is_staged};
 use llm::provider::json_kind;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
@@ -45,7 +45,7 @@ pub fn definitions() -> &'static [Tool] {
             .definitions()
             .into_iter()
             .map(|d| {
-                let writes = MUTATING_TOOLS.contains(&d.name.as_str());
+                let writes = is_staged(&d.name);
                 let mut schema = d.schema;
                 let props = schema["properties"].as_object_mut();
                 if let Some(props) = props {
@@ -85,17 +85,19 @@ fn tool(name: String, description: String, schema: Value) -> Tool {
 
 /// Reading tools are read-only and idempotent; `save_athlete_profile` overwrites fields
 /// (destructive) but saving the same values twice changes nothing more (idempotent);
-/// `create_plan_overview` replaces the current plan and stores a new one each time. None reaches
-/// outside the local database (closed world).
+/// `create_plan_overview` replaces the current plan and stores a new one each time;
+/// `adapt_plan` stores a new version and keeps the old one (additive, not destructive). None
+/// reaches outside the local database (closed world).
 fn annotations(name: &str) -> ToolAnnotations {
-    let (read_only, idempotent) = match name {
-        "save_athlete_profile" => (false, true),
-        "create_plan_overview" => (false, false),
-        _ => (true, true),
+    let (read_only, destructive, idempotent) = match name {
+        "save_athlete_profile" => (false, true, true),
+        "create_plan_overview" => (false, true, false),
+        "adapt_plan" => (false, false, false),
+        _ => (true, false, true),
     };
     ToolAnnotations::new()
         .read_only(read_only)
-        .destructive(!read_only)
+        .destructive(destructive)
         .idempotent(idempotent)
         .open_world(false)
 }
@@ -186,7 +188,7 @@ fn run(
             format!("the arguments are {size} bytes; at most {MAX_ARGUMENT_BYTES} are accepted"),
         ));
     }
-    let writes = MUTATING_TOOLS.contains(&name);
+    let writes = is_staged(name);
     if name != LIST_ATHLETES && !TOOL_NAMES.contains(&name) {
         let offered: Vec<&str> = TOOL_NAMES.iter().copied().chain([LIST_ATHLETES]).collect();
         return Err(ToolError::UnknownTool {

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use coach::bundle::AnalysisBundle;
 use coach::narrative::capitalise;
 use coach::plan::{Phase, Step, TrainingPlan, WorkoutType, weekday_name};
+use coach::projection::Projection;
 use jiff::civil::Date;
 use metrics::cp::EftpMethod;
 use metrics::period::PeriodComparison;
@@ -47,6 +48,11 @@ svg .grid{stroke:#e9ecef;stroke-width:1}
 svg .axis-title{font-size:12px;fill:var(--fg)}
 svg .ctl{stroke:var(--ctl);stroke-width:2}
 svg .atl{stroke:var(--atl);stroke-width:1.5}
+svg .ctl-proj{stroke:var(--ctl);stroke-width:2;stroke-dasharray:6 4}
+svg .atl-proj{stroke:var(--atl);stroke-width:1.5;stroke-dasharray:6 4}
+svg .tsb-pos.proj,svg .tsb-neg.proj{opacity:.2}
+svg .today{stroke:#8a94a3;stroke-width:1;stroke-dasharray:2 3}
+svg .event{stroke:var(--fg);stroke-width:1.5}
 svg .tsb-pos{fill:var(--pos);opacity:.45}
 svg .tsb-neg{fill:var(--neg);opacity:.45}
 svg .curve{stroke:var(--accent);stroke-width:2}
@@ -61,6 +67,7 @@ svg .s-ride{fill:#1f6feb}svg .s-run{fill:#2f9e44}svg .s-swim{fill:#15aabf}svg .s
 svg .s-rowing{fill:#e8590c}svg .s-walk{fill:#94d82d}svg .s-hike{fill:#5c940d}svg .s-ski{fill:#748ffc}svg .s-other{fill:#adb5bd}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:13px;color:var(--muted)}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+.k-proj{background:repeating-linear-gradient(90deg,#1f6feb 0 4px,transparent 4px 7px)}
 .k-ctl{background:#1f6feb}.k-atl{background:#d9480f}.k-tsbp{background:#2f9e44}.k-tsbn{background:#e03131}
 .k-curve{background:#1f6feb}.k-cp{background:#7048e8}
 .k-ride{background:#1f6feb}.k-run{background:#2f9e44}.k-swim{background:#15aabf}.k-strength{background:#862e9c}
@@ -95,7 +102,7 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 "#;
 
 /// The sections, in page order: (id, heading).
-pub const SECTIONS: [(&str, &str); 12] = [
+pub const SECTIONS: [(&str, &str); 13] = [
     ("athlete", "Athlete"),
     ("comparison", "Period comparison"),
     ("fitness", "Fitness, fatigue and form"),
@@ -107,6 +114,7 @@ pub const SECTIONS: [(&str, &str); 12] = [
     ("cross-training", "Cross-training"),
     ("plan", "Training plan"),
     ("workouts", "Workout details"),
+    ("follow", "Plan vs actual"),
     ("costs", "Run costs"),
 ];
 
@@ -150,7 +158,7 @@ pub fn render(input: &ReportInput, exported: &[Exported]) -> String {
 
     athlete(&mut out, b);
     comparison(&mut out, b);
-    fitness(&mut out, b);
+    fitness(&mut out, b, input.plan);
     power_curve(&mut out, b);
     zones(&mut out, b);
     weekly(&mut out, b);
@@ -159,6 +167,7 @@ pub fn render(input: &ReportInput, exported: &[Exported]) -> String {
     cross_training(&mut out, b);
     plan_calendar(&mut out, input.plan);
     plan_details(&mut out, input.plan, exported);
+    follow(&mut out, input.follow);
     costs(&mut out, input.run);
 
     out.push_str("<footer>Every figure comes from the recorded data (computed by the metrics library); the analysis text only interprets them.</footer>");
@@ -384,10 +393,26 @@ fn date_ticks(first: Date, last: Date, x: &Linear) -> Vec<(f64, String)> {
     ticks
 }
 
-fn fitness(out: &mut String, b: &AnalysisBundle) {
+/// The plan's projection from the last day of the chart (its actual CTL / ATL), when a plan
+/// continues past it.
+pub fn projection_for(b: &AnalysisBundle, plan: Option<&TrainingPlan>) -> Option<Projection> {
+    let plan = plan?;
+    let last = b.fitness.last()?;
+    let p = coach::projection::project(
+        plan,
+        last.date,
+        metrics::pmc::PmcSeed {
+            ctl: last.ctl,
+            atl: last.atl,
+        },
+    );
+    (!p.days.is_empty()).then_some(p)
+}
+
+fn fitness(out: &mut String, b: &AnalysisBundle, plan: Option<&TrainingPlan>) {
     heading(out, 2, true);
-    let days = &b.fitness;
-    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+    let actual = &b.fitness;
+    let (Some(first), Some(last_actual)) = (actual.first(), actual.last()) else {
         empty(
             out,
             "No fitness data: no activities with a training load in the chart window.",
@@ -403,13 +428,16 @@ fn fitness(out: &mut String, b: &AnalysisBundle) {
         card_item(out, "Ramp (CTL / 7 d)", &num(Some(now.ramp_rate), 1));
         out.push_str("</div>");
     }
+    let projection = projection_for(b, plan);
+    let projected: &[metrics::pmc::PmcDay] = projection.as_ref().map_or(&[], |p| &p.days);
+    let last = projected.last().unwrap_or(last_actual);
+    let all = || actual.iter().chain(projected.iter());
     let f = Frame::chart(1000.0, 320.0);
     let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
-    let hi = days
-        .iter()
+    let hi = all()
         .map(|d| fin(d.ctl).max(fin(d.atl)).max(fin(d.tsb)))
         .fold(10.0, f64::max);
-    let lo = days.iter().map(|d| fin(d.tsb)).fold(0.0, f64::min);
+    let lo = all().map(|d| fin(d.tsb)).fold(0.0, f64::min);
     let lo = if lo < 0.0 {
         -svg::nice_max(-lo, 3)
     } else {
@@ -421,39 +449,185 @@ fn fitness(out: &mut String, b: &AnalysisBundle) {
     let y = Linear::new(lo, hi, f.y0(), f.y1());
     svg::open(
         out,
-        "chart",
+        "chart fitness",
         f.width,
         f.height,
-        "Fitness (CTL), fatigue (ATL) and form (TSB) by day",
+        if projection.is_some() {
+            "Fitness (CTL), fatigue (ATL) and form (TSB) by day, actual and projected through the plan"
+        } else {
+            "Fitness (CTL), fatigue (ATL) and form (TSB) by day"
+        },
     );
     svg::y_axis(out, &f, &y, &y.ticks(6), |v| num(Some(v), 0));
-    // TSB as one thin bar per day around the zero line: green fresh, red fatigued.
+    // TSB as one thin bar per day around the zero line: green fresh, red fatigued (projected
+    // days paler).
     let bar_w = ((f.x1() - f.x0()) / (span + 1.0)).max(0.6);
     let zero = y.map(0.0);
-    for d in days.iter().filter(|d| d.tsb.is_finite()) {
-        let px = x.map(days_between(first.date, d.date));
-        let class = if d.tsb >= 0.0 { "tsb-pos" } else { "tsb-neg" };
-        svg::rect(
-            out,
-            class,
-            px - bar_w / 2.0,
-            zero,
-            px + bar_w / 2.0,
-            y.map(d.tsb),
-            None,
-        );
+    for (days, suffix) in [(&actual[..], ""), (projected, " proj")] {
+        for d in days.iter().filter(|d| d.tsb.is_finite()) {
+            let px = x.map(days_between(first.date, d.date));
+            let class = if d.tsb >= 0.0 { "tsb-pos" } else { "tsb-neg" };
+            svg::rect(
+                out,
+                &format!("{class}{suffix}"),
+                px - bar_w / 2.0,
+                zero,
+                px + bar_w / 2.0,
+                y.map(d.tsb),
+                None,
+            );
+        }
     }
-    let pts = |g: fn(&metrics::pmc::PmcDay) -> f64| -> Vec<(f64, f64)> {
-        days.iter()
-            .map(|d| (x.map(days_between(first.date, d.date)), y.map(g(d))))
-            .collect()
-    };
-    svg::line(out, "atl", &pts(|d| d.atl));
-    svg::line(out, "ctl", &pts(|d| d.ctl));
+    let pts =
+        |days: &[metrics::pmc::PmcDay], g: fn(&metrics::pmc::PmcDay) -> f64| -> Vec<(f64, f64)> {
+            days.iter()
+                .map(|d| (x.map(days_between(first.date, d.date)), y.map(g(d))))
+                .collect()
+        };
+    svg::line(out, "atl", &pts(actual, |d| d.atl));
+    svg::line(out, "ctl", &pts(actual, |d| d.ctl));
+    if let Some(p) = &projection {
+        // The projected lines start at the last actual day, so the two join.
+        let joined: Vec<metrics::pmc::PmcDay> = std::iter::once(*last_actual)
+            .chain(p.days.iter().copied())
+            .collect();
+        svg::line(out, "atl-proj", &pts(&joined, |d| d.atl));
+        svg::line(out, "ctl-proj", &pts(&joined, |d| d.ctl));
+        let today = x.map(days_between(first.date, last_actual.date));
+        svg::vline(out, "today", today, f.y0(), f.y1());
+        svg::label(out, "lbl", today - 4.0, f.y1() + 12.0, "end", "today");
+        if let Some(a) = &p.event {
+            let ex = x.map(days_between(first.date, a.date));
+            svg::vline(out, "event", ex, f.y0(), f.y1());
+            svg::label(
+                out,
+                "lbl event-label",
+                ex - 4.0,
+                f.y1() + 26.0,
+                "end",
+                &format!(
+                    "event {}: arrives with CTL {:.0}, TSB {:+.0}",
+                    a.date, a.ctl, a.tsb
+                ),
+            );
+        }
+    }
     svg::x_axis(out, &f, &date_ticks(first.date, last.date, &x));
     svg::axis_titles(out, &f, "", "TSS / day");
     svg::close(out);
-    out.push_str("<div class=\"legend\"><span><i class=\"k-ctl\"></i>Fitness (CTL, 42 d)</span><span><i class=\"k-atl\"></i>Fatigue (ATL, 7 d)</span><span><i class=\"k-tsbp\"></i>Form (TSB) fresh</span><span><i class=\"k-tsbn\"></i>Form (TSB) fatigued</span></div>");
+    out.push_str("<div class=\"legend\"><span><i class=\"k-ctl\"></i>Fitness (CTL, 42 d)</span><span><i class=\"k-atl\"></i>Fatigue (ATL, 7 d)</span><span><i class=\"k-tsbp\"></i>Form (TSB) fresh</span><span><i class=\"k-tsbn\"></i>Form (TSB) fatigued</span>");
+    if projection.is_some() {
+        out.push_str("<span><i class=\"k-proj\"></i>Projected through the plan (dashed)</span>");
+    }
+    out.push_str("</div>");
+    if let Some(p) = &projection {
+        let end = p.days.last().map_or(p.from, |d| d.date);
+        let _ = write!(
+            out,
+            "<p class=\"projection\">Projected from {} with the plan's own planned TSS ({:.0} TSS to {}).",
+            p.from,
+            p.days.iter().map(|d| d.load).sum::<f64>(),
+            end
+        );
+        match (&p.event, p.days.last()) {
+            (Some(a), _) => {
+                let _ = write!(out, " The plan {}.", escape(&a.sentence()));
+            }
+            (None, Some(l)) => {
+                let _ = write!(
+                    out,
+                    " At the plan's end: CTL {:.0}, TSB {:+.0}.",
+                    l.ctl, l.tsb
+                );
+            }
+            _ => {}
+        }
+        out.push_str("</p>");
+    }
+    out.push_str("</section>\n");
+}
+
+/// Plan vs actual: each week's compliance, then each due workout with what was ridden and the
+/// intervals as judged from the ride's power.
+fn follow(out: &mut String, status: Option<&coach::follow::PlanStatus>) {
+    heading(out, 11, false);
+    let Some(st) = status.filter(|s| s.weeks.iter().any(|w| w.compliance_pct.is_some())) else {
+        empty(
+            out,
+            "No stored plan covered the analysed period, so there is nothing to compare yet: `cycling-ai plan status` follows this plan as you ride it.",
+        );
+        out.push_str("</section>\n");
+        return;
+    };
+    let due: Vec<&coach::follow::WeekCompliance> = st
+        .weeks
+        .iter()
+        .filter(|w| w.compliance_pct.is_some())
+        .collect();
+    let _ = write!(
+        out,
+        "<p>The stored plan as ridden up to {}: compliance weights each workout by its planned TSS (missed 0, load agreement × intervals hit).</p>",
+        st.as_of
+    );
+    out.push_str("<table><thead><tr><th>Week</th><th>From</th><th>Compliance</th><th>Completed</th><th>Partial</th><th>Missed</th><th>Moved</th><th>Unplanned</th><th>Load (TSS)</th></tr></thead><tbody>");
+    for w in &due {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} of {:.0}</td></tr>",
+            w.week,
+            w.start_date,
+            w.compliance_pct
+                .map_or_else(|| "—".into(), |c| format!("{c:.0} %")),
+            w.completed,
+            w.partial,
+            w.missed,
+            w.moved,
+            w.unplanned,
+            w.actual_tss,
+            w.planned_tss
+        );
+    }
+    out.push_str("</tbody></table>");
+    out.push_str("<table class=\"follow\"><thead><tr><th>Date</th><th>Planned</th><th>Status</th><th>Ridden</th><th>Duration</th><th>Load</th><th>Intervals</th></tr></thead><tbody>");
+    for o in st.workouts.iter().filter(|o| o.score.is_some()) {
+        let ridden = match &o.actual {
+            Some(a) if o.moved_days != 0 => {
+                format!("{} (moved {:+} d)", escape(&a.name), o.moved_days)
+            }
+            Some(a) => escape(&a.name),
+            None => "—".into(),
+        };
+        let intervals = o
+            .intervals
+            .as_ref()
+            .map(|r| r.summary.clone())
+            .or_else(|| o.intervals_note.clone())
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{} · {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            o.date,
+            escape(capitalise(o.workout_type.label()).as_str()),
+            escape(&o.name),
+            o.status.label(),
+            ridden,
+            o.completion_pct
+                .map_or_else(|| "—".into(), |c| format!("{c:.0} %")),
+            o.load_ratio
+                .map_or_else(|| "—".into(), |r| format!("{:.0} %", r * 100.0)),
+            escape(&intervals)
+        );
+    }
+    out.push_str("</tbody></table>");
+    if !st.unplanned.is_empty() {
+        let list: Vec<String> = st
+            .unplanned
+            .iter()
+            .take(20)
+            .map(|a| format!("{} {}", a.date, escape(&a.name)))
+            .collect();
+        let _ = write!(out, "<p><b>Unplanned:</b> {}</p>", list.join("; "));
+    }
     out.push_str("</section>\n");
 }
 
@@ -1189,7 +1363,7 @@ fn plan_details(out: &mut String, plan: Option<&TrainingPlan>, exported: &[Expor
 }
 
 fn costs(out: &mut String, run: &RunInfo) {
-    heading(out, 11, false);
+    heading(out, 12, false);
     let _ = write!(
         out,
         "<p>Provider: <b>{}</b></p>",

@@ -89,6 +89,8 @@ pub struct ReportInput<'a> {
     pub narrative: &'a Narrative,
     pub plan: Option<&'a TrainingPlan>,
     pub run: &'a RunInfo,
+    /// Plan vs actual for the stored plan covering the analysed period, when there is one.
+    pub follow: Option<&'a coach::follow::PlanStatus>,
 }
 
 /// `report_data.json`: the whole report as data.
@@ -103,6 +105,7 @@ pub struct ReportInput<'a> {
 /// | `narrative`      | object          | [`Narrative`]: summary, key trends, insights, recommendations, author |
 /// | `plan`           | object or null  | [`TrainingPlan`]: overview and weeks of workouts with steps (power in % of `ftp_w`); null when no plan was made |
 /// | `run`            | object          | [`RunInfo`]: provider, model, per-phase seconds / model calls / tokens / cost (USD or null), notes |
+/// | `plan_status`    | object or null  | [`coach::follow::PlanStatus`]: plan vs actual per workout (status, completion, load ratio, intervals) and compliance per week for the stored plan covering the analysed period; null when none covers it |
 ///
 /// Absent figures are `null`, never 0; every number is finite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,6 +116,8 @@ pub struct ReportData {
     pub narrative: Narrative,
     pub plan: Option<TrainingPlan>,
     pub run: RunInfo,
+    #[serde(default)]
+    pub plan_status: Option<coach::follow::PlanStatus>,
 }
 
 impl ReportData {
@@ -124,6 +129,7 @@ impl ReportData {
             narrative: input.narrative.clone(),
             plan: input.plan.cloned(),
             run: input.run.clone(),
+            plan_status: input.follow.cloned(),
         }
     }
 }

@@ -309,6 +309,21 @@ pub fn rect(out: &mut String, class: &str, x0: f64, y0: f64, x1: f64, y1: f64, t
     }
 }
 
+/// A vertical line at pixel `x` from `y0` to `y1` (a marker: today, an event).
+pub fn vline(out: &mut String, class: &str, x: f64, y0: f64, y1: f64) {
+    if !x.is_finite() {
+        return;
+    }
+    let _ = write!(
+        out,
+        r#"<line class="{class}" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
+        n(x),
+        n(y0),
+        n(x),
+        n(y1)
+    );
+}
+
 /// Text at a point.
 pub fn label(out: &mut String, class: &str, x: f64, y: f64, anchor: &str, text: &str) {
     let _ = write!(

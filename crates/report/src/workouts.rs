@@ -389,6 +389,40 @@ pub fn remove_previous(dir: &Path) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// The file name (without extension) a plan's workout is written under:
+/// `w03-tuesday-sweet-spot-4-x-10`. `today` finds the report's files by it.
+pub fn file_stem(week: u32, weekday: jiff::civil::Weekday, name: &str) -> String {
+    format!(
+        "w{week:02}-{}-{}",
+        weekday_name::name(weekday),
+        text::slug(name, 40)
+    )
+}
+
+/// Writes `w` as `DIR/STEM.fit` and `DIR/STEM.zwo` unless they exist (the same workout gives
+/// the same bytes); returns both paths.
+pub fn write_one(
+    dir: &Path,
+    stem: &str,
+    w: &Workout,
+    created: Timestamp,
+) -> Result<(std::path::PathBuf, std::path::PathBuf), ReportError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let fit = dir.join(format!("{stem}.fit"));
+    let zwo_path = dir.join(format!("{stem}.zwo"));
+    if !fit.is_file() {
+        let bytes = fit_bytes(w, created).map_err(|source| ReportError::Fit {
+            file: format!("{stem}.fit"),
+            source,
+        })?;
+        write_atomic(&fit, &bytes)?;
+    }
+    if !zwo_path.is_file() {
+        write_atomic(&zwo_path, zwo(w, "cycling-ai").as_bytes())?;
+    }
+    Ok((fit, zwo_path))
+}
+
 /// Writes every rideable workout of `plan` into `dir` as `.fit` and `.zwo`.
 pub fn write_all(
     dir: &Path,
@@ -403,12 +437,7 @@ pub fn write_all(
             if !is_rideable(&pw.workout) {
                 continue;
             }
-            let day = weekday_name::name(pw.weekday);
-            let base = format!(
-                "w{:02}-{day}-{}",
-                week.week,
-                text::slug(&pw.workout.name, 40)
-            );
+            let base = file_stem(week.week, pw.weekday, &pw.workout.name);
             let mut stem = base.clone();
             let mut k = 2;
             while !used.insert(stem.clone()) {

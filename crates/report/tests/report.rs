@@ -453,6 +453,7 @@ fn plan() -> TrainingPlan {
             monitoring: "Watch TSB < -30.".into(),
         },
         weeks,
+        days_off: Vec::new(),
     }
 }
 
@@ -693,6 +694,7 @@ fn write(
     write_report(
         dir,
         &ReportInput {
+            follow: None,
             bundle: b,
             narrative: nv,
             plan,
@@ -766,7 +768,13 @@ fn full_report_is_complete_safe_and_self_contained() {
     }
     // Charts: fitness, power curve, power zones, HR zones, weekly volume; one mini profile per
     // planned workout.
-    assert_eq!(html.matches("<svg class=\"chart\"").count(), 5);
+    assert_eq!(html.matches("<svg class=\"chart").count(), 5);
+    // The plan runs past the last analysed day: the fitness chart projects through it, joined
+    // to the actual lines, and says where the plan ends up.
+    assert!(html.contains("<svg class=\"chart fitness\""));
+    assert!(html.contains("<polyline class=\"ctl\""));
+    assert!(html.contains("<polyline class=\"ctl-proj\""));
+    assert!(html.contains("with the plan's own planned TSS"));
     assert_eq!(html.matches("<svg class=\"mini\"").count(), 9);
     assert_eq!(html.matches("<details").count(), 9);
     assert!(
@@ -1076,6 +1084,7 @@ fn non_finite_numbers_are_refused() {
     let err = write_report(
         dir.path(),
         &ReportInput {
+            follow: None,
             bundle: &b,
             narrative: &narrative(),
             plan: None,

@@ -617,6 +617,27 @@ impl Store {
         .transpose()
     }
 
+    /// Where an activity's file was imported from: its path relative to the import root and
+    /// that root as the import run recorded it (`None` for a CSV summary, which has no file, or
+    /// when the run is gone). The file is read again for per-second analyses (plan vs actual
+    /// intervals); the store keeps summaries, not samples.
+    pub fn activity_file(
+        &self,
+        athlete_id: i64,
+        id: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT a.source_path, r.source_path FROM activities a
+                 JOIN import_runs r ON r.id = a.import_run_id
+                 WHERE a.athlete_id = ?1 AND a.id = ?2 AND a.source_kind = 'fit'",
+                params![athlete_id, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// Every activity of the athlete with `from <= local_date <= to` (open ends allowed), with its
     /// summary including the power curve, ordered by start time. Duplicate recordings are left
     /// out: this feeds loads, totals and curves.

@@ -79,6 +79,8 @@ pub enum StoreError {
 
     #[error("an athlete named `{0}` already exists")]
     AthleteExists(String),
+    #[error("plan {0} does not exist")]
+    PlanNotFound(i64),
 
     #[error("cannot serialise {what} to JSON: {source}")]
     Json {

@@ -34,7 +34,7 @@ pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};
 pub use laps::{LAP_NP_MIN_S, LapRow, compute_laps};
 
-pub use plans::StoredPlan;
+pub use plans::{PlanVersion, StoredPlan};
 pub use quality::{QualityCount, QualityCounts};
 pub use runs::{ImportRunRow, ImportWarningRow, WarningKind};
 pub use sessions::{ChatSession, SessionWrite};

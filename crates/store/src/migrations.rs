@@ -277,6 +277,18 @@ CREATE TABLE athlete_in_use (
 );
 "#,
     },
+    Migration {
+        version: 8,
+        name: "plan versions: an adapted plan points at the plan it replaces",
+        sql: r#"
+-- `plan adapt` stores the re-planned plan as a new row and keeps the old one: parent_id points
+-- at the version it replaces (NULL for a plan made from scratch), version counts 1, 2, … along
+-- that line, and change_note says what changed and why. The newest row stays "the plan".
+ALTER TABLE plans ADD COLUMN parent_id INTEGER REFERENCES plans(id) ON DELETE SET NULL;
+ALTER TABLE plans ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE plans ADD COLUMN change_note TEXT;
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.

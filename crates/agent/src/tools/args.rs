@@ -144,6 +144,45 @@ pub struct ComplianceArgs {
     pub week: Option<u32>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStatusArgs {
+    /// A plan week (1-based). Default: the current week and the one before it.
+    #[serde(default, deserialize_with = "whole::opt_u32")]
+    pub week: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionArgs {}
+
+/// Days the athlete cannot train, inclusive.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DateRange {
+    /// First day off, YYYY-MM-DD.
+    pub from: String,
+    /// Last day off, YYYY-MM-DD (the same as `from` for one day).
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptPlanArgs {
+    /// Why, in the athlete's words (at most 200 characters); kept with the new version.
+    pub reason: Option<String>,
+    /// Days the athlete cannot train (at most 10 ranges).
+    pub unavailable: Option<Vec<DateRange>>,
+    /// The event's new date, YYYY-MM-DD, when it moved.
+    pub event_date: Option<String>,
+    /// false (default): preview the changes only. true: store the new version — only after the
+    /// athlete agreed to the preview, with its `preview_token`.
+    #[serde(default)]
+    pub apply: bool,
+    /// The `preview_token` of the preview the athlete agreed to (required with apply=true).
+    pub preview_token: Option<String>,
+}
+
 /// The plan parameters `create_plan_overview` takes besides the overview itself (whose
 /// arguments are `plan_llm::OverviewArgs`, the schema `generate` uses).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -15,6 +15,7 @@
 mod activities;
 mod analysis;
 mod args;
+mod follow;
 mod plan;
 mod profile;
 mod snapshot;
@@ -40,10 +41,10 @@ pub use analysis::distribution_label;
 pub use args::*;
 pub use plan::duration_band;
 pub use snapshot::athlete_snapshot;
-pub use staged::StagedWrite;
+pub use staged::{StagedWrite, is_staged};
 
 /// Name of every tool, in the stable order [`ToolBox::definitions`] offers them.
-pub const TOOL_NAMES: [&str; 15] = [
+pub const TOOL_NAMES: [&str; 18] = [
     "get_athlete_profile",
     "list_activities",
     "get_activity",
@@ -57,12 +58,16 @@ pub const TOOL_NAMES: [&str; 15] = [
     "get_weekly_volume",
     "get_training_plan",
     "plan_compliance",
+    "plan_status",
+    "fitness_projection",
     "save_athlete_profile",
     "create_plan_overview",
+    "adapt_plan",
 ];
 
 /// The tools that change state (the agent loop must not reuse earlier results after them).
-pub const MUTATING_TOOLS: [&str; 2] = ["save_athlete_profile", "create_plan_overview"];
+pub const MUTATING_TOOLS: [&str; 3] =
+    ["save_athlete_profile", "create_plan_overview", "adapt_plan"];
 
 /// Earliest date a tool accepts: older dates are typos, not training history.
 pub const EARLIEST_DATE: Date = jiff::civil::date(1980, 1, 1);
@@ -412,6 +417,16 @@ fn specs() -> &'static [Spec] {
                 plan::COMPLIANCE_DESCRIPTION,
                 plan::plan_compliance,
             ),
+            spec(
+                "plan_status",
+                follow::STATUS_DESCRIPTION,
+                follow::plan_status,
+            ),
+            spec(
+                "fitness_projection",
+                follow::PROJECTION_DESCRIPTION,
+                follow::fitness_projection,
+            ),
             staged_spec(
                 "save_athlete_profile",
                 profile::SAVE_DESCRIPTION,
@@ -423,6 +438,7 @@ fn specs() -> &'static [Spec] {
                 plan::create_schema(),
                 plan::stage_plan_overview,
             ),
+            spec("adapt_plan", follow::ADAPT_DESCRIPTION, follow::adapt_plan),
         ]
     })
 }

@@ -32,7 +32,7 @@ totals with completion_pct (completed / (completed + missed)).";
 
 const MAX_TEXT: usize = 120;
 
-fn clip(s: &str, max: usize) -> String {
+pub(super) fn clip(s: &str, max: usize) -> String {
     let s = s.trim();
     if s.chars().count() <= max {
         s.to_owned()

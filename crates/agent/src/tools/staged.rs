@@ -59,6 +59,13 @@ impl StagedWrite {
     }
 }
 
+/// Whether `name` writes through [`CoachTools::stage`] and [`CoachTools::apply`] (a client that
+/// previews before it applies, like the MCP server, runs it in two calls). `adapt_plan` writes
+/// too but carries its own preview token in its arguments.
+pub fn is_staged(name: &str) -> bool {
+    specs().iter().any(|s| s.name == name && s.stage.is_some())
+}
+
 impl CoachTools {
     /// Prepare the change a writing tool (`MUTATING_TOOLS`) would make with `arguments`,
     /// validated exactly as a call is, without applying it.

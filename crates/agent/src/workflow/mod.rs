@@ -114,8 +114,23 @@ pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, W
 
     // Phase 4: report (always re-rendered: cheap, and it shows the costs of this run).
     let span = tracing::info_span!("phase", n = 4, name = PHASES[3]);
-    let files =
-        span.in_scope(|| run.render(&options, &prepared.bundle, &narrative, plan.as_ref()))?;
+    // Plan vs actual for the stored plan covering the analysed period (an earlier plan, or this
+    // one when it starts before the last ride); no section when there is none. Its own failure
+    // (an unreadable old plan) never costs the report.
+    let follow = crate::follow::report_status(
+        &options.data_dir,
+        prepared.athlete_id,
+        prepared.bundle.as_of,
+    );
+    let files = span.in_scope(|| {
+        run.render(
+            &options,
+            &prepared.bundle,
+            &narrative,
+            plan.as_ref(),
+            follow.as_ref(),
+        )
+    })?;
     let provider = options
         .model
         .as_ref()

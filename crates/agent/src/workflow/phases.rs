@@ -490,6 +490,7 @@ impl Run<'_> {
         bundle: &AnalysisBundle,
         narrative: &Narrative,
         plan: Option<&TrainingPlan>,
+        follow: Option<&coach::follow::PlanStatus>,
     ) -> Result<report::ReportFiles, WorkflowError> {
         self.start(4);
         let t = Instant::now();
@@ -533,6 +534,7 @@ impl Run<'_> {
                 narrative,
                 plan,
                 run: &run,
+                follow,
             },
         )?;
         self.finish(4, PhaseStats::since(PHASES[3], t));

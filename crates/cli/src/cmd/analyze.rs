@@ -95,6 +95,21 @@ pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
             // over the range.
             let all = summaries(&store, athlete_id, None, Some(to))?;
             let section = coach::bundle::fitness_section(&all, from, to);
+            let projection = if args.projection {
+                let Some(current) = agent::follow::current_plan(&store, athlete_id, to)? else {
+                    bail!(
+                        "--projection: no training plan stored; make one with `cycling-ai generate`"
+                    );
+                };
+                let (_, p) = agent::follow::projection(&store, athlete_id, &current.plan, to)?;
+                Some(ProjectionJson {
+                    plan_id: current.stored.id,
+                    planned_tss: p.days.iter().map(|d| d.load).sum(),
+                    projection: p,
+                })
+            } else {
+                None
+            };
             let out = FitnessJson {
                 convention: "CTL/ATL: exponentially weighted daily load, time constants 42 d / 7 d, \
                              alpha = 1 - exp(-1/tau); TSB of a day = previous day's CTL - ATL; \
@@ -103,6 +118,7 @@ pub fn run(global: &Global, args: AnalyzeArgs) -> Result<()> {
                 to,
                 current: section.days.last().copied(),
                 days: section.days,
+                projection,
             };
             if global.json {
                 return print_json(&out);
@@ -400,6 +416,18 @@ struct FitnessJson {
     to: Date,
     current: Option<metrics::pmc::PmcDay>,
     days: Vec<metrics::pmc::PmcDay>,
+    /// With `--projection`: the plan's planned daily TSS carried forward from `to`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    projection: Option<ProjectionJson>,
+}
+
+#[derive(Serialize)]
+struct ProjectionJson {
+    plan_id: i64,
+    /// The projected days' planned load, summed (the plan's own TSS).
+    planned_tss: f64,
+    #[serde(flatten)]
+    projection: coach::projection::Projection,
 }
 
 fn print_fitness(f: &FitnessJson) {
@@ -449,7 +477,59 @@ fn print_fitness(f: &FitnessJson) {
             metrics::pmc::form_band(c.tsb)
         );
     }
+    if let Some(p) = &f.projection {
+        print_projection(p);
+    }
     println!("Convention: {}", f.convention);
+}
+
+fn print_projection(p: &ProjectionJson) {
+    let proj = &p.projection;
+    println!(
+        "{}",
+        term::heading(&format!(
+            "Projected through plan {} from {} (CTL {:.1}, ATL {:.1}) to {}",
+            p.plan_id,
+            proj.from,
+            proj.seed.ctl,
+            proj.seed.atl,
+            proj.days.last().map_or(proj.from, |d| d.date)
+        ))
+    );
+    let mut t = table();
+    t.set_header(vec![
+        "week ending",
+        "planned TSS",
+        "fitness CTL",
+        "fatigue ATL",
+        "form TSB",
+    ]);
+    for block in proj.days.chunks(7) {
+        let last = block[block.len() - 1];
+        t.add_row(vec![
+            Cell::new(last.date.to_string()),
+            num(block.iter().map(|d| d.load).sum(), 0),
+            num(last.ctl, 1),
+            num(last.atl, 1),
+            num(last.tsb, 1),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "Planned load {:.0} TSS to the plan's end on {} (the workouts' own planned TSS).",
+        p.planned_tss, proj.plan_end
+    );
+    match &proj.event {
+        Some(a) => println!("Event: the plan {}.", a.sentence()),
+        None => {
+            if let Some(last) = proj.days.last() {
+                println!(
+                    "At the plan's end: CTL {:.0}, TSB {:+.0}.",
+                    last.ctl, last.tsb
+                );
+            }
+        }
+    }
 }
 
 #[derive(Serialize)]

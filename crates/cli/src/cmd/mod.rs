@@ -15,12 +15,14 @@ mod import;
 mod logs;
 mod mcp;
 mod phase_table;
+mod plan;
 mod providers;
 mod ride;
 mod roster;
 mod roster_progress;
 mod roster_summary;
 mod run_progress;
+mod today;
 
 use std::path::PathBuf;
 
@@ -61,6 +63,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Chat(args) => chat::run(&global, args),
         Command::Mcp(args) => mcp::run(&global, args),
         Command::Athlete(cmd) => athletes::run(&global, cmd),
+        Command::Plan(cmd) => plan::run(&global, cmd),
+        Command::Today(args) => today::run(&global, args, today::Span::Day),
+        Command::Week(args) => today::run(&global, args, today::Span::Week),
     }
 }
 
