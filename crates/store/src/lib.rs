@@ -7,6 +7,7 @@
 
 mod activities;
 mod athletes;
+mod batch_jobs;
 pub mod duplicates;
 mod error;
 pub mod import;
@@ -27,6 +28,7 @@ pub use activities::{
     UpsertOutcome,
 };
 pub use athletes::{Athlete, DEFAULT_ATHLETE_NAME};
+pub use batch_jobs::{BatchJob, BatchRecord, NewBatchJob};
 pub use duplicates::DuplicateFound;
 pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};
