@@ -21,7 +21,21 @@ pub fn resolve(
     store: &mut Store,
     profile_path: Option<&Path>,
 ) -> Result<AthleteContext, DataError> {
-    let athlete = store.default_athlete()?;
+    resolve_named(store, None, profile_path)
+}
+
+/// [`resolve`] for the athlete called `name` (it must exist), or the default one.
+pub fn resolve_named(
+    store: &mut Store,
+    name: Option<&str>,
+    profile_path: Option<&Path>,
+) -> Result<AthleteContext, DataError> {
+    let athlete = match name {
+        Some(n) => store
+            .athlete_by_name(n)?
+            .ok_or_else(|| DataError::UnknownAthlete(n.to_string()))?,
+        None => store.default_athlete()?,
+    };
     if let Some(path) = profile_path {
         let profile = Profile::load(path)?;
         let athlete = store.upsert_athlete(&athlete.name, Some(&profile.to_canonical_value()))?;

@@ -6,11 +6,14 @@
 //!   [`plan_store`]: a designed plan filled from the workout library and stored;
 //! - [`analysis_llm`], [`plan_llm`]: the report's model phases (narrative as checked JSON, plan
 //!   overview as a forced, rule-checked tool call);
+//! - [`batch`]: every athlete's model requests as one Bedrock batch job, and the reports
+//!   finished from its answers;
 //! - [`tools`]: the coach's analysis tools over the store, behind the [`toolbox::ToolBox`] seam;
 //! - [`turn`]: the agent loop that offers tools to a model and answers one question.
 
 pub mod analysis_llm;
 pub mod athlete;
+pub mod batch;
 pub mod bundle;
 pub mod plan_llm;
 pub mod plan_store;

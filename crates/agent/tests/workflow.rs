@@ -47,6 +47,7 @@ fn options(data: &Path, out: &Path) -> Options {
     let s = season();
     Options {
         data_dir: data.to_path_buf(),
+        athlete: None,
         profile: Some(s.profile_path.clone()),
         import: Some(ImportSource::Export(s.export_dir.clone())),
         output_dir: out.to_path_buf(),

@@ -14,6 +14,7 @@
 //!
 //! Nothing here prints: progress goes to an [`Observer`], whose methods do nothing by default.
 
+mod batch_requests;
 mod checkpoints;
 mod error;
 mod observer;
@@ -25,6 +26,7 @@ mod plan_inputs;
 use llm::log::InteractionLog;
 use tracing::Instrument;
 
+pub use batch_requests::{ModelPart, ModelRequests, model_requests};
 use checkpoints::Checkpoints;
 pub use error::WorkflowError;
 pub use observer::{Observer, Silent};

@@ -89,6 +89,8 @@ impl ModelChoice {
 pub struct Options {
     /// Holds the database and the interaction log.
     pub data_dir: PathBuf,
+    /// The athlete of the run, by name; `None`: the default athlete (the first created).
+    pub athlete: Option<String>,
     /// A profile file to validate and store first; default the stored profile.
     pub profile: Option<PathBuf>,
     /// Imported first (incrementally).

@@ -117,7 +117,11 @@ impl Run<'_> {
         self.start(1);
         let t = Instant::now();
         let mut store = Store::open(&options.data_dir).map_err(DataError::from)?;
-        let ctx = crate::athlete::resolve(&mut store, options.profile.as_deref())?;
+        let ctx = crate::athlete::resolve_named(
+            &mut store,
+            options.athlete.as_deref(),
+            options.profile.as_deref(),
+        )?;
         for w in &ctx.profile.warnings {
             self.observer.warning(w);
         }

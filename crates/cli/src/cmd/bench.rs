@@ -106,6 +106,7 @@ fn plan_options(args: &BenchArgs) -> PlanOptions {
 fn report_options(work: &Path, out: PathBuf, args: &BenchArgs) -> Options {
     Options {
         data_dir: work.join("data"),
+        athlete: None,
         profile: None,
         import: None,
         output_dir: out,

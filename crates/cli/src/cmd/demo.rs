@@ -124,6 +124,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     // The main job: the whole report, offline, with the rule-based coach.
     let options = workflow::Options {
         data_dir: global.data_dir.clone(),
+        athlete: None,
         profile: None,
         import: None,
         output_dir: args.out.join("report"),

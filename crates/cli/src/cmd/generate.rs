@@ -113,6 +113,7 @@ fn generate(global: &Global, args: &GenerateArgs) -> Result<Outcome> {
     };
     let options = Options {
         data_dir: global.data_dir.clone(),
+        athlete: None,
         profile: args.profile.clone(),
         import: import_source(args),
         output_dir: args.output_dir.clone(),

@@ -52,10 +52,9 @@ pub fn check_record_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// A record id for a name and a part: the name lower-cased with anything else than letters and
-/// digits turned into `-`, then `.` and the part (`anna-berg.analysis`). Names that collide
-/// after this are told apart by the caller (a numeric suffix).
-pub fn record_id(name: &str, part: &str) -> String {
+/// A name as lower-case letters and digits with `-` between words (`Anna Berg` → `anna-berg`),
+/// `athlete` when nothing is left: a record id's first part, and a folder name.
+pub fn slug(name: &str) -> String {
     let mut slug = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
@@ -65,9 +64,19 @@ pub fn record_id(name: &str, part: &str) -> String {
         }
     }
     let slug = slug.trim_matches('-');
-    let slug = if slug.is_empty() { "athlete" } else { slug };
+    if slug.is_empty() {
+        "athlete".into()
+    } else {
+        slug.to_string()
+    }
+}
+
+/// A record id for a name and a part: the name's [`slug`], `.` and the part
+/// (`anna-berg.analysis`), at most 64 characters. Names that collide after this are told apart
+/// by the caller (a numeric suffix).
+pub fn record_id(name: &str, part: &str) -> String {
     let room = 64 - part.len() - 1;
-    let slug: String = slug.chars().take(room).collect();
+    let slug: String = slug(name).chars().take(room).collect();
     format!("{}.{part}", slug.trim_end_matches('-'))
 }
 
@@ -252,7 +261,10 @@ mod tests {
             schema: json!({"type": "object", "properties": {"a": {"type": "string"}}}),
         });
         let (model_id, body) = BodyWriter::new().body(&provider, &r).await.unwrap();
-        assert_eq!(model_id, "us.amazon.nova-pro-v1:0");
+        assert_eq!(
+            model_id, "amazon.nova-pro-v1:0",
+            "on demand in us-east-1: the base id"
+        );
         assert!(
             body.get("modelId").is_none(),
             "the model id is not in the body"
