@@ -3,6 +3,7 @@
 mod activities;
 mod analyze;
 mod athlete;
+mod batch;
 mod bench;
 mod chat;
 mod check;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => logs::run(&global, args),
         Command::Config(cmd) => config::run(&global, cmd),
         Command::Chat(args) => chat::run(&global, args),
+        Command::Batch(cmd) => batch::run(&global, cmd),
     }
 }
 
