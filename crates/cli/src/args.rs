@@ -122,7 +122,12 @@ pub struct BatchSubmitArgs {
     #[arg(long, value_name = "NAME")]
     pub job_name: Option<String>,
     /// Where the reports go (one folder per athlete)
-    #[arg(long, visible_alias = "out", value_name = "DIR", default_value = "reports")]
+    #[arg(
+        long,
+        visible_alias = "out",
+        value_name = "DIR",
+        default_value = "reports"
+    )]
     pub output_dir: PathBuf,
     /// Months of history in the recent analysis period
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=24))]

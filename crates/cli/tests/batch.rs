@@ -84,7 +84,8 @@ fn answer(record_id: &str) -> Result<ModelReply, (u16, String)> {
     let (athlete, part) = record_id.rsplit_once('.').unwrap();
     match part {
         "analysis" => {
-            let mut n: Value = serde_json::from_str(&common::narrative_json(&format!("BATCH {athlete}"))).unwrap();
+            let mut n: Value =
+                serde_json::from_str(&common::narrative_json(&format!("BATCH {athlete}"))).unwrap();
             if athlete == slug(REPAIRED) {
                 n["insights"].as_array_mut().unwrap().truncate(2);
             }
@@ -160,7 +161,11 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     assert_eq!(jobs[0].invocation_type, "Converse");
     assert_eq!(jobs[0].timeout_hours, Some(48));
     assert_eq!(jobs[0].role_arn, ROLE);
-    assert!(jobs[0].input_uri.ends_with("/input/records.jsonl"), "{}", jobs[0].input_uri);
+    assert!(
+        jobs[0].input_uri.ends_with("/input/records.jsonl"),
+        "{}",
+        jobs[0].input_uri
+    );
     assert_eq!(control.rejections(), Vec::<(String, String)>::new());
     // The input holds one Converse body per record, a forced tool each, no model id.
     let input = llm::bedrock::batch::S3Uri::parse(&jobs[0].input_uri).unwrap();
@@ -170,14 +175,20 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
             .unwrap(),
     )
     .unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 240);
     assert_eq!(lines[0]["recordId"], "rider-000.analysis");
     assert_eq!(lines[1]["recordId"], "rider-000.plan");
     for l in &lines {
         let body = &l["modelInput"];
         assert!(body.get("modelId").is_none());
-        assert!(body["toolConfig"]["toolChoice"]["tool"]["name"].is_string(), "{body}");
+        assert!(
+            body["toolConfig"]["toolChoice"]["tool"]["name"].is_string(),
+            "{body}"
+        );
         assert!(!body.to_string().contains("cachePoint"));
     }
     assert!(lines[0]["modelInput"].to_string().contains("Rider 000"));
@@ -192,18 +203,30 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     }
     assert_eq!(
         states,
-        ["Validating", "Scheduled", "InProgress", "PartiallyCompleted"]
+        [
+            "Validating",
+            "Scheduled",
+            "InProgress",
+            "PartiallyCompleted"
+        ]
     );
     let mut list = batch_cmd(tmp.path(), &runtime, &control, &moto);
     list.arg("list");
     let listed = ok_json(&run_blocking(list).await);
-    assert_eq!(listed[0]["error_records"], Value::Null, "a finished job is not asked again");
+    assert_eq!(
+        listed[0]["error_records"],
+        Value::Null,
+        "a finished job is not asked again"
+    );
     assert_eq!(listed[0]["status"], "PartiallyCompleted");
 
     // Collect: the repair of the broken analysis goes on demand, to the runtime fake.
     runtime.push_for(
         agent::analysis_llm::REQUEST_MARK,
-        Reply::Model(ModelReply::text(&common::narrative_json("REPAIRED ON DEMAND")).with_usage(2_500, 400, None, None)),
+        Reply::Model(
+            ModelReply::text(&common::narrative_json("REPAIRED ON DEMAND"))
+                .with_usage(2_500, 400, None, None),
+        ),
     );
     let t = Instant::now();
     let mut collect = batch_cmd(tmp.path(), &runtime, &control, &moto);
@@ -218,10 +241,18 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
         assert!(Path::new(path).is_file(), "{path}");
     }
     let failed = c["failed"].as_array().unwrap();
-    let failed_ids: Vec<&str> = failed.iter().map(|f| f["record_id"].as_str().unwrap()).collect();
+    let failed_ids: Vec<&str> = failed
+        .iter()
+        .map(|f| f["record_id"].as_str().unwrap())
+        .collect();
     // Records 37, 74, … of the input, whatever order the output came in.
     let expected: Vec<String> = (1..=240 / FAIL_EVERY)
-        .map(|k| lines[k * FAIL_EVERY - 1]["recordId"].as_str().unwrap().to_string())
+        .map(|k| {
+            lines[k * FAIL_EVERY - 1]["recordId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     let mut expected_sorted = expected.clone();
     expected_sorted.sort();
@@ -236,10 +267,16 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     assert_eq!(batch["output_tokens"], 234 * 450);
     let batch_cost = batch["cost_usd"].as_f64().unwrap();
     let on_demand_equivalent = batch["on_demand_equivalent_usd"].as_f64().unwrap();
-    assert!((on_demand_equivalent - 2.0 * batch_cost).abs() < 1e-9, "{batch}");
+    assert!(
+        (on_demand_equivalent - 2.0 * batch_cost).abs() < 1e-9,
+        "{batch}"
+    );
     // Nova Pro: $0.80 / $3.20 per million on demand, half in batch.
     let expected_batch = 234.0 * (1_800.0 * 0.4 + 450.0 * 1.6) / 1e6;
-    assert!((batch_cost - expected_batch).abs() < 1e-9, "{batch_cost} vs {expected_batch}");
+    assert!(
+        (batch_cost - expected_batch).abs() < 1e-9,
+        "{batch_cost} vs {expected_batch}"
+    );
     assert_eq!(c["on_demand"]["calls"], 1, "{c}");
     assert_eq!(c["manifest"]["errorRecordCount"], 6);
     assert_eq!(runtime.requests().len(), 1);
@@ -253,18 +290,25 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     assert!(repaired_report.contains("REPAIRED ON DEMAND"));
     // A clean athlete's report carries the batch's words; a failed record's part was written
     // by the rule-based coach, and the report says why.
-    let clean = std::fs::read_to_string(
-        tmp.path().join("reports").join(slug(0)).join("index.html"),
-    )
-    .unwrap();
+    let clean =
+        std::fs::read_to_string(tmp.path().join("reports").join(slug(0)).join("index.html"))
+            .unwrap();
     assert!(clean.contains("BATCH rider-000"));
     let (failed_athlete, failed_part) = failed_ids[0].rsplit_once('.').unwrap();
     let with_fallback = reports
         .iter()
-        .find(|r| r["report"].as_str().unwrap().contains(&format!("/{failed_athlete}/")))
+        .find(|r| {
+            r["report"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("/{failed_athlete}/"))
+        })
         .unwrap();
     let reason = with_fallback["fallbacks"].to_string();
-    assert!(reason.contains(failed_ids[0]) && reason.contains("retry-failed"), "{reason}");
+    assert!(
+        reason.contains(failed_ids[0]) && reason.contains("retry-failed"),
+        "{reason}"
+    );
 
     // Retry the failed records on demand.
     for id in &failed_ids {
@@ -288,8 +332,10 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     retry.args(["retry-failed", "1"]);
     let retried = ok_json(&run_blocking(retry).await);
     let retried = retried.as_array().unwrap();
-    let athletes_failed: std::collections::BTreeSet<&str> =
-        failed_ids.iter().map(|id| id.rsplit_once('.').unwrap().0).collect();
+    let athletes_failed: std::collections::BTreeSet<&str> = failed_ids
+        .iter()
+        .map(|id| id.rsplit_once('.').unwrap().0)
+        .collect();
     assert_eq!(retried.len(), athletes_failed.len());
     for r in retried {
         assert_eq!(r["fallbacks"], Value::Array(Vec::new()), "{r}");
@@ -298,7 +344,10 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     assert_eq!(runtime.requests().len(), 1 + failed_ids.len());
     assert_eq!(runtime.rejections(), Vec::<String>::new());
     let report = std::fs::read_to_string(
-        tmp.path().join("reports").join(failed_athlete).join("index.html"),
+        tmp.path()
+            .join("reports")
+            .join(failed_athlete)
+            .join("index.html"),
     )
     .unwrap();
     let marker = format!("RETRIED {failed_athlete}");
@@ -311,11 +360,17 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
         .into_iter()
         .map(|r| r.state)
         .collect();
-    assert_eq!(states.iter().filter(|s| *s == "retried").count(), failed_ids.len());
+    assert_eq!(
+        states.iter().filter(|s| *s == "retried").count(),
+        failed_ids.len()
+    );
     assert_eq!(states.iter().filter(|s| *s == "answered").count(), 234);
     let mut again = batch_cmd(tmp.path(), &runtime, &control, &moto);
     again.args(["retry-failed", "1"]);
-    assert_eq!(json_of(&run_blocking(again).await.stdout), Value::Array(Vec::new()));
+    assert_eq!(
+        json_of(&run_blocking(again).await.stdout),
+        Value::Array(Vec::new())
+    );
     eprintln!(
         "batch end to end: setup {setup_s:.1} s, submit {submit_s:.1} s, collect {collect_s:.1} s, total {:.1} s; batch ${batch_cost:.4} vs on demand ${on_demand_equivalent:.4}",
         started.elapsed().as_secs_f64()

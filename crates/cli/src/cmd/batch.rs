@@ -270,7 +270,11 @@ async fn status(global: &Global, a: BatchJobArgs) -> Result<()> {
             .unwrap_or_default()
     );
     println!("  records: {}", counts(&info));
-    println!("  submitted {} ago, model {}", age(&job.submitted_at), job.model_id);
+    println!(
+        "  submitted {} ago, model {}",
+        age(&job.submitted_at),
+        job.model_id
+    );
     if let Some(t) = info.expiration_time {
         println!("  expires {t}");
     }
@@ -311,7 +315,10 @@ async fn list(global: &Global, a: BatchConnectArgs) -> Result<()> {
 }
 
 async fn stop(global: &Global, a: BatchJobArgs) -> Result<()> {
-    let key = a.job.clone().context("name the job to stop (see `cycling-ai batch list`)")?;
+    let key = a
+        .job
+        .clone()
+        .context("name the job to stop (see `cycling-ai batch list`)")?;
     let c = connect(&a.connect).await?;
     let placeholder: Arc<dyn Provider> = Arc::new(c.bedrock.clone());
     let ctx = context(global, &c, placeholder);
@@ -328,7 +335,12 @@ async fn collect(global: &Global, a: BatchCollectArgs, retry: bool) -> Result<()
     let c = connect(&a.connect).await?;
     let job = store::Store::open(&global.data_dir)?
         .batch_job(&a.job)?
-        .with_context(|| format!("no batch job `{}` in this data directory (see `cycling-ai batch list`)", a.job))?;
+        .with_context(|| {
+            format!(
+                "no batch job `{}` in this data directory (see `cycling-ai batch list`)",
+                a.job
+            )
+        })?;
     let provider = on_demand(&a.connect, &job.model).await?;
     let ctx = context(global, &c, provider);
     let concurrency = a.concurrency as usize;
@@ -341,10 +353,12 @@ async fn collect(global: &Global, a: BatchCollectArgs, retry: bool) -> Result<()
         if results.is_empty() {
             println!("No failed record in job {}.", job.job_name);
         }
-        let cost = results.iter().fold(Some(0.0), |acc, r| match (acc, r.cost_usd) {
-            (Some(a), Some(b)) => Some(a + b),
-            _ => None,
-        });
+        let cost = results
+            .iter()
+            .fold(Some(0.0), |acc, r| match (acc, r.cost_usd) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            });
         println!(
             "Retried on demand for {} athletes: {} reports, cost {} (on-demand prices)",
             results.len(),

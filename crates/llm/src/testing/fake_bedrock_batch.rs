@@ -252,7 +252,7 @@ async fn handle(
         ("POST", ["model-invocation-job"]) => {
             ("CreateModelInvocationJob", create(state, &req.body))
         }
-        ("GET", ["model-invocation-job"]) => ("ListModelInvocationJobs", list(state, _query)),
+        ("GET", ["model-invocation-jobs"]) => ("ListModelInvocationJobs", list(state, _query)),
         ("GET", ["model-invocation-job", id]) => {
             let id = percent_decode(id);
             ("GetModelInvocationJob", get(state, s3, &id).await)
