@@ -269,7 +269,7 @@ pub async fn collect(
     let mut athletes = Vec::new();
     let mut unused = Vec::new();
     let (mut od_calls, mut od_cost) = (0u32, Some(0.0));
-    for (athlete_id, athlete, outcome, uses, not_used) in runs {
+    for (athlete, outcome, uses, not_used) in runs {
         let mut answered = 0;
         let mut failed_uses = 0;
         for u in &uses {
@@ -323,7 +323,6 @@ pub async fn collect(
             },
         };
         add_cost(&mut od_cost, result.cost_usd);
-        let _ = athlete_id;
         (ctx.progress)(&athlete_line(&result));
         athletes.push(result);
     }

@@ -5,8 +5,7 @@
 
 use llm::Request;
 
-use super::checkpoints::{self, Checkpoints};
-use super::phases::Run;
+use super::checkpoints;
 use super::plan_inputs;
 use super::{Observer, Options, WorkflowError, WorkoutSource};
 use crate::analysis_llm;
@@ -63,19 +62,7 @@ pub fn model_requests(
             "a batch needs a model: pass --model".into(),
         ));
     };
-    std::fs::create_dir_all(&options.output_dir).map_err(|source| WorkflowError::Io {
-        what: "creating the output directory",
-        path: options.output_dir.clone(),
-        source,
-    })?;
-    let checkpoints = Checkpoints::new(&options.output_dir)?;
-    let mut run = Run {
-        observer,
-        phases: Vec::new(),
-        model_used: None,
-        log: None,
-        authors: Vec::new(),
-    };
+    let (checkpoints, mut run) = super::begin(options, observer)?;
     let prepared = run.prepare(options, &checkpoints)?;
     let athlete = store::Store::open(&options.data_dir)
         .ok()

@@ -735,7 +735,6 @@ async fn run_job(
     let output = S3Uri::parse(&job.output_uri).map_err(|e| e.to_string())?;
     let folder = output.join(job.id());
     let mut files: Vec<String> = outputs.iter().map(|(f, _)| f.clone()).collect();
-    files.dedup();
     files.sort();
     files.dedup();
     for f in files {
