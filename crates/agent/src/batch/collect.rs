@@ -253,13 +253,7 @@ pub async fn collect(
                 prefilled,
             ));
             let outcome = run_report(ctx, settings, &athlete, &prefix, answers.clone()).await;
-            (
-                athlete_id,
-                athlete,
-                outcome,
-                answers.uses(),
-                answers.unused(),
-            )
+            (athlete, outcome, answers.uses(), answers.unused())
         }
     }))
     .buffer_unordered(concurrency.max(1))

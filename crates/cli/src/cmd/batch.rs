@@ -353,12 +353,7 @@ async fn collect(global: &Global, a: BatchCollectArgs, retry: bool) -> Result<()
         if results.is_empty() {
             println!("No failed record in job {}.", job.job_name);
         }
-        let cost = results
-            .iter()
-            .fold(Some(0.0), |acc, r| match (acc, r.cost_usd) {
-                (Some(a), Some(b)) => Some(a + b),
-                _ => None,
-            });
+        let cost: Option<f64> = results.iter().map(|r| r.cost_usd).sum();
         println!(
             "Retried on demand for {} athletes: {} reports, cost {} (on-demand prices)",
             results.len(),

@@ -789,7 +789,7 @@ fn answer(
             .map_err(|(code, _, m)| (code, m))?;
     }
     if let Some(n) = script.error_every
-        && (index + 1) % n == 0
+        && (index + 1).is_multiple_of(n)
     {
         let (code, message) = RECORD_ERRORS[*injected % RECORD_ERRORS.len()];
         *injected += 1;
