@@ -20,6 +20,8 @@ pub enum DataError {
     Profile(#[from] ride::profile::ProfileError),
     #[error("serialising: {0}")]
     Serialise(serde_json::Error),
+    #[error("no athlete called `{0}` in this data directory")]
+    UnknownAthlete(String),
 }
 
 /// What the bundle needs of each stored activity besides its summary, in the same order.

@@ -7,12 +7,15 @@
 //! - [`analysis_llm`], [`plan_llm`]: the report's model phases (narrative as checked JSON, plan
 //!   overview as a forced, rule-checked tool call);
 //! - [`coaching`]: the coach's instructions (chat's system prompt, shared with the MCP prompts);
+//! - [`batch`]: every athlete's model requests as one Bedrock batch job, and the reports
+//!   finished from its answers;
 //! - [`tools`]: the coach's analysis tools over the store, behind the [`toolbox::ToolBox`] seam;
 //! - [`turn`]: the agent loop that offers tools to a model and answers one question.
 
 pub mod adapt_llm;
 pub mod analysis_llm;
 pub mod athlete;
+pub mod batch;
 pub mod bundle;
 pub mod coaching;
 pub mod follow;

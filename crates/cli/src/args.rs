@@ -77,6 +77,10 @@ pub enum Command {
     Today(TodayArgs),
     /// This week's planned workouts (today's adjusted for current form)
     Week(TodayArgs),
+    /// Every athlete's report through one AWS Bedrock batch inference job (half the on-demand
+    /// price, answered within hours)
+    #[command(subcommand)]
+    Batch(BatchCommand),
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +220,111 @@ pub struct TodayArgs {
     /// Athlete profile JSON [default: the profile stored earlier]
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+}
+
+/// `cycling-ai batch …`
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Prepare every athlete's data, write one JSONL record per model request, upload it and
+    /// create the batch job
+    Submit(BatchSubmitArgs),
+    /// A job's state, record counts and age [default: the newest job]
+    Status(BatchJobArgs),
+    /// The jobs submitted from this data directory, newest first
+    List(BatchConnectArgs),
+    /// Ask the service to stop a job
+    Stop(BatchJobArgs),
+    /// Download a finished job's answers and finish every athlete's report from them
+    Collect(BatchCollectArgs),
+    /// Ask on demand for the records that failed in the job, and finish those reports
+    RetryFailed(BatchCollectArgs),
+}
+
+/// How to reach Bedrock for the batch commands.
+#[derive(Debug, Args)]
+pub struct BatchConnectArgs {
+    /// Model id, inference profile or alias (not a prompt router) [default:
+    /// providers.bedrock.model in the config file]
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+    /// AWS region (over AWS_REGION and the config file)
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// AWS profile (over AWS_PROFILE and the config file)
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchSubmitArgs {
+    /// Every athlete of the data directory (the only mode today; stated so it is never a
+    /// surprise)
+    #[arg(long, required = true)]
+    pub all: bool,
+    /// S3 folder for the job's input and output (s3://bucket/prefix)
+    #[arg(long, value_name = "URI")]
+    pub s3_uri: String,
+    /// The service role Bedrock assumes to read and write the S3 folder (docs/bedrock.md)
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: String,
+    #[command(flatten)]
+    pub connect: BatchConnectArgs,
+    /// Refuse a job with fewer records (the model's quota)
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub min_records: usize,
+    /// Hours the service may take before the job expires
+    #[arg(long, value_name = "H", value_parser = clap::value_parser!(i32).range(24..=168))]
+    pub timeout_hours: Option<i32>,
+    /// Name of the job [default: cycling-ai-<UTC date-time>]
+    #[arg(long, value_name = "NAME")]
+    pub job_name: Option<String>,
+    /// Where the reports go (one folder per athlete)
+    #[arg(
+        long,
+        visible_alias = "out",
+        value_name = "DIR",
+        default_value = "reports"
+    )]
+    pub output_dir: PathBuf,
+    /// Months of history in the recent analysis period
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=24))]
+    pub period_months: u32,
+    /// Length of the training plans in weeks [default: each profile's, else 12]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=24))]
+    pub training_plan_weeks: Option<u32>,
+    /// Seed for the workout choice
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Analysis and report only, no training plans
+    #[arg(long)]
+    pub skip_training_plan: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchJobArgs {
+    /// The job: its number in `batch list`, its name, its id or its ARN
+    #[arg(value_name = "JOB")]
+    pub job: Option<String>,
+    #[command(flatten)]
+    pub connect: BatchConnectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchCollectArgs {
+    /// The job: its number in `batch list`, its name, its id or its ARN
+    #[arg(value_name = "JOB")]
+    pub job: String,
+    #[command(flatten)]
+    pub connect: BatchConnectArgs,
+    /// Reports finished at the same time (each may make on-demand calls)
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Wait for the job to finish, checking every --poll-seconds
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds between checks with --wait
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    pub poll_seconds: u64,
 }
 
 #[derive(Debug, Args)]

@@ -174,11 +174,13 @@ impl<'a> Meter<'a> {
 
     /// The catalog's price; a model the catalog does not list, served by a self-hosted server
     /// ([`Provider::local_endpoint`]), costs nothing per token rather than "price unknown".
-    fn price(&self, name: &str, model_used: &str, usage: &Usage) -> Cost {
-        match (
-            self.catalog.cost(name, model_used, usage),
-            self.provider.local_endpoint(),
-        ) {
+    fn price(&self, name: &str, model_used: &str, usage: &Usage, batch: bool) -> Cost {
+        let cost = if batch {
+            self.catalog.batch_cost(name, model_used, usage)
+        } else {
+            self.catalog.cost(name, model_used, usage)
+        };
+        match (cost, self.provider.local_endpoint()) {
             (Cost::Unknown { .. }, Some(url)) => Cost::Known {
                 usd: 0.0,
                 input_usd: 0.0,
@@ -213,6 +215,7 @@ impl<'a> Meter<'a> {
         let name = self.provider.name();
         let span = tracing::info_span!("model_call", provider = name, model = %request.model);
         let _entered = span.enter();
+        let batch = self.provider.answers_from_batch(request).await;
         let started = Instant::now();
         let (stream, attempts) = self.provider.stream_counted(request).await;
         let mut first_token = None;
@@ -236,7 +239,7 @@ impl<'a> Meter<'a> {
         let cost = outcome
             .as_ref()
             .ok()
-            .map(|f| self.price(name, &f.model_used, &f.usage));
+            .map(|f| self.price(name, &f.model_used, &f.usage, batch));
         if let Some(log) = self.log {
             let response = outcome
                 .as_ref()
@@ -254,6 +257,10 @@ impl<'a> Meter<'a> {
             // What the provider actually put on the wire when it differs by endpoint (a
             // refused `json_schema` stepped down to `json_object`, a named tool choice to
             // "required"): the log keeps both the request as asked and as sent.
+            // Answered from a batch job's output (priced at batch prices), not sent now.
+            if batch {
+                entry.request["batch"] = json!(true);
+            }
             if let Some(sent) = self.provider.sent_as(request) {
                 entry.request["sent"] = sent;
             }

@@ -38,6 +38,12 @@ pub trait Provider: Send + Sync {
         (self.stream(request).await, None)
     }
 
+    /// Whether `request` will be answered from a finished Bedrock batch job (then it is priced
+    /// at batch prices). Asked before the call; only the batch-answering provider says yes.
+    async fn answers_from_batch(&self, _request: &Request) -> bool {
+        false
+    }
+
     /// The models the provider says it serves, for "did you mean …" when a model is not found
     /// (Ollama's local tags). Empty when the provider cannot list them cheaply.
     async fn model_names(&self) -> Vec<String> {
@@ -144,6 +150,10 @@ impl Provider for Suggesting {
 
     async fn model_names(&self) -> Vec<String> {
         self.inner.model_names().await
+    }
+
+    async fn answers_from_batch(&self, request: &Request) -> bool {
+        self.inner.answers_from_batch(request).await
     }
 
     fn local_endpoint(&self) -> Option<&str> {

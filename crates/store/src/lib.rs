@@ -7,6 +7,7 @@
 
 mod activities;
 mod athletes;
+mod batch_jobs;
 pub mod duplicates;
 mod error;
 pub mod import;
@@ -29,6 +30,7 @@ pub use activities::{
 pub use athletes::{
     Athlete, AthleteCounts, DEFAULT_ATHLETE_NAME, MAX_ATHLETE_NAME_CHARS, validate_athlete_name,
 };
+pub use batch_jobs::{BatchJob, BatchRecord, NewBatchJob};
 pub use duplicates::DuplicateFound;
 pub use error::StoreError;
 pub use import::{ImportProgress, ImportReport, ImportSource, import};

@@ -289,6 +289,49 @@ ALTER TABLE plans ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE plans ADD COLUMN change_note TEXT;
 "#,
     },
+    Migration {
+        version: 9,
+        name: "Bedrock batch inference jobs and their records",
+        sql: r#"
+-- One row per batch job submitted (`cycling-ai batch submit`): what the service needs to find it
+-- again and what `batch collect` needs to finish the reports the way they were asked for.
+CREATE TABLE batch_jobs (
+    id             INTEGER PRIMARY KEY,
+    job_arn        TEXT NOT NULL UNIQUE,
+    job_name       TEXT NOT NULL,
+    -- The model as the user typed it, and the id sent to the service.
+    model          TEXT NOT NULL,
+    model_id       TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    role_arn       TEXT NOT NULL,
+    input_uri      TEXT NOT NULL,
+    output_uri     TEXT NOT NULL,
+    -- The report options of the run (plan weeks, period, output directory …) as JSON.
+    options_json   TEXT NOT NULL,
+    -- The last state the service reported (Submitted … Completed, Failed, Stopped …).
+    status         TEXT NOT NULL,
+    message        TEXT,
+    submitted_at   TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    collected_at   TEXT
+);
+
+-- One row per JSONL record: whose request it is and what became of it. `state` moves from
+-- 'submitted' to 'answered' or 'failed' at collect, and a failed one to 'retried' once
+-- `batch retry-failed` has asked for it on demand.
+CREATE TABLE batch_records (
+    job_id      INTEGER NOT NULL REFERENCES batch_jobs(id) ON DELETE CASCADE,
+    record_id   TEXT NOT NULL,
+    athlete_id  INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    phase       TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'submitted'
+        CHECK (state IN ('submitted', 'answered', 'failed', 'retried')),
+    error       TEXT,
+    PRIMARY KEY (job_id, record_id)
+);
+CREATE INDEX batch_records_athlete ON batch_records(athlete_id);
+"#,
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -14,6 +14,7 @@
 //!
 //! Nothing here prints: progress goes to an [`Observer`], whose methods do nothing by default.
 
+mod batch_requests;
 mod checkpoints;
 mod error;
 mod observer;
@@ -25,6 +26,7 @@ mod plan_inputs;
 use llm::log::InteractionLog;
 use tracing::Instrument;
 
+pub use batch_requests::{ModelPart, ModelRequests, model_requests};
 use checkpoints::Checkpoints;
 pub use error::WorkflowError;
 pub use observer::{Observer, Silent};
@@ -44,25 +46,34 @@ pub const PHASES: [&str; 4] = [
     "report",
 ];
 
-/// Run the pipeline.
-pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, WorkflowError> {
-    if options.plan.workouts == WorkoutSource::Model && options.model.is_none() {
-        return Err(WorkflowError::ModelWorkoutsWithoutModel);
-    }
+/// The output directory and its checkpoints, and a run that has done nothing yet.
+fn begin<'o>(
+    options: &Options,
+    observer: &'o dyn Observer,
+) -> Result<(Checkpoints, Run<'o>), WorkflowError> {
     std::fs::create_dir_all(&options.output_dir).map_err(|source| WorkflowError::Io {
         what: "creating the output directory",
         path: options.output_dir.clone(),
         source,
     })?;
     let checkpoints = Checkpoints::new(&options.output_dir)?;
-    let started = std::time::Instant::now();
-    let mut run = Run {
+    let run = Run {
         observer,
         phases: Vec::new(),
         model_used: None,
         log: None,
         authors: Vec::new(),
     };
+    Ok((checkpoints, run))
+}
+
+/// Run the pipeline.
+pub async fn run(options: Options, observer: &dyn Observer) -> Result<Outcome, WorkflowError> {
+    if options.plan.workouts == WorkoutSource::Model && options.model.is_none() {
+        return Err(WorkflowError::ModelWorkoutsWithoutModel);
+    }
+    let (checkpoints, mut run) = begin(&options, observer)?;
+    let started = std::time::Instant::now();
     if options.model.is_some() {
         run.log = InteractionLog::open(&options.data_dir)
             .inspect_err(|e| observer.warning(&format!("{e}; model calls are not logged")))

@@ -4,6 +4,7 @@ mod activities;
 mod analyze;
 mod athlete;
 mod athletes;
+mod batch;
 mod bench;
 mod chat;
 mod check;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(cmd) => plan::run(&global, cmd),
         Command::Today(args) => today::run(&global, args, today::Span::Day),
         Command::Week(args) => today::run(&global, args, today::Span::Week),
+        Command::Batch(cmd) => batch::run(&global, cmd),
     }
 }
 

@@ -10,6 +10,7 @@
 //! throttling or unavailable event *before any output was emitted* — once — because the SDK cannot
 //! retry mid-stream.
 
+pub mod batch;
 pub mod errors;
 pub mod family;
 pub mod normalize;

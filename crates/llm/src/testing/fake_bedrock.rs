@@ -522,6 +522,7 @@ impl FakeBedrock {
 }
 
 pub(crate) struct HttpRequest {
+    pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
@@ -542,6 +543,7 @@ pub(crate) async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Opt
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let request_line = lines.next()?;
+    let method = request_line.split(' ').next()?.to_string();
     let path = request_line.split(' ').nth(1)?.to_string();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
@@ -564,13 +566,14 @@ pub(crate) async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Opt
     let body = buf[body_start..body_start + len].to_vec();
     buf.drain(..body_start + len);
     Some(HttpRequest {
+        method,
         path,
         headers,
         body,
     })
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -614,7 +617,12 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-async fn write_error(sock: &mut TcpStream, status: u16, error_type: &str, message: &str) -> bool {
+pub(crate) async fn write_error(
+    sock: &mut TcpStream,
+    status: u16,
+    error_type: &str,
+    message: &str,
+) -> bool {
     let body = json!({ "message": message }).to_string();
     let head = format!(
         "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\nx-amzn-errortype: {error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/\r\nx-amzn-requestid: fake-request\r\ncontent-length: {}\r\n\r\n",
@@ -791,13 +799,13 @@ async fn write_stream(
     sock.write_all(b"0\r\n\r\n").await.is_ok()
 }
 
-type Rejection = (u16, &'static str, String);
+pub(crate) type Rejection = (u16, &'static str, String);
 
 /// The account the fake's STS reports and its default routers belong to.
 pub const FAKE_ACCOUNT: &str = "123456789012";
 
 /// The region a SigV4 request was signed for (`Credential=AKID/DATE/REGION/bedrock/…`).
-fn signing_region(headers: &[(String, String)]) -> Option<String> {
+pub(crate) fn signing_region(headers: &[(String, String)]) -> Option<String> {
     let auth = headers
         .iter()
         .find(|(n, _)| n == "authorization")?
@@ -893,7 +901,7 @@ fn rejects_temperature_and_top_p(base: &str) -> bool {
     .any(|m| base.contains(m))
 }
 
-fn is_known_model(model: &str, extra: &[String]) -> bool {
+pub(crate) fn is_known_model(model: &str, extra: &[String]) -> bool {
     if extra.iter().any(|m| m == model) {
         return true;
     }

@@ -5,12 +5,16 @@
 pub mod eventstream;
 pub mod fake_anthropic;
 pub mod fake_bedrock;
+pub mod fake_bedrock_batch;
 pub mod fake_gemini;
 pub mod fake_ollama;
 pub mod fake_openai;
+pub mod moto;
 pub mod sse_fake;
 
 pub use fake_bedrock::{Block, FakeBedrock, Frame, ModelReply, Operation, RecordedRequest, Reply};
+pub use fake_bedrock_batch::FakeBatch;
+pub use moto::Moto;
 pub use sse_fake::{RecordedHttp, SseFake, SseReply, Wire};
 
 use std::collections::VecDeque;
