@@ -41,9 +41,14 @@ READ_ONLY = {
     "get_weekly_volume",
     "get_training_plan",
     "plan_compliance",
+    "plan_status",
+    "fitness_projection",
     "list_athletes",
 }
+# Writes that replace what is stored (destructive), and one that adds a plan version and keeps the
+# old one (a write, not destructive).
 WRITES = {"save_athlete_profile", "create_plan_overview"}
+ADDITIVE = {"adapt_plan"}
 PROMPTS = {"weekly_review", "plan_next_week", "analyse_last_ride"}
 
 failures = []
@@ -100,7 +105,7 @@ async def exercise(session, args):
           "tools, resources and prompts announced")
 
     tools = {t.name: t for t in (await session.list_tools()).tools}
-    check(set(tools) == READ_ONLY | WRITES, f"tools offered: {sorted(tools)}")
+    check(set(tools) == READ_ONLY | WRITES | ADDITIVE, f"tools offered: {sorted(tools)}")
     for name, t in tools.items():
         a = t.annotations
         check(a is not None and a.readOnlyHint == (name in READ_ONLY), f"{name} readOnlyHint")
@@ -215,6 +220,14 @@ async def exercise(session, args):
     check(plan_res == plan, "plan resource = get_training_plan")
     compliance = structured(await call(session, "plan_compliance", {}), "plan_compliance")
     check(compliance.get("plan_id") == plan.get("plan_id"), "compliance of the stored plan")
+    status = structured(await call(session, "plan_status", {}), "plan_status")
+    check(status.get("plan_id") == plan.get("plan_id"), "plan status of the stored plan")
+    check(len(status.get("weeks", [])) <= len(plan_file["weeks"]), "plan status weeks bounded")
+    proj = structured(await call(session, "fitness_projection", {}), "fitness_projection")
+    check(proj.get("plan_id") == plan.get("plan_id"), "projection of the stored plan")
+    weekly_tss = sum(w["planned_tss"] for w in proj.get("weeks", []))
+    check(abs(weekly_tss - proj.get("planned_tss_total", -1)) <= len(proj.get("weeks", [])),
+          f"projected weeks add up to the planned total: {weekly_tss} vs {proj.get('planned_tss_total')}")
     check(profile_tool["ftp_w"] is not None, "the demo profile has an FTP")
 
     # Malformed calls: tool errors, and the session keeps serving.
@@ -227,7 +240,7 @@ async def exercise(session, args):
     await tool_error(session, "list_activities", {"text": "x" * 70_000},
                      "at most 65536 are accepted", "oversized input")
     await tool_error(session, "get_fitness_trend", {"athlete": "nobody"},
-                     "no athlete is called", "unknown athlete")
+                     "no athlete named `nobody`", "unknown athlete")
     again = structured(await call(session, "get_fitness_trend", period), "after the errors")
     check(again == fit, "the server keeps serving the same answers")
 
