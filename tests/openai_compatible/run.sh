@@ -84,8 +84,8 @@ YAML
     --export "$RUN/season/export" --profile "$RUN/season/profile.json" \
     --training-plan-weeks 4 --output-dir "$RUN/$server-report"
   echo "    calls logged: $(wc -l <"$data/interactions.jsonl" 2>/dev/null || echo 0);" \
-    "estimated usage: $(grep -c '"estimated":true' "$data/interactions.jsonl" 2>/dev/null || echo 0);" \
-    "finish=length: $(grep -c '"reason":"max_tokens"' "$data/interactions.jsonl" 2>/dev/null || echo 0)"
+    "estimated usage: $(grep -c '"estimated":true' "$data/interactions.jsonl" 2>/dev/null || true);" \
+    "finish=length: $(grep -c '"reason":"max_tokens"' "$data/interactions.jsonl" 2>/dev/null || true)"
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 done
 echo "=== $failures step(s) failed"
