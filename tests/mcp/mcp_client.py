@@ -225,6 +225,17 @@ async def exercise(session, args):
     check(len(status.get("weeks", [])) <= len(plan_file["weeks"]), "plan status weeks bounded")
     proj = structured(await call(session, "fitness_projection", {}), "fitness_projection")
     check(proj.get("plan_id") == plan.get("plan_id"), "projection of the stored plan")
+    # The same projection from the command line, seeded on the same day.
+    proj_a = analyze(args, "fitness", "--projection", "--to", proj["from"]).get("projection") or {}
+    check(proj_a.get("plan_id") == proj["plan_id"] and proj_a.get("plan_end") == proj["plan_end"],
+          f"projection plan and end = analyze --projection: {proj_a.get('plan_end')} vs {proj['plan_end']}")
+    close(proj["planned_tss_total"], proj_a.get("planned_tss"), 0.51, "projected planned TSS")
+    close(proj["today"]["ctl"], (proj_a.get("seed") or {}).get("ctl"), 0.051, "projection seed CTL")
+    if proj.get("end"):
+        last_a = (proj_a.get("days") or [{}])[-1]
+        check(proj["end"]["date"] == last_a.get("date"), "projection's last day")
+        close(proj["end"]["ctl"], last_a.get("ctl"), 0.051, "projected CTL at the end")
+        close(proj["end"]["tsb"], last_a.get("tsb"), 0.051, "projected TSB at the end")
     weekly_tss = sum(w["planned_tss"] for w in proj.get("weeks", []))
     check(abs(weekly_tss - proj.get("planned_tss_total", -1)) <= len(proj.get("weeks", [])),
           f"projected weeks add up to the planned total: {weekly_tss} vs {proj.get('planned_tss_total')}")
