@@ -296,27 +296,20 @@ pub fn summary_line(results: &[IntervalResult], type_label: &str) -> String {
 mod tests {
     use super::*;
 
-    fn steady(kind: StepKind, s: u32, lo: f64, hi: f64) -> Step {
-        Step::Steady {
-            kind,
-            duration_s: s,
-            power_low_pct: lo,
-            power_high_pct: hi,
-        }
-    }
+    use crate::plan::Step;
 
     /// 10 min warm-up, 4 × (10 min 88–93 % + 5 min 55 %), 10 min cool-down.
     fn sweet_spot() -> Vec<Step> {
         vec![
-            steady(StepKind::Warmup, 600, 55.0, 65.0),
+            Step::steady(StepKind::Warmup, 600, 55.0, 65.0),
             Step::Repeat {
                 times: 4,
                 steps: vec![
-                    steady(StepKind::Work, 600, 88.0, 93.0),
-                    steady(StepKind::Recovery, 300, 50.0, 60.0),
+                    Step::steady(StepKind::Work, 600, 88.0, 93.0),
+                    Step::steady(StepKind::Recovery, 300, 50.0, 60.0),
                 ],
             },
-            steady(StepKind::Cooldown, 600, 50.0, 60.0),
+            Step::steady(StepKind::Cooldown, 600, 50.0, 60.0),
         ]
     }
 
@@ -418,12 +411,12 @@ mod tests {
     fn a_long_interval_fading_early_is_faded_not_unridden() {
         // 2 × 20 min at 88–93 %: the second held 6½ min, then 60 % FTP for the rest.
         let steps = vec![
-            steady(StepKind::Warmup, 600, 55.0, 65.0),
+            Step::steady(StepKind::Warmup, 600, 55.0, 65.0),
             Step::Repeat {
                 times: 2,
                 steps: vec![
-                    steady(StepKind::Work, 1200, 88.0, 93.0),
-                    steady(StepKind::Recovery, 300, 50.0, 60.0),
+                    Step::steady(StepKind::Work, 1200, 88.0, 93.0),
+                    Step::steady(StepKind::Recovery, 300, 50.0, 60.0),
                 ],
             },
         ];

@@ -139,6 +139,17 @@ pub enum Step {
 }
 
 impl Step {
+    /// A steady step (tests build workouts step by step).
+    #[cfg(test)]
+    pub(crate) fn steady(kind: StepKind, duration_s: u32, lo: f64, hi: f64) -> Step {
+        Step::Steady {
+            kind,
+            duration_s,
+            power_low_pct: lo,
+            power_high_pct: hi,
+        }
+    }
+
     /// A steady step's or a ramp's kind, duration and power range (low, high % FTP, in order);
     /// `None` for a repeat block.
     pub fn target(&self) -> Option<(StepKind, u32, f64, f64)> {

@@ -54,22 +54,15 @@ mod tests {
     use super::*;
     use crate::plan::StepKind;
 
-    fn steady(kind: StepKind, s: u32, lo: f64, hi: f64) -> Step {
-        Step::Steady {
-            kind,
-            duration_s: s,
-            power_low_pct: lo,
-            power_high_pct: hi,
-        }
-    }
+    use crate::plan::Step;
 
     #[test]
     fn one_hour_at_ftp_is_100_tss() {
-        let w = [steady(StepKind::Steady, 3600, 100.0, 100.0)];
+        let w = [Step::steady(StepKind::Steady, 3600, 100.0, 100.0)];
         assert!((planned_tss(&w) - 100.0).abs() < 1e-9);
         assert_eq!(duration_s(&w), 3600);
         // A range centred on FTP is the same target.
-        let w = [steady(StepKind::Work, 3600, 95.0, 105.0)];
+        let w = [Step::steady(StepKind::Work, 3600, 95.0, 105.0)];
         assert!((planned_tss(&w) - 100.0).abs() < 1e-9);
     }
 
@@ -96,8 +89,8 @@ mod tests {
         let set = [Step::Repeat {
             times: 2,
             steps: vec![
-                steady(StepKind::Work, 10, 250.0, 300.0),
-                steady(StepKind::Recovery, 180, 50.0, 60.0),
+                Step::steady(StepKind::Work, 10, 250.0, 300.0),
+                Step::steady(StepKind::Recovery, 180, 50.0, 60.0),
             ],
         }];
         assert_eq!(duration_s(&set), 380);
@@ -110,7 +103,7 @@ mod tests {
         // Flattened into 6.34 min at 250–300 %, the set scores about 80 even at the 275 %
         // midpoint, and a planner that flattens sets has been seen scoring it 120.4 — either way
         // far from ours.
-        let flattened = [steady(StepKind::Work, 380, 250.0, 300.0)];
+        let flattened = [Step::steady(StepKind::Work, 380, 250.0, 300.0)];
         assert!(planned_tss(&flattened) > 75.0);
         assert!((tss - 120.4).abs() > 50.0);
     }
@@ -121,8 +114,8 @@ mod tests {
             [Step::Repeat {
                 times,
                 steps: vec![
-                    steady(StepKind::Work, 30, 150.0, 150.0),
-                    steady(StepKind::Recovery, 30, 50.0, 50.0),
+                    Step::steady(StepKind::Work, 30, 150.0, 150.0),
+                    Step::steady(StepKind::Recovery, 30, 50.0, 50.0),
                 ],
             }]
         };
@@ -140,7 +133,7 @@ mod tests {
     fn empty_and_zero_power_workouts_have_zero_tss() {
         assert_eq!(planned_tss(&[]), 0.0);
         assert_eq!(planned_np_pct(&[]), None);
-        let gym = [steady(StepKind::Work, 2700, 0.0, 0.0)];
+        let gym = [Step::steady(StepKind::Work, 2700, 0.0, 0.0)];
         assert_eq!(planned_tss(&gym), 0.0);
         assert_eq!(duration_s(&gym), 2700);
     }
