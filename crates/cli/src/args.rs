@@ -289,9 +289,8 @@ pub struct BatchSubmitArgs {
     /// Months of history in the recent analysis period
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=24))]
     pub period_months: u32,
-    /// Length of the training plans in weeks [default: each profile's, else 12]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=24))]
-    pub training_plan_weeks: Option<u32>,
+    #[command(flatten)]
+    pub plan: PlanShapeArgs,
     /// Seed for the workout choice
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -517,10 +516,16 @@ pub struct DemoArgs {
     /// Random seed: the same seed gives the same season
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Number of rides to synthesise (runs and strength sessions come on top)
+    /// Number of rides to synthesise (runs and strength sessions come on top) [default: 220;
+    /// 24 per athlete with --athletes]
     #[arg(long)]
     pub rides: Option<usize>,
-    /// Season length in weeks [default: 52; longer when the rides do not fit]
+    /// A coach's roster instead of one rider: N athletes, each a different rider (FTP, weight,
+    /// age, heart rates) with a season of their own, and DIR/roster.toml naming them all;
+    /// imported with `import --roster` and reported on with `generate --all`
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub athletes: Option<u32>,
+    /// Season length in weeks [default: 52, 8 with --athletes; longer when the rides do not fit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=520))]
     pub weeks: Option<u32>,
     /// Only write the export and profile; do not import or analyse them
@@ -564,19 +569,8 @@ pub struct GenerateArgs {
     /// Months of history in the recent analysis period (compared with as many before it)
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=24))]
     pub period_months: u32,
-    /// Length of the training plan in weeks [default: the profile's, else 12]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=24))]
-    pub training_plan_weeks: Option<u32>,
-    /// The goal the plan works towards [default: the profile's goals]
-    #[arg(long, value_name = "TEXT")]
-    pub goal: Option<String>,
-    /// Date of the target event (YYYY-MM-DD): the plan tapers into it
-    #[arg(long, value_name = "DATE")]
-    pub event_date: Option<String>,
-    /// First day of the plan (YYYY-MM-DD, moved to its Monday) [default: the Monday after the
-    /// last activity]
-    #[arg(long, value_name = "DATE")]
-    pub plan_start: Option<String>,
+    #[command(flatten)]
+    pub plan: PlanShapeArgs,
     /// Where to write the report [default: reports, or reports/<athlete> when the store holds
     /// several athletes; with --all always DIR/<athlete>]
     #[arg(long, visible_alias = "out", value_name = "DIR")]
@@ -597,6 +591,25 @@ pub struct GenerateArgs {
     /// unreachable after its retries) instead of letting the rule-based coach write that part
     #[arg(long)]
     pub strict: bool,
+}
+
+/// The shape of a training plan, as `generate` and `batch submit` take it (with several
+/// athletes, for each of them).
+#[derive(Debug, Clone, Args)]
+pub struct PlanShapeArgs {
+    /// Length of the training plan in weeks [default: the profile's, else 12]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(4..=24))]
+    pub training_plan_weeks: Option<u32>,
+    /// The goal the plan works towards [default: the profile's goals]
+    #[arg(long, value_name = "TEXT")]
+    pub goal: Option<String>,
+    /// Date of the target event (YYYY-MM-DD): the plan tapers into it [default: the profile's]
+    #[arg(long, value_name = "DATE")]
+    pub event_date: Option<String>,
+    /// First day of the plan (YYYY-MM-DD, moved to its Monday) [default: the Monday after the
+    /// last activity]
+    #[arg(long, value_name = "DATE")]
+    pub plan_start: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

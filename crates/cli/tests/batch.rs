@@ -1,5 +1,6 @@
-//! `cycling-ai batch` end to end, without AWS: 120 athletes created through the store, the
-//! binary submitting their requests as one job to the fake Bedrock control plane
+//! `cycling-ai batch` end to end, without AWS: a roster of 120 demo athletes (`demo --athletes`:
+//! each a different rider with a small season of 1 Hz FIT rides) imported with
+//! `import --roster`, the binary submitting their requests as one job to the fake Bedrock control plane
 //! (`AWS_ENDPOINT_URL_BEDROCK`), the job's files on moto (`AWS_ENDPOINT_URL_S3`), the fake
 //! answering every record and failing some, `batch collect` finishing 120 reports, and
 //! `batch retry-failed` asking the Bedrock runtime fake (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`) on
@@ -27,40 +28,36 @@ const FAIL_EVERY: usize = 37;
 /// This athlete's batch analysis does not validate: collect repairs it on demand.
 const REPAIRED: usize = 5;
 
+/// Small seasons: a few rides (runs and strength sessions come on top) over four weeks.
+const RIDES: &str = "3";
+/// Every plan starts on this Monday, two days after the demo seasons end.
+const PLAN_START: jiff::civil::Date = jiff::civil::date(2026, 11, 2);
+
+/// The `i`-th athlete (from 0) of the demo roster.
 fn name(i: usize) -> String {
-    format!("Rider {i:03}")
+    format!("rider-{:03}", i + 1)
 }
 
-fn slug(i: usize) -> String {
-    format!("rider-{i:03}")
-}
-
-/// 120 athletes in one store, each with a small season of its own (40 ride summaries of
-/// September 2026, named for the athlete) and its own profile (FTP and name vary).
+/// 120 demo athletes as a coach would make them: `demo --athletes 120` writes every rider's
+/// season and profile and a roster file, `import --roster` imports them all.
 fn roster(tmp: &Path) {
-    let data = tmp.join("data");
-    let mut store = store::Store::open(&data).unwrap();
-    for i in 0..ATHLETES {
-        let dir = tmp.join("athletes").join(slug(i));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (csv, profile_path) = common::strava_athlete(&dir, |r| format!("{} ride {r}", name(i)));
-        let mut profile: Value =
-            serde_json::from_str(&std::fs::read_to_string(&profile_path).unwrap()).unwrap();
-        profile["name"] = name(i).into();
-        profile["ftp_w"] = (230 + i as u64).into();
-        std::fs::write(&profile_path, profile.to_string()).unwrap();
-        let profile = ride::profile::Profile::load(&profile_path).unwrap();
-        let a = store
-            .upsert_athlete(&name(i), Some(&profile.to_canonical_value()))
-            .unwrap();
-        store::import::import(
-            &mut store,
-            a.id,
-            &store::ImportSource::Csv(csv),
-            &profile,
-            &|_| {},
-        )
-        .unwrap();
+    let out = tmp.join("demo-roster");
+    let mut demo = isolated(tmp);
+    demo.args(["--json", "demo", "--athletes", &ATHLETES.to_string()])
+        .args(["--rides", RIDES, "--weeks", "4", "--no-import", "--out"])
+        .arg(&out);
+    let written = ok_json(&demo.output().unwrap());
+    assert_eq!(written["athletes"], ATHLETES);
+    let mut import = isolated(tmp);
+    import
+        .args(["--json", "import", "--roster"])
+        .arg(out.join("roster.toml"));
+    let imported = ok_json(&import.output().unwrap());
+    let imported = imported.as_array().unwrap();
+    assert_eq!(imported.len(), ATHLETES);
+    for a in imported {
+        assert!(a["import"]["imported"].as_u64().unwrap() >= 3, "{a}");
+        assert_eq!(a["import"]["failed"], Value::Array(Vec::new()), "{a}");
     }
 }
 
@@ -86,17 +83,25 @@ fn answer(record_id: &str) -> Result<ModelReply, (u16, String)> {
         "analysis" => {
             let mut n: Value =
                 serde_json::from_str(&common::narrative_json(&format!("BATCH {athlete}"))).unwrap();
-            if athlete == slug(REPAIRED) {
+            if athlete == name(REPAIRED) {
                 n["insights"].as_array_mut().unwrap().truncate(2);
             }
             Ok(tool_reply(agent::analysis_llm::OUTPUT_NAME, &n.to_string()))
         }
         "plan" => Ok(tool_reply(
             agent::plan_llm::TOOL_NAME,
-            &common::plan_overview(&format!("BATCH {athlete}"), PLAN_WEEKS).to_string(),
+            &plan_overview(&format!("BATCH {athlete}")).to_string(),
         )),
         other => Err((400, format!("unexpected part {other}"))),
     }
+}
+
+/// A valid plan overview for every demo rider (they share the calendar and the event).
+fn plan_overview(marker: &str) -> Value {
+    common::overview_for(
+        marker,
+        common::demo_plan_constraints(PLAN_WEEKS, PLAN_START),
+    )
 }
 
 fn stderr(out: &Output) -> String {
@@ -131,6 +136,8 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
             MODEL,
             "--training-plan-weeks",
             &PLAN_WEEKS.to_string(),
+            "--plan-start",
+            &PLAN_START.to_string(),
             "--output-dir",
             "reports",
         ])
@@ -180,8 +187,8 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 240);
-    assert_eq!(lines[0]["recordId"], "rider-000.analysis");
-    assert_eq!(lines[1]["recordId"], "rider-000.plan");
+    assert_eq!(lines[0]["recordId"], "rider-001.analysis");
+    assert_eq!(lines[1]["recordId"], "rider-001.plan");
     for l in &lines {
         let body = &l["modelInput"];
         assert!(body.get("modelId").is_none());
@@ -191,7 +198,11 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
         );
         assert!(!body.to_string().contains("cachePoint"));
     }
-    assert!(lines[0]["modelInput"].to_string().contains("Rider 000"));
+    assert!(
+        lines[0]["modelInput"]
+            .to_string()
+            .contains("Demo Rider 001")
+    );
 
     // The job moves on each look; status says where it is.
     let mut states = Vec::new();
@@ -291,9 +302,9 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     // A clean athlete's report carries the batch's words; a failed record's part was written
     // by the rule-based coach, and the report says why.
     let clean =
-        std::fs::read_to_string(tmp.path().join("reports").join(slug(0)).join("index.html"))
+        std::fs::read_to_string(tmp.path().join("reports").join(name(0)).join("index.html"))
             .unwrap();
-    assert!(clean.contains("BATCH rider-000"));
+    assert!(clean.contains("BATCH rider-001"));
     let (failed_athlete, failed_part) = failed_ids[0].rsplit_once('.').unwrap();
     let with_fallback = reports
         .iter()
@@ -322,7 +333,7 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
                 agent::plan_llm::TOOL_NAME,
                 tool_reply(
                     agent::plan_llm::TOOL_NAME,
-                    &common::plan_overview(&format!("RETRIED {athlete}"), PLAN_WEEKS).to_string(),
+                    &plan_overview(&format!("RETRIED {athlete}")).to_string(),
                 ),
             ),
         };

@@ -417,3 +417,81 @@ fn demo_weeks_makes_the_small_seasons_a_roster_benchmark_uses() {
     let bad = run(t, &["demo", "--weeks", "2", "--no-import"]);
     assert!(!bad.status.success());
 }
+
+/// `demo --athletes N`: N different riders, a season each, a roster file; imported and
+/// reported on offline in one command, and incrementally on a second run.
+#[test]
+fn demo_athletes_makes_imports_and_reports_a_roster_of_different_riders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let args = [
+        "--json",
+        "demo",
+        "--athletes",
+        "3",
+        "--rides",
+        "3",
+        "--weeks",
+        "4",
+        "--out",
+        "squad",
+    ];
+    let j = ok_json(&run(t, &args));
+    assert_eq!(j["athletes"], 3);
+    assert_eq!(j["rides_per_athlete"], 3);
+    let roster = std::fs::read_to_string(t.join("squad/roster.toml")).unwrap();
+    assert_eq!(roster.matches("[[athlete]]").count(), 3);
+    assert!(roster.contains("name = \"rider-003\""), "{roster}");
+    let imported = j["import"].as_array().unwrap();
+    assert_eq!(imported.len(), 3);
+    for a in imported {
+        assert!(a["import"]["imported"].as_u64().unwrap() >= 3, "{a}");
+    }
+    let reports = &j["reports"];
+    assert_eq!(reports["provider"], "offline");
+    assert_eq!(reports["totals"]["ok"], 3);
+    assert_eq!(reports["totals"]["model_calls"], 0);
+    for r in reports["athletes"].as_array().unwrap() {
+        let path = r["report"].as_str().unwrap();
+        assert!(
+            path.ends_with(&format!(
+                "squad/reports/{}/index.html",
+                r["athlete"].as_str().unwrap()
+            )),
+            "{path}"
+        );
+        assert!(
+            t.join(path).is_file() || Path::new(path).is_file(),
+            "{path}"
+        );
+    }
+    // Three different riders, each profile their own, stored as three athletes.
+    let ftps: std::collections::BTreeSet<u64> = (1..=3)
+        .map(|i| {
+            let p: Value = serde_json::from_str(
+                &std::fs::read_to_string(
+                    t.join(format!("squad/athletes/rider-00{i}/profile.json")),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(p["name"], format!("Demo Rider 00{i}"));
+            p["ftp_w"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(ftps.len(), 3, "{ftps:?}");
+    let list = ok_json(&run(t, &["--json", "athlete", "list"]));
+    assert_eq!(names_of(&list), ["rider-001", "rider-002", "rider-003"]);
+    // The same seed writes the same files: the second run imports nothing new.
+    let again = ok_json(&run(t, &args));
+    for a in again["import"].as_array().unwrap() {
+        assert_eq!(a["import"]["imported"], 0, "{a}");
+        assert!(
+            a["import"]["skipped_unchanged"].as_u64().unwrap() >= 3,
+            "{a}"
+        );
+    }
+    let refused = run(t, &["--athlete", "x", "demo", "--athletes", "2"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--athletes makes its own athletes"));
+}

@@ -1,9 +1,9 @@
-//! The synthetic athlete: fixed physiology and equipment.
+//! The synthetic athlete: physiology and equipment (one fixed rider, or a roster's members).
 
 /// Physiology, equipment and home of the demo athlete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Athlete {
-    pub name: &'static str,
+    pub name: String,
     pub age: u32,
     pub sex: &'static str,
     pub weight_kg: f64,
@@ -33,7 +33,7 @@ pub struct Athlete {
 impl Default for Athlete {
     fn default() -> Self {
         Athlete {
-            name: "Alex Demo",
+            name: "Alex Demo".into(),
             age: 38,
             sex: "male",
             weight_kg: 72.0,
@@ -64,6 +64,45 @@ const LONG_DURATION_DECAY: f64 = 0.04;
 const LONG_DURATION_FROM_S: f64 = 1200.0;
 
 impl Athlete {
+    /// Member `number` (from 1) of a demo roster: the default rider's physiology scaled so a
+    /// roster spans club riders to strong amateurs — FTP about 175–345 W, 54–88 kg, 22–64
+    /// years, either sex, heart rates by age — drawn from `seed`, so the same seed and number
+    /// always give the same rider. Availability, goals and home stay the default rider's: a
+    /// coach's roster trains on the same calendar, and one plan answer is valid for all of them
+    /// (the roster benchmark's fake model relies on it).
+    pub fn roster_member(number: usize, seed: u64) -> Athlete {
+        let base = Athlete::default();
+        let mut rng = crate::rng::Rng::new(crate::rng::derive_seed(seed, number as u64));
+        let power = rng.range(0.72, 1.28);
+        let weight_kg = (rng.range(54.0, 88.0) * 10.0).round() / 10.0;
+        let age = rng.int(22, 64) as u32;
+        let sex = if rng.chance(0.35) { "female" } else { "male" };
+        // Tanaka's age-predicted maximum, with a rider's spread around it.
+        let max_hr = (208.0 - 0.7 * f64::from(age) + rng.range(-6.0, 6.0)).round();
+        let ftp_end_w = (base.ftp_end_w * power).round();
+        let gain = rng.range(0.05, 0.14);
+        let ftp_start_w = (ftp_end_w / (1.0 + gain)).round();
+        Athlete {
+            name: format!("Demo Rider {number:03}"),
+            age,
+            sex,
+            weight_kg,
+            ftp_start_w,
+            ftp_end_w,
+            // Set a little below the real start value, as after a winter without a test.
+            ftp_initial_w: (ftp_start_w - rng.range(0.0, 12.0)).round() as u16,
+            w_prime_j: (base.w_prime_j * rng.range(0.8, 1.25)).round(),
+            pmax_w: (base.pmax_w * power.sqrt() * rng.range(0.9, 1.1)).round(),
+            max_hr_bpm: max_hr as u8,
+            resting_hr_bpm: rng.int(42, 61) as u8,
+            lthr_bpm: (max_hr * 0.9).round() as u8,
+            run_threshold_mps: base.run_threshold_mps * rng.range(0.85, 1.1),
+            // Drag area grows with size, roughly with the frontal area (∝ mass^(2/3)).
+            cda_m2: base.cda_m2 * (weight_kg / base.weight_kg).powf(2.0 / 3.0),
+            ..base
+        }
+    }
+
     /// W′ on a day with true FTP `ftp`: it grows with training less than CP does (square root of
     /// the FTP ratio), so the early season has a slightly smaller anaerobic reserve.
     pub fn w_prime_at(&self, ftp: f64) -> f64 {

@@ -35,6 +35,19 @@ pub use sim::normalized_power;
 /// The Strava export header (current, 103 columns), a format fact from real exports.
 pub const STRAVA_HEADER: &str = "Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time,Distance,Max Heart Rate,Relative Effort,Commute,Activity Private Note,Activity Gear,Filename,Athlete Weight,Bike Weight,Elapsed Time,Moving Time,Distance,Max Speed,Average Speed,Elevation Gain,Elevation Loss,Elevation Low,Elevation High,Max Grade,Average Grade,Average Positive Grade,Average Negative Grade,Max Cadence,Average Cadence,Max Heart Rate,Average Heart Rate,Max Watts,Average Watts,Calories,Max Temperature,Average Temperature,Relative Effort,Total Work,Number of Runs,Uphill Time,Downhill Time,Other Time,Perceived Exertion,Type,Start Time,Weighted Average Power,Power Count,Prefer Perceived Exertion,Perceived Relative Effort,Commute,Total Weight Lifted,From Upload,Grade Adjusted Distance,Weather Observation Time,Weather Condition,Weather Temperature,Apparent Temperature,Dewpoint,Humidity,Weather Pressure,Wind Speed,Wind Gust,Wind Bearing,Precipitation Intensity,Sunrise Time,Sunset Time,Moon Phase,Bike,Gear,Precipitation Probability,Precipitation Type,Cloud Cover,Weather Visibility,UV Index,Weather Ozone,Jump Count,Total Grit,Average Flow,Flagged,Average Elapsed Speed,Dirt Distance,Newly Explored Distance,Newly Explored Dirt Distance,Activity Count,Total Steps,Carbon Saved,Pool Length,Training Load,Intensity,Average Grade Adjusted Pace,Timer Time,Total Cycles,Recovery,With Pet,Competition,Long Run,For a Cause,With Kid,Downhill Distance,Total Sets,Total Reps,Media";
 
+/// The days every demo rider (the default one and each roster member) can train, and their
+/// weekly hours: a coach's roster trains on one calendar, so one plan fits them all.
+pub const TRAINING_DAYS: [jiff::civil::Weekday; 5] = [
+    jiff::civil::Weekday::Tuesday,
+    jiff::civil::Weekday::Wednesday,
+    jiff::civil::Weekday::Thursday,
+    jiff::civil::Weekday::Saturday,
+    jiff::civil::Weekday::Sunday,
+];
+pub const HOURS_PER_WEEK: f64 = 9.0;
+/// The profile's target event is this many weeks after the season's last day.
+pub const EVENT_WEEKS_AFTER_SEASON: i64 = 12;
+
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoOptions {
@@ -47,6 +60,9 @@ pub struct DemoOptions {
     /// Season length in weeks; lengthened when `rides` do not fit (at most 10 a week), and
     /// derived from `rides` alone when 0.
     pub weeks: usize,
+    /// Who rides the season: the default demo rider, or a roster member
+    /// ([`Athlete::roster_member`]).
+    pub athlete: Athlete,
 }
 
 impl DemoOptions {
@@ -58,6 +74,7 @@ impl DemoOptions {
             rides: 220,
             end_date,
             weeks: 52,
+            athlete: Athlete::default(),
         }
     }
 }
@@ -163,8 +180,8 @@ type Written = (Vec<String>, PathBuf, usize);
 
 /// Generates the season into `opts.out_dir`.
 pub fn generate(opts: &DemoOptions) -> Result<DemoOutput, DemoError> {
-    let athlete = Athlete::default();
-    let season = plan::plan(&athlete, opts.seed, opts.rides, opts.weeks, opts.end_date);
+    let athlete = &opts.athlete;
+    let season = plan::plan(athlete, opts.seed, opts.rides, opts.weeks, opts.end_date);
     let export_dir = opts.out_dir.join("export");
     let act_dir = export_dir.join("activities");
     fs::create_dir_all(&act_dir).map_err(io_err(&act_dir))?;
@@ -173,8 +190,8 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoOutput, DemoError> {
         .activities
         .par_iter()
         .map(|p| {
-            let simulated = sim::simulate(p, &athlete);
-            let fit = encode_fit(p, &athlete, &simulated).map_err(|source| DemoError::Fit {
+            let simulated = sim::simulate(p, athlete);
+            let fit = encode_fit(p, athlete, &simulated).map_err(|source| DemoError::Fit {
                 id: p.id,
                 date: p.date,
                 source,
@@ -187,7 +204,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoOutput, DemoError> {
             let bytes = gz.finish().map_err(io_err(&path))?;
             fs::write(&path, bytes).map_err(io_err(&path))?;
             Ok((
-                csv_row(p, &athlete, &simulated),
+                csv_row(p, athlete, &simulated),
                 path,
                 simulated.records.len(),
             ))
@@ -220,7 +237,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoOutput, DemoError> {
         .last()
         .map_or(athlete.ftp_initial_w, |e| e.1);
     let profile_path = opts.out_dir.join("profile.json");
-    let profile = profile_json(&athlete, &season);
+    let profile = profile_json(athlete, &season);
     let text = serde_json::to_string_pretty(&profile).expect("a JSON value always serialises");
     fs::write(&profile_path, text + "\n").map_err(io_err(&profile_path))?;
 
@@ -463,10 +480,10 @@ fn profile_json(a: &Athlete, season: &plan::Season) -> serde_json::Value {
         "training_status": "building",
         "experience_level": "intermediate",
         "training_availability": {
-            "hours_per_week": 9.0,
-            "week_days": ["tuesday", "wednesday", "thursday", "saturday", "sunday"]
+            "hours_per_week": HOURS_PER_WEEK,
+            "week_days": TRAINING_DAYS.map(|d| format!("{d:?}").to_lowercase()),
         },
         "training_plan_weeks": 12,
-        "event_date": season.end_date.checked_add(jiff::ToSpan::weeks(12)).map(|d| d.to_string()).ok(),
+        "event_date": season.end_date.checked_add(jiff::ToSpan::weeks(EVENT_WEEKS_AFTER_SEASON)).map(|d| d.to_string()).ok(),
     })
 }

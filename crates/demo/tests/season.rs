@@ -47,6 +47,7 @@ fn small(dir: &Path, seed: u64) -> DemoOutput {
         rides: 10,
         end_date: END,
         weeks: 3,
+        athlete: demo::Athlete::default(),
     })
     .unwrap()
 }
@@ -433,4 +434,81 @@ fn season_power_curve_has_a_trained_riders_shape() {
     // The curve falls steeply through the anaerobic range, not in a single step.
     assert!(ratio(30) > 1.9 && ratio(30) < 2.5, "{shape:?}");
     assert!(ratio(120) > 1.3 && ratio(120) < 1.5, "{shape:?}");
+}
+
+#[test]
+fn roster_members_are_distinct_plausible_riders() {
+    let members: Vec<demo::Athlete> = (1..=200)
+        .map(|n| demo::Athlete::roster_member(n, 9))
+        .collect();
+    assert_eq!(demo::Athlete::roster_member(17, 9), members[16]);
+    assert_ne!(demo::Athlete::roster_member(17, 10), members[16]);
+    let ftps: std::collections::BTreeSet<u64> =
+        members.iter().map(|a| a.ftp_end_w as u64).collect();
+    assert!(ftps.len() > 100, "{} distinct FTPs", ftps.len());
+    for a in &members {
+        assert!((170.0..=350.0).contains(&a.ftp_end_w), "{a:?}");
+        assert!(a.ftp_start_w < a.ftp_end_w && a.ftp_start_w > 0.85 * a.ftp_end_w);
+        assert!(f64::from(a.ftp_initial_w) <= a.ftp_start_w);
+        assert!((54.0..=88.0).contains(&a.weight_kg) && (22..=64).contains(&a.age));
+        assert!(a.lthr_bpm < a.max_hr_bpm && a.resting_hr_bpm < 62);
+        assert!(a.pmax_w > 3.0 * a.ftp_end_w, "{a:?}");
+        assert!(a.name.starts_with("Demo Rider "));
+    }
+    assert!(members.iter().any(|a| a.sex == "female") && members.iter().any(|a| a.sex == "male"));
+}
+
+/// The season follows its rider: the profile is theirs and a stronger rider's best efforts are
+/// higher in proportion.
+#[test]
+fn a_roster_members_season_is_ridden_at_their_power() {
+    let (weak, strong) = {
+        let mut m: Vec<demo::Athlete> = (1..=40)
+            .map(|n| demo::Athlete::roster_member(n, 3))
+            .collect();
+        m.sort_by(|a, b| a.ftp_end_w.total_cmp(&b.ftp_end_w));
+        (m[0].clone(), m[39].clone())
+    };
+    let best_20min = |a: &demo::Athlete| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = generate(&DemoOptions {
+            out_dir: dir.path().to_owned(),
+            seed: 5,
+            rides: 12,
+            end_date: END,
+            weeks: 4,
+            athlete: a.clone(),
+        })
+        .unwrap();
+        let profile: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out.profile_path).unwrap()).unwrap();
+        assert_eq!(profile["name"], a.name.as_str());
+        assert_eq!(profile["weight_kg"], a.weight_kg);
+        assert_eq!(profile["max_hr_bpm"], a.max_hr_bpm);
+        assert_eq!(out.true_ftp_end_w, a.ftp_end_w);
+        out.fit_files
+            .iter()
+            .map(|path| ride::fit::decode_file(path).unwrap())
+            .filter(|act| act.sport().is_ride())
+            .map(|act| {
+                let p: Vec<f64> = act
+                    .records
+                    .iter()
+                    .map(|r| f64::from(r.power_w.unwrap_or(0)))
+                    .collect();
+                p.windows(1200)
+                    .map(|w| w.iter().sum::<f64>() / 1200.0)
+                    .fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max)
+    };
+    let (w, s) = (best_20min(&weak), best_20min(&strong));
+    // Same seed, same sessions: the efforts scale with FTP (within the day-to-day noise).
+    let expected = strong.ftp_end_w / weak.ftp_end_w;
+    assert!(expected > 1.4, "{} vs {}", strong.ftp_end_w, weak.ftp_end_w);
+    assert!(
+        ((s / w) / expected - 1.0).abs() < 0.12,
+        "{s:.0} / {w:.0} vs {expected:.2}"
+    );
+    assert!(s <= 1.09 * strong.ftp_end_w && w <= 1.09 * weak.ftp_end_w);
 }

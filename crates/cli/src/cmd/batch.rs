@@ -13,7 +13,7 @@ use llm::bedrock::batch::{BatchClients, Endpoints, JobInfo, S3Uri};
 use llm::{Catalog, Provider};
 use serde_json::json;
 
-use super::{Global, print_json};
+use super::{Global, generate, print_json};
 use crate::args::{
     BatchCollectArgs, BatchCommand, BatchConnectArgs, BatchJobArgs, BatchSubmitArgs, BedrockArgs,
 };
@@ -144,10 +144,10 @@ async fn submit(global: &Global, a: BatchSubmitArgs) -> Result<()> {
             .and_then(serde_json::Value::as_f64)
             .map(|t| t as f32),
         period_weeks: workflow::weeks_in_months(a.period_months),
-        plan_weeks: a.training_plan_weeks,
-        goal: None,
-        event_date: None,
-        plan_start: None,
+        plan_weeks: a.plan.training_plan_weeks,
+        goal: a.plan.goal.clone(),
+        event_date: generate::parse_date("--event-date", a.plan.event_date.as_deref())?,
+        plan_start: generate::parse_date("--plan-start", a.plan.plan_start.as_deref())?,
         seed: a.seed,
         skip_plan: a.skip_training_plan,
     };

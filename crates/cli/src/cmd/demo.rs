@@ -6,7 +6,7 @@ use jiff::civil::date;
 use serde::Serialize;
 use store::{ImportSource, Store};
 
-use super::{Global, athlete, generate, import, print_json};
+use super::{Global, athlete, demo_roster, generate, import, print_json};
 use agent::workflow;
 
 use crate::args::DemoArgs;
@@ -29,6 +29,14 @@ struct DemoJson {
     report: Option<String>,
 }
 
+pub(super) fn checked_rides(rides: usize) -> Result<usize> {
+    anyhow::ensure!(
+        (1..=20_000).contains(&rides),
+        "--rides {rides}: expected 1 to 20000"
+    );
+    Ok(rides)
+}
+
 pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     // Synthetic rides never land in the real database by accident: without an explicit data
     // directory the demo keeps its own next to the export.
@@ -44,18 +52,17 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
         };
         &demo_global
     };
+    if let Some(n) = args.athletes {
+        return demo_roster::run(global, &args, n as usize);
+    }
     let mut opts = demo::DemoOptions::new(&args.out, DEMO_SEASON_END);
     opts.seed = args.seed;
     if let Some(weeks) = args.weeks {
         opts.weeks = weeks as usize;
     }
     if let Some(rides) = args.rides {
-        anyhow::ensure!(
-            (1..=20_000).contains(&rides),
-            "--rides {rides}: expected 1 to 20000"
-        );
         // More rides than fit a year (10 a week at most) lengthen the season.
-        opts.rides = rides;
+        opts.rides = checked_rides(rides)?;
     }
     if !global.json {
         eprintln!(

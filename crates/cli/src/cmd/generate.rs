@@ -115,10 +115,10 @@ pub(super) fn plan_options(args: &GenerateArgs, with_model: bool) -> Result<Plan
     }
     Ok(PlanOptions {
         skip: args.skip_training_plan,
-        weeks: args.training_plan_weeks,
-        goal: args.goal.clone(),
-        event_date: parse_date("--event-date", args.event_date.as_deref())?,
-        start: parse_date("--plan-start", args.plan_start.as_deref())?,
+        weeks: args.plan.training_plan_weeks,
+        goal: args.plan.goal.clone(),
+        event_date: parse_date("--event-date", args.plan.event_date.as_deref())?,
+        start: parse_date("--plan-start", args.plan.plan_start.as_deref())?,
         workouts,
         seed: args.seed,
     })
@@ -230,7 +230,7 @@ fn import_source(args: &GenerateArgs) -> Option<ImportSource> {
     }
 }
 
-fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<Date>> {
+pub(super) fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<Date>> {
     text.map(|t| {
         t.parse::<Date>()
             .with_context(|| format!("{flag} {t:?}: expected a date like 2026-06-30"))

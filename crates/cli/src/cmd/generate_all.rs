@@ -111,6 +111,30 @@ fn watch_limiter(
 }
 
 pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
+    let roster = execute(global, args)?;
+    if global.json {
+        print_json(&roster)?;
+    } else {
+        print_table(&roster.athletes, &roster.totals, roster.limiter.as_ref());
+    }
+    failures(&roster)
+}
+
+/// An error naming the athletes whose report failed, if any.
+pub(super) fn failures(roster: &RosterJson) -> Result<()> {
+    super::roster_failures(
+        roster
+            .athletes
+            .iter()
+            .map(|r| (r.athlete.as_str(), r.error.is_some())),
+        "failed",
+        "; the others' reports are written — rerun with --all --resume to finish them",
+    )
+}
+
+/// Every athlete's report, with progress on stderr; the roster's rows and totals for the
+/// caller to print.
+pub(super) fn execute(global: &Global, args: &GenerateArgs) -> Result<RosterJson> {
     if let Some(name) = &global.athlete {
         bail!("--all makes a report for every athlete; drop --athlete {name} (or drop --all)");
     }
@@ -145,10 +169,11 @@ pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
     };
     if !global.json {
         eprintln!(
-            "{} athletes · {} · at most {concurrency} model calls in flight · reports in {}/<athlete>",
+            "{} athletes · {} · reports in {}/<athlete>",
             athletes.len(),
             match &model_name {
-                Some(m) => format!("{provider_name} {m}"),
+                Some(m) =>
+                    format!("{provider_name} {m} · at most {concurrency} model calls in flight"),
                 None => "rule-based coach".into(),
             },
             base.display()
@@ -243,31 +268,16 @@ pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
         );
     };
     rows.sort_by(|a, b| a.athlete.cmp(&b.athlete));
-    let limiter = shared.as_ref().map(|s| s.limiter.stats());
+    let limiter = shared
+        .as_ref()
+        .map(|s| LimiterJson::from(s.limiter.stats()));
     let totals = totals(&rows, started.elapsed().as_secs_f64());
-    let failed: Vec<String> = rows
-        .iter()
-        .filter(|r| r.error.is_some())
-        .map(|r| r.athlete.clone())
-        .collect();
-    if global.json {
-        print_json(&RosterJson {
-            provider: provider_name,
-            model: model_name,
-            concurrency,
-            athletes: rows,
-            totals,
-            limiter: limiter.map(LimiterJson::from),
-        })?;
-    } else {
-        print_table(&rows, &totals, limiter);
-    }
-    if !failed.is_empty() {
-        bail!(
-            "{} of {total} athletes failed ({}); the others' reports are written — rerun with --all --resume to finish them",
-            failed.len(),
-            failed.join(", ")
-        );
-    }
-    Ok(())
+    Ok(RosterJson {
+        provider: provider_name,
+        model: model_name,
+        concurrency,
+        athletes: rows,
+        totals,
+        limiter,
+    })
 }

@@ -10,6 +10,7 @@ mod chat;
 mod check;
 mod config;
 mod demo;
+mod demo_roster;
 mod generate;
 mod generate_all;
 mod import;
@@ -97,6 +98,29 @@ pub fn error_line(err: &anyhow::Error) -> String {
 }
 
 /// Serialise `value` as pretty JSON on stdout.
+/// Ok when no athlete of a roster command failed; else an error naming them:
+/// "N of M athletes {verb} (names){tail}".
+pub(super) fn roster_failures<'a>(
+    athletes: impl Iterator<Item = (&'a str, bool)>,
+    verb: &str,
+    tail: &str,
+) -> Result<()> {
+    let (mut total, mut failed) = (0, Vec::new());
+    for (name, is_failed) in athletes {
+        total += 1;
+        if is_failed {
+            failed.push(name);
+        }
+    }
+    anyhow::ensure!(
+        failed.is_empty(),
+        "{} of {total} athletes {verb} ({}){tail}",
+        failed.len(),
+        failed.join(", ")
+    );
+    Ok(())
+}
+
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).context("serialising the output as JSON")?;
     println!("{text}");

@@ -104,12 +104,12 @@ fn parse(text: &str, path: &Path) -> Result<Vec<RosterAthlete>> {
 
 /// What happened to one athlete of the roster.
 #[derive(Serialize)]
-struct AthleteResult {
-    athlete: String,
+pub(super) struct AthleteResult {
+    pub(super) athlete: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    import: Option<ImportSummaryJson>,
+    pub(super) import: Option<ImportSummaryJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    pub(super) error: Option<String>,
 }
 
 /// The source's folder or file must exist; the message names the athlete and the path.
@@ -147,6 +147,29 @@ pub fn run(global: &Global, roster_path: &Path) -> Result<()> {
     if let Some(name) = &global.athlete {
         bail!("--roster names its own athletes; drop --athlete {name}");
     }
+    let results = import_all(global, roster_path)?;
+    if global.json {
+        print_json(&results)?;
+    } else {
+        print_table(roster_path, &results);
+    }
+    failures(&results)
+}
+
+/// An error naming the athletes that were not imported, if any.
+pub(super) fn failures(results: &[AthleteResult]) -> Result<()> {
+    super::roster_failures(
+        results
+            .iter()
+            .map(|r| (r.athlete.as_str(), r.error.is_some())),
+        "were not imported",
+        "; the others were",
+    )
+}
+
+/// Import every athlete of the roster file, a progress line each on stderr (unless --json);
+/// one athlete's failure is in its result, not an error.
+pub(super) fn import_all(global: &Global, roster_path: &Path) -> Result<Vec<AthleteResult>> {
     let roster = load(roster_path)?;
     let mut store = Store::open(&global.data_dir)
         .with_context(|| format!("opening the database in {}", global.data_dir.display()))?;
@@ -187,24 +210,10 @@ pub fn run(global: &Global, roster_path: &Path) -> Result<()> {
         };
         results.push(result);
     }
-    let failed: Vec<&AthleteResult> = results.iter().filter(|r| r.error.is_some()).collect();
-    let failed_names: Vec<String> = failed.iter().map(|r| r.athlete.clone()).collect();
-    if global.json {
-        print_json(&results)?;
-    } else {
-        print_table(roster_path, &results);
-    }
-    if !failed_names.is_empty() {
-        bail!(
-            "{} of {n} athletes were not imported ({}); the others were",
-            failed_names.len(),
-            failed_names.join(", ")
-        );
-    }
-    Ok(())
+    Ok(results)
 }
 
-fn print_table(path: &Path, results: &[AthleteResult]) {
+pub(super) fn print_table(path: &Path, results: &[AthleteResult]) {
     println!(
         "{}",
         term::heading(&format!("Imported the roster {}", path.display()))

@@ -163,7 +163,7 @@ pub(super) fn totals(rows: &[AthleteRow], wall_s: f64) -> Totals {
     }
 }
 
-pub(super) fn print_table(rows: &[AthleteRow], totals: &Totals, limiter: Option<LimiterStats>) {
+pub(super) fn print_table(rows: &[AthleteRow], totals: &Totals, limiter: Option<&LimiterJson>) {
     let mut t = Table::new();
     t.load_style(presets::UTF8_BORDERS_ONLY);
     t.set_header(vec![

@@ -259,8 +259,30 @@ pub fn plan_constraints(weeks: u32) -> PlanConstraints {
 /// A valid overview of `weeks` weeks for the [`strava_athlete`] profile (the rule-based
 /// planner's) with a recognisable focus text in week 1.
 pub fn plan_overview(marker: &str, weeks: u32) -> Value {
+    overview_for(marker, plan_constraints(weeks))
+}
+
+/// The plan rules every `demo` profile has (one rider or a roster's: the same calendar, the
+/// event 12 weeks after the season's end) for a plan of `weeks` weeks starting on the Monday
+/// `start`.
+pub fn demo_plan_constraints(weeks: u32, start: jiff::civil::Date) -> PlanConstraints {
+    let season_end = date(2026, 10, 31);
+    PlanConstraints {
+        weeks,
+        available_days: demo::TRAINING_DAYS.to_vec(),
+        hours_per_week: demo::HOURS_PER_WEEK,
+        event_date: season_end
+            .checked_add(jiff::Span::new().weeks(demo::EVENT_WEEKS_AFTER_SEASON))
+            .ok(),
+        start_date: start,
+    }
+}
+
+/// A valid overview under `constraints` (the rule-based planner's) with a recognisable focus
+/// text in week 1 and in the coaching notes.
+pub fn overview_for(marker: &str, constraints: PlanConstraints) -> Value {
     let o = offline_overview(&PlannerInput {
-        constraints: plan_constraints(weeks),
+        constraints,
         goal: Some("Ride a strong autumn century".into()),
         ctl: Some(40.0),
         ftp_w: 250.0,
