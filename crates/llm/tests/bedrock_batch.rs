@@ -285,6 +285,39 @@ async fn a_job_runs_through_its_states_and_its_shuffled_output_joins_on_record_i
     assert_eq!(listed[0].status, "PartiallyCompleted");
     let stop = job::stop(&w.clients.control, &arn).await.unwrap_err();
     assert!(stop.to_string().contains("cannot be stopped"), "{stop}");
+
+    // A damaged output — a line cut short, a record repeated — costs only those lines: they are
+    // named by file and line, and every other record still joins.
+    let key = output.join(&format!("{}/records.jsonl.out", job::job_id(&arn)));
+    let text = String::from_utf8(storage::get(&w.clients.s3, &key).await.unwrap()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = &lines[0][..lines[0].len() / 2];
+    let cut_id = serde_json::from_str::<Value>(lines[0]).unwrap()["recordId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut damaged = vec![cut];
+    damaged.extend(&lines[1..]);
+    damaged.push(lines[1]);
+    storage::put(&w.clients.s3, &key, damaged.join("\n").into_bytes())
+        .await
+        .unwrap();
+    let out = download_output(&w.clients.s3, &output, job::job_id(&arn))
+        .await
+        .unwrap();
+    assert_eq!(out.records.len(), 11);
+    assert!(!out.records.contains_key(&cut_id));
+    assert_eq!(out.problems.len(), 2, "{:?}", out.problems);
+    assert!(
+        out.problems[0].contains("records.jsonl.out line 1: not JSON"),
+        "{:?}",
+        out.problems
+    );
+    assert!(
+        out.problems[1].contains("appears twice"),
+        "{:?}",
+        out.problems
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

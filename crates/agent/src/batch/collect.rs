@@ -59,6 +59,8 @@ pub struct Collected {
     /// Calls made on demand during collect, and their cost.
     pub on_demand_calls: u32,
     pub on_demand_cost_usd: Option<f64>,
+    /// Output lines that could not be used, by file and line (their records are in `failed`).
+    pub output_problems: Vec<String>,
 }
 
 /// An `Arc`-held provider as the box a run takes.
@@ -185,6 +187,14 @@ pub async fn collect(
     let output_uri =
         S3Uri::parse(&job_row.output_uri).map_err(llm::bedrock::batch::BatchError::from)?;
     let out = download_output(&ctx.clients.s3, &output_uri, job::job_id(&job_row.job_arn)).await?;
+    for p in &out.problems {
+        (ctx.progress)(&format!("job {}: output skipped: {p}", job_row.job_name));
+    }
+    let missing = if out.problems.is_empty() {
+        "no line for this record in the job's output"
+    } else {
+        "no usable line for this record in the job's output (some lines were unreadable)"
+    };
     let (records, names) = {
         let store = open_store(ctx.data_dir)?;
         (store.batch_records(job_row.id)?, athlete_names(&store)?)
@@ -202,7 +212,7 @@ pub async fn collect(
                 record_id: r.record_id.clone(),
                 athlete,
                 part: part_name(r),
-                error: "no line for this record in the job's output".into(),
+                error: missing.into(),
             });
             continue;
         };
@@ -343,6 +353,7 @@ pub async fn collect(
         on_demand_equivalent_usd: equivalent,
         on_demand_calls: od_calls,
         on_demand_cost_usd: od_cost,
+        output_problems: out.problems,
     })
 }
 

@@ -387,6 +387,7 @@ async fn collect(global: &Global, a: BatchCollectArgs, retry: bool) -> Result<()
             "reports": r.athletes.iter().map(result_json).collect::<Vec<_>>(),
             "failed": r.failed.iter().map(|f| json!({"record_id": f.record_id, "athlete": f.athlete, "part": f.part, "error": f.error})).collect::<Vec<_>>(),
             "unused": r.unused,
+            "output_problems": r.output_problems,
             "batch": {
                 "answers": r.batch_answers,
                 "input_tokens": r.batch_usage.input,
@@ -430,6 +431,9 @@ async fn collect(global: &Global, a: BatchCollectArgs, retry: bool) -> Result<()
     );
     for f in &r.unused {
         println!("  record {f}: its request changed since submission (new data?); asked on demand");
+    }
+    for p in &r.output_problems {
+        println!("  output line skipped: {p}");
     }
     if !r.failed.is_empty() {
         println!(

@@ -112,6 +112,9 @@ pub struct JobOutput {
     pub manifest: Option<Manifest>,
     /// The output files read.
     pub files: Vec<String>,
+    /// Output lines that could not be used (file and line named); their records count as
+    /// missing from the output.
+    pub problems: Vec<String>,
 }
 
 /// Read every `*.jsonl.out` file and `manifest.json.out` under `<output>/<job id>/`.
@@ -134,7 +137,9 @@ pub async fn download_output(
             let bytes = storage::get(s3, &uri).await?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| BatchError::Output(format!("{uri}: not UTF-8 text")))?;
-            all.extend(output::parse_output(&uri.to_string(), &text).map_err(BatchError::Output)?);
+            let parsed = output::parse_output(&uri.to_string(), &text);
+            all.extend(parsed.records);
+            result.problems.extend(parsed.problems);
             result.files.push(uri.to_string());
         }
     }
@@ -143,6 +148,8 @@ pub async fn download_output(
             "no *.jsonl.out file under {folder}: the job has not written its output (yet)"
         )));
     }
-    result.records = output::by_record_id(all).map_err(BatchError::Output)?;
+    let (records, repeats) = output::by_record_id(all);
+    result.records = records;
+    result.problems.extend(repeats);
     Ok(result)
 }

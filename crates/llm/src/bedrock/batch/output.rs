@@ -49,66 +49,81 @@ pub struct Manifest {
     pub output_token_count: u64,
 }
 
-/// Parse an output file; `file` names it in errors, with the line number.
-pub fn parse_output(file: &str, text: &str) -> Result<Vec<OutputRecord>, String> {
-    let mut out = Vec::new();
+/// An output file read: the records, and every line that could not be used, named by file and
+/// line. One unreadable line must not cost the job: its record is then missing from the output
+/// and is reported failed (and retried on demand) like a record the service failed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedOutput {
+    pub records: Vec<OutputRecord>,
+    pub problems: Vec<String>,
+}
+
+/// Parse an output file; `file` names it in the problems, with the line number.
+pub fn parse_output(file: &str, text: &str) -> ParsedOutput {
+    let mut out = ParsedOutput::default();
     for (i, line) in text.lines().enumerate() {
-        let at = || format!("{file} line {}", i + 1);
         if line.trim().is_empty() {
             continue;
         }
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| format!("{}: not JSON: {e}", at()))?;
-        let record_id = v
-            .get("recordId")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("{}: no recordId", at()))?
-            .to_string();
-        let model_input = v.get("modelInput").cloned().unwrap_or(Value::Null);
-        let outcome = match (v.get("modelOutput"), v.get("error")) {
-            (Some(o), _) if !o.is_null() => Outcome::Answer(o.clone()),
-            (_, Some(e)) if !e.is_null() => Outcome::Failed {
-                code: match e.get("errorCode") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Null) | None => "unknown".into(),
-                    Some(other) => other.to_string(),
-                },
-                message: e
-                    .get("errorMessage")
-                    .and_then(Value::as_str)
-                    .unwrap_or("(no message)")
-                    .to_string(),
-            },
-            _ => {
-                return Err(format!(
-                    "{}: record {record_id} has neither modelOutput nor error",
-                    at()
-                ));
-            }
-        };
-        out.push(OutputRecord {
-            record_id,
-            model_input,
-            outcome,
-        });
+        match parse_line(line) {
+            Ok(r) => out.records.push(r),
+            Err(e) => out.problems.push(format!("{file} line {}: {e}", i + 1)),
+        }
     }
-    Ok(out)
+    out
 }
 
-/// Output records by record id; a record id seen twice is an error (the join would be
-/// ambiguous).
-pub fn by_record_id(records: Vec<OutputRecord>) -> Result<BTreeMap<String, OutputRecord>, String> {
+fn parse_line(line: &str) -> Result<OutputRecord, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let record_id = v
+        .get("recordId")
+        .and_then(Value::as_str)
+        .ok_or("no recordId")?
+        .to_string();
+    let model_input = v.get("modelInput").cloned().unwrap_or(Value::Null);
+    let outcome = match (v.get("modelOutput"), v.get("error")) {
+        (Some(o), _) if !o.is_null() => Outcome::Answer(o.clone()),
+        (_, Some(e)) if !e.is_null() => Outcome::Failed {
+            code: match e.get("errorCode") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => "unknown".into(),
+                Some(other) => other.to_string(),
+            },
+            message: e
+                .get("errorMessage")
+                .and_then(Value::as_str)
+                .unwrap_or("(no message)")
+                .to_string(),
+        },
+        _ => {
+            return Err(format!(
+                "record {record_id} has neither modelOutput nor error"
+            ));
+        }
+    };
+    Ok(OutputRecord {
+        record_id,
+        model_input,
+        outcome,
+    })
+}
+
+/// Output records by record id. A record id seen twice keeps its first line (both are the
+/// service's answer to the same input) and the repeat is reported as a problem.
+pub fn by_record_id(records: Vec<OutputRecord>) -> (BTreeMap<String, OutputRecord>, Vec<String>) {
     let mut map = BTreeMap::new();
+    let mut problems = Vec::new();
     for r in records {
         if map.contains_key(&r.record_id) {
-            return Err(format!(
-                "record {} appears twice in the output",
+            problems.push(format!(
+                "record {} appears twice in the output; the first line is used",
                 r.record_id
             ));
+            continue;
         }
         map.insert(r.record_id.clone(), r);
     }
-    Ok(map)
+    (map, problems)
 }
 
 fn count(v: &Value, key: &str) -> u64 {
@@ -208,7 +223,10 @@ mod tests {
             r#"{"recordId":"a.analysis","modelInput":{},"modelOutput":{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":10,"outputTokens":3}}}"#,
             "\n"
         );
-        let recs = by_record_id(parse_output("x.jsonl.out", text).unwrap()).unwrap();
+        let parsed = parse_output("x.jsonl.out", text);
+        assert_eq!(parsed.problems, Vec::<String>::new());
+        let (recs, repeats) = by_record_id(parsed.records);
+        assert!(repeats.is_empty());
         assert_eq!(recs.len(), 2);
         assert_eq!(
             recs["b.plan"].outcome,
@@ -221,14 +239,29 @@ mod tests {
             panic!()
         };
         assert_eq!(usage_of_output(o).input, 10);
-        let bad = parse_output("f.out", "{\"recordId\":\"x\"}\nnot json").unwrap_err();
-        assert!(bad.starts_with("f.out line 1: record x"), "{bad}");
+        // Unusable lines are named and skipped; the good ones are kept.
+        let bad = parse_output(
+            "f.out",
+            "{\"recordId\":\"x\"}\nnot json\n{\"modelOutput\":{}}\n{\"recordId\":\"y\",\"error\":{}}",
+        );
+        assert_eq!(bad.records.len(), 1);
+        assert_eq!(bad.records[0].record_id, "y");
+        assert_eq!(bad.problems.len(), 3, "{:?}", bad.problems);
+        assert!(
+            bad.problems[0].starts_with("f.out line 1: record x has neither"),
+            "{:?}",
+            bad.problems
+        );
+        assert!(bad.problems[1].starts_with("f.out line 2: not JSON"));
+        assert_eq!(bad.problems[2], "f.out line 3: no recordId");
         let twice = parse_output(
             "f",
-            "{\"recordId\":\"x\",\"error\":{}}\n{\"recordId\":\"x\",\"error\":{}}",
-        )
-        .unwrap();
-        assert!(by_record_id(twice).unwrap_err().contains("twice"));
+            "{\"recordId\":\"x\",\"error\":{\"errorCode\":1}}\n{\"recordId\":\"x\",\"error\":{\"errorCode\":2}}",
+        );
+        let (map, repeats) = by_record_id(twice.records);
+        assert_eq!(map.len(), 1);
+        assert!(matches!(&map["x"].outcome, Outcome::Failed { code, .. } if code == "1"));
+        assert!(repeats[0].contains("twice"), "{repeats:?}");
     }
 
     #[test]
