@@ -188,9 +188,16 @@ fn print_one(j: &AthleteJson) {
 fn remove(global: &Global, store: &mut Store, name: &str, yes: bool) -> Result<()> {
     let a = store.resolve_athlete(Some(name))?;
     let c = store.athlete_counts(a.id)?;
+    let n = |count: u64, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
     let what = format!(
-        "athlete {} with {} activities, {} plans, {} chat sessions and {} import runs",
-        a.name, c.activities, c.plans, c.chat_sessions, c.import_runs
+        "athlete {} with {}, {}, {} and {}",
+        a.name,
+        n(c.activities as u64, "activity", "activities"),
+        n(c.plans as u64, "plan", "plans"),
+        n(c.chat_sessions as u64, "chat session", "chat sessions"),
+        n(c.import_runs as u64, "import run", "import runs")
     );
     if !yes && !confirm(&format!("Remove {what}? This cannot be undone. [y/N] "))? {
         bail!("not removed: {what} kept (pass --yes to remove without asking)");
@@ -200,6 +207,13 @@ fn remove(global: &Global, store: &mut Store, name: &str, yes: bool) -> Result<(
         return print_json(&serde_json::json!({ "removed": removed.name, "deleted": counts }));
     }
     println!("removed {what}");
+    // Reports are the user's files, written wherever --output-dir said: the store does not
+    // track them, so they are left alone.
+    println!(
+        "their report files are left in place (by default in {}/{})",
+        super::generate::DEFAULT_OUTPUT_DIR,
+        removed.name
+    );
     Ok(())
 }
 
