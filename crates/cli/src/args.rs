@@ -256,11 +256,19 @@ pub struct BatchConnectArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("who").required(true).args(["all", "athletes"])))]
 pub struct BatchSubmitArgs {
-    /// Every athlete of the data directory (the only mode today; stated so it is never a
-    /// surprise)
-    #[arg(long, required = true)]
+    /// Every athlete of the data directory
+    #[arg(long)]
     pub all: bool,
+    /// Only these athletes (comma-separated names)
+    #[arg(
+        long,
+        value_name = "NAME,…",
+        value_delimiter = ',',
+        conflicts_with = "all"
+    )]
+    pub athletes: Option<Vec<String>>,
     /// S3 folder for the job's input and output (s3://bucket/prefix)
     #[arg(long, value_name = "URI")]
     pub s3_uri: String,

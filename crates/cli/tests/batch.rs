@@ -123,27 +123,28 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     roster(tmp.path());
     let setup_s = started.elapsed().as_secs_f64();
     let s3 = format!("s3://{BUCKET}/runs");
-    let submit_args = |extra: &[&str]| {
+    let submit_for = |who: &[&str], extra: &[&str]| {
         let mut cmd = batch_cmd(tmp.path(), &runtime, &control, &moto);
-        cmd.args([
-            "submit",
-            "--all",
-            "--s3-uri",
-            &s3,
-            "--role-arn",
-            ROLE,
-            "--model",
-            MODEL,
-            "--training-plan-weeks",
-            &PLAN_WEEKS.to_string(),
-            "--plan-start",
-            &PLAN_START.to_string(),
-            "--output-dir",
-            "reports",
-        ])
-        .args(extra);
+        cmd.arg("submit")
+            .args(who)
+            .args([
+                "--s3-uri",
+                &s3,
+                "--role-arn",
+                ROLE,
+                "--model",
+                MODEL,
+                "--training-plan-weeks",
+                &PLAN_WEEKS.to_string(),
+                "--plan-start",
+                &PLAN_START.to_string(),
+                "--output-dir",
+                "reports",
+            ])
+            .args(extra);
         cmd
     };
+    let submit_args = |extra: &[&str]| submit_for(&["--all"], extra);
 
     // Below the model's minimum the job is refused with the numbers, and nothing is created.
     let refused = run_blocking(submit_args(&["--min-records", "500"])).await;
@@ -154,6 +155,23 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
             && err.contains("on demand"),
         "{err}"
     );
+    assert!(control.jobs().is_empty());
+    // A subset: only the athletes named (a name twice counts once); an unknown one is named.
+    let some = run_blocking(submit_for(
+        &["--athletes", "rider-002,rider-117,rider-002"],
+        &["--min-records", "500"],
+    ))
+    .await;
+    let err = stderr(&some);
+    assert!(
+        err.contains("4 requests from 2 athletes are below the minimum of 500"),
+        "{err}"
+    );
+    let ghost = run_blocking(submit_for(&["--athletes", "rider-002,ghost"], &[])).await;
+    assert!(!ghost.status.success());
+    assert!(stderr(&ghost).contains("ghost"), "{}", stderr(&ghost));
+    let neither = run_blocking(submit_for(&[], &[])).await;
+    assert!(stderr(&neither).contains("--all"), "{}", stderr(&neither));
     assert!(control.jobs().is_empty());
 
     let t = Instant::now();

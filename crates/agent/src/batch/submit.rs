@@ -21,6 +21,8 @@ pub struct SubmitArgs {
     pub min_records: usize,
     /// Default `cycling-ai-<UTC time>`.
     pub job_name: Option<String>,
+    /// Only these athletes (each must exist); `None`: every athlete of the store.
+    pub athletes: Option<Vec<String>>,
 }
 
 /// What was submitted.
@@ -67,7 +69,22 @@ pub async fn submit(
     settings: &BatchSettings,
     args: &SubmitArgs,
 ) -> Result<Submitted, BatchFlowError> {
-    let athletes = open_store(ctx.data_dir)?.athletes()?;
+    let athletes = {
+        let mut store = open_store(ctx.data_dir)?;
+        match &args.athletes {
+            None => store.athletes()?,
+            Some(names) => {
+                let mut chosen = Vec::with_capacity(names.len());
+                for name in names {
+                    let a = store.resolve_athlete(Some(name))?;
+                    if !chosen.iter().any(|c: &store::Athlete| c.id == a.id) {
+                        chosen.push(a);
+                    }
+                }
+                chosen
+            }
+        }
+    };
     let writer = BodyWriter::new();
     let mut lines: Vec<Record> = Vec::new();
     let mut mapping: Vec<(String, i64, String)> = Vec::new();

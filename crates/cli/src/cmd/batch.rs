@@ -160,6 +160,7 @@ async fn submit(global: &Global, a: BatchSubmitArgs) -> Result<()> {
         timeout_hours: a.timeout_hours,
         min_records: a.min_records,
         job_name: a.job_name.clone(),
+        athletes: a.athletes.clone(),
     };
     let s = batch::submit(&ctx, &settings, &args).await?;
     if global.json {
