@@ -194,10 +194,10 @@ fn remove(global: &Global, store: &mut Store, name: &str, yes: bool) -> Result<(
     let what = format!(
         "athlete {} with {}, {}, {} and {}",
         a.name,
-        n(c.activities as u64, "activity", "activities"),
-        n(c.plans as u64, "plan", "plans"),
-        n(c.chat_sessions as u64, "chat session", "chat sessions"),
-        n(c.import_runs as u64, "import run", "import runs")
+        n(c.activities, "activity", "activities"),
+        n(c.plans, "plan", "plans"),
+        n(c.chat_sessions, "chat session", "chat sessions"),
+        n(c.import_runs, "import run", "import runs")
     );
     if !yes && !confirm(&format!("Remove {what}? This cannot be undone. [y/N] "))? {
         bail!("not removed: {what} kept (pass --yes to remove without asking)");
