@@ -436,6 +436,8 @@ fn demo_athletes_makes_imports_and_reports_a_roster_of_different_riders() {
         "--out",
         "squad",
     ];
+    // An athlete of the user's own in the same store is neither imported nor reported on.
+    assert!(run(t, &["athlete", "add", "Own"]).status.success());
     let j = ok_json(&run(t, &args));
     assert_eq!(j["athletes"], 3);
     assert_eq!(j["rides_per_athlete"], 3);
@@ -481,7 +483,10 @@ fn demo_athletes_makes_imports_and_reports_a_roster_of_different_riders() {
         .collect();
     assert_eq!(ftps.len(), 3, "{ftps:?}");
     let list = ok_json(&run(t, &["--json", "athlete", "list"]));
-    assert_eq!(names_of(&list), ["rider-001", "rider-002", "rider-003"]);
+    assert_eq!(
+        names_of(&list),
+        ["Own", "rider-001", "rider-002", "rider-003"]
+    );
     // The same seed writes the same files: the second run imports nothing new.
     let again = ok_json(&run(t, &args));
     for a in again["import"].as_array().unwrap() {

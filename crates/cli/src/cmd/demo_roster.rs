@@ -97,8 +97,9 @@ fn synthesise(
     Ok(path)
 }
 
-/// The rule-based coach's reports for every athlete of the store, into `out`.
-fn reports(global: &Global, out: &Path, seed: u64) -> Result<RosterJson> {
+/// The rule-based coach's reports for the roster's athletes (not others an explicit
+/// --data-dir may hold), into `out`.
+fn reports(global: &Global, out: &Path, seed: u64, athletes: &[String]) -> Result<RosterJson> {
     let argv: Vec<OsString> = vec![
         "generate".into(),
         "--all".into(),
@@ -110,7 +111,7 @@ fn reports(global: &Global, out: &Path, seed: u64) -> Result<RosterJson> {
         seed.to_string().into(),
     ];
     let all = GenerateAll::try_parse_from(argv).context("the roster's generate --all")?;
-    generate_all::execute(global, &all.args)
+    generate_all::execute(global, &all.args, Some(athletes))
 }
 
 pub fn run(global: &Global, args: &DemoArgs, n: usize) -> Result<()> {
@@ -151,7 +152,7 @@ pub fn run(global: &Global, args: &DemoArgs, n: usize) -> Result<()> {
     }
     roster::failures(&imported)?;
     summary.import = Some(imported);
-    let generated = reports(global, &args.out.join("reports"), args.seed)?;
+    let generated = reports(global, &args.out.join("reports"), args.seed, &names(n))?;
     let outcome = generate_all::failures(&generated);
     if global.json {
         summary.reports = Some(generated);

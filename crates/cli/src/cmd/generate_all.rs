@@ -111,7 +111,7 @@ fn watch_limiter(
 }
 
 pub fn run(global: &Global, args: &GenerateArgs) -> Result<()> {
-    let roster = execute(global, args)?;
+    let roster = execute(global, args, None)?;
     if global.json {
         print_json(&roster)?;
     } else {
@@ -132,9 +132,13 @@ pub(super) fn failures(roster: &RosterJson) -> Result<()> {
     )
 }
 
-/// Every athlete's report, with progress on stderr; the roster's rows and totals for the
-/// caller to print.
-pub(super) fn execute(global: &Global, args: &GenerateArgs) -> Result<RosterJson> {
+/// Every athlete's report (or only those of `only`), with progress on stderr; the roster's
+/// rows and totals for the caller to print.
+pub(super) fn execute(
+    global: &Global,
+    args: &GenerateArgs,
+    only: Option<&[String]>,
+) -> Result<RosterJson> {
     if let Some(name) = &global.athlete {
         bail!("--all makes a report for every athlete; drop --athlete {name} (or drop --all)");
     }
@@ -142,7 +146,11 @@ pub(super) fn execute(global: &Global, args: &GenerateArgs) -> Result<RosterJson
     let athletes: Vec<String> = {
         let store = Store::open(&global.data_dir)
             .with_context(|| format!("opening the database in {}", global.data_dir.display()))?;
-        store.athlete_names()?
+        let mut names = store.athlete_names()?;
+        if let Some(only) = only {
+            names.retain(|n| only.contains(n));
+        }
+        names
     };
     if athletes.is_empty() {
         bail!(
