@@ -15,7 +15,7 @@
 # calls the fake saw in flight.
 #
 #   bench/roster.sh                               # 120 athletes, concurrency 1 then 4: about
-#                                                 # 11 + 75 + 20 min in a debug build
+#                                                 # 1 + 78 + 20 min in a debug build
 #   ATHLETES=12 CONCURRENCY="1 4" bench/roster.sh # a quicker sample (about 11 min)
 #   PROFILE=release bench/roster.sh               # optimised build (slower to build)
 set -euo pipefail
