@@ -38,6 +38,13 @@ fn name(i: usize) -> String {
     format!("rider-{:03}", i + 1)
 }
 
+/// The name in the profile of the roster athlete `athlete` (`rider-019` → `Demo Rider 019`):
+/// the analysis request made for that athlete carries it (the plan request carries only the
+/// athlete's numbers).
+fn profile_name(athlete: &str) -> String {
+    format!("Demo Rider {}", athlete.trim_start_matches("rider-"))
+}
+
 /// 120 demo athletes as a coach would make them: `demo --athletes 120` writes every rider's
 /// season and profile and a roster file, `import --roster` imports them all.
 fn roster(tmp: &Path) {
@@ -171,6 +178,7 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     assert!(!ghost.status.success());
     assert!(stderr(&ghost).contains("ghost"), "{}", stderr(&ghost));
     let neither = run_blocking(submit_for(&[], &[])).await;
+    assert!(!neither.status.success());
     assert!(stderr(&neither).contains("--all"), "{}", stderr(&neither));
     assert!(control.jobs().is_empty());
 
@@ -209,6 +217,13 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
     assert_eq!(lines[1]["recordId"], "rider-001.plan");
     for l in &lines {
         let body = &l["modelInput"];
+        let (athlete, part) = l["recordId"].as_str().unwrap().rsplit_once('.').unwrap();
+        if part == "analysis" {
+            assert!(
+                body.to_string().contains(&profile_name(athlete)),
+                "{athlete}"
+            );
+        }
         assert!(body.get("modelId").is_none());
         assert!(
             body["toolConfig"]["toolChoice"]["tool"]["name"].is_string(),
@@ -216,11 +231,6 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
         );
         assert!(!body.to_string().contains("cachePoint"));
     }
-    assert!(
-        lines[0]["modelInput"]
-            .to_string()
-            .contains("Demo Rider 001")
-    );
 
     // The job moves on each look; status says where it is.
     let mut states = Vec::new();
@@ -339,23 +349,33 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
         "{reason}"
     );
 
-    // Retry the failed records on demand.
+    // Retry the failed records on demand. They are of different athletes and asked
+    // concurrently, so a reply cannot be matched by arrival order: an analysis is routed by its
+    // athlete's name (and names them), and every retried plan gets the same overview.
+    let retried_text = |athlete: &str, part: &str| match part {
+        "analysis" => format!("RETRIED {athlete}"),
+        _ => "RETRIED plan".to_string(),
+    };
     for id in &failed_ids {
         let (athlete, part) = id.rsplit_once('.').unwrap();
-        let (mark, reply) = match part {
+        let marker = retried_text(athlete, part);
+        let (route, reply) = match part {
             "analysis" => (
-                agent::analysis_llm::REQUEST_MARK,
-                ModelReply::text(&common::narrative_json(&format!("RETRIED {athlete}"))),
+                profile_name(athlete),
+                ModelReply::text(&common::narrative_json(&marker)),
             ),
             _ => (
-                agent::plan_llm::TOOL_NAME,
+                agent::plan_llm::TOOL_NAME.to_string(),
                 tool_reply(
                     agent::plan_llm::TOOL_NAME,
-                    &plan_overview(&format!("RETRIED {athlete}")).to_string(),
+                    &plan_overview(&marker).to_string(),
                 ),
             ),
         };
-        runtime.push_for(mark, Reply::Model(reply.with_usage(1_800, 450, None, None)));
+        runtime.push_for(
+            &route,
+            Reply::Model(reply.with_usage(1_800, 450, None, None)),
+        );
     }
     let mut retry = batch_cmd(tmp.path(), &runtime, &control, &moto);
     retry.args(["retry-failed", "1"]);
@@ -379,7 +399,7 @@ async fn a_roster_of_120_goes_through_one_batch_job_and_failed_records_are_retri
             .join("index.html"),
     )
     .unwrap();
-    let marker = format!("RETRIED {failed_athlete}");
+    let marker = retried_text(failed_athlete, failed_part);
     assert!(report.contains(&marker), "{failed_part}: {marker} missing");
     // Nothing is left to retry.
     let store = store::Store::open(&tmp.path().join("data")).unwrap();

@@ -295,7 +295,6 @@ pub fn summary_line(results: &[IntervalResult], type_label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     use crate::plan::Step;
 
     /// 10 min warm-up, 4 × (10 min 88–93 % + 5 min 55 %), 10 min cool-down.

@@ -52,9 +52,7 @@ pub fn planned_if(steps: &[Step]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::StepKind;
-
-    use crate::plan::Step;
+    use crate::plan::{Step, StepKind};
 
     #[test]
     fn one_hour_at_ftp_is_100_tss() {

@@ -65,9 +65,9 @@ const LONG_DURATION_FROM_S: f64 = 1200.0;
 
 impl Athlete {
     /// Member `number` (from 1) of a demo roster: the default rider's physiology scaled so a
-    /// roster spans club riders to strong amateurs — FTP about 175–345 W, 54–88 kg, 22–64
-    /// years, either sex, heart rates by age — drawn from `seed`, so the same seed and number
-    /// always give the same rider. Availability, goals and home stay the default rider's: a
+    /// roster spans club riders to strong amateurs — FTP at the season's end 194–346 W
+    /// (0.72–1.28 × the default rider's), 54–88 kg, 22–64 years, either sex, heart rates by age
+    /// — drawn from `seed`, so the same seed and number always give the same rider. Availability, goals and home stay the default rider's: a
     /// coach's roster trains on the same calendar, and one plan answer is valid for all of them
     /// (the roster benchmark's fake model relies on it).
     pub fn roster_member(number: usize, seed: u64) -> Athlete {

@@ -447,7 +447,7 @@ fn roster_members_are_distinct_plausible_riders() {
         members.iter().map(|a| a.ftp_end_w as u64).collect();
     assert!(ftps.len() > 100, "{} distinct FTPs", ftps.len());
     for a in &members {
-        assert!((170.0..=350.0).contains(&a.ftp_end_w), "{a:?}");
+        assert!((194.0..=346.0).contains(&a.ftp_end_w), "{a:?}");
         assert!(a.ftp_start_w < a.ftp_end_w && a.ftp_start_w > 0.85 * a.ftp_end_w);
         assert!(f64::from(a.ftp_initial_w) <= a.ftp_start_w);
         assert!((54.0..=88.0).contains(&a.weight_kg) && (22..=64).contains(&a.age));

@@ -291,7 +291,12 @@ async fn a_job_runs_through_its_states_and_its_shuffled_output_joins_on_record_i
     let key = output.join(&format!("{}/records.jsonl.out", job::job_id(&arn)));
     let text = String::from_utf8(storage::get(&w.clients.s3, &key).await.unwrap()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    let cut = &lines[0][..lines[0].len() / 2];
+    // Cut mid-line, at a character boundary (the text may hold non-ASCII).
+    let half = (0..=lines[0].len() / 2)
+        .rev()
+        .find(|&i| lines[0].is_char_boundary(i))
+        .unwrap();
+    let cut = &lines[0][..half];
     let cut_id = serde_json::from_str::<Value>(lines[0]).unwrap()["recordId"]
         .as_str()
         .unwrap()

@@ -74,10 +74,10 @@ pub async fn submit(
         match &args.athletes {
             None => store.athletes()?,
             Some(names) => {
-                let mut chosen = Vec::with_capacity(names.len());
+                let mut chosen: Vec<store::Athlete> = Vec::with_capacity(names.len());
                 for name in names {
                     let a = store.resolve_athlete(Some(name))?;
-                    if !chosen.iter().any(|c: &store::Athlete| c.id == a.id) {
+                    if !chosen.iter().any(|c| c.id == a.id) {
                         chosen.push(a);
                     }
                 }

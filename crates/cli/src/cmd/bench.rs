@@ -120,7 +120,7 @@ fn report_options(work: &Path, out: PathBuf, args: &BenchArgs) -> Options {
 }
 
 async fn prepare(work: &Path, args: &BenchArgs) -> Result<Workload> {
-    let mut opts = demo::DemoOptions::new(work.join("demo"), super::demo::DEMO_SEASON_END);
+    let mut opts = demo::DemoOptions::new(work.join("demo"), demo::SEASON_END);
     opts.rides = args.rides as usize;
     let season = demo::generate(&opts).context("writing the demo season")?;
     let offline_dir = work.join("offline");

@@ -2,7 +2,6 @@
 //! profile), import it into the data directory and show the analyses — all offline.
 
 use anyhow::{Context, Result};
-use jiff::civil::date;
 use serde::Serialize;
 use store::{ImportSource, Store};
 
@@ -11,9 +10,6 @@ use agent::workflow;
 
 use crate::args::DemoArgs;
 use crate::term;
-
-/// The season ends on a fixed date so a seed always gives the same files and figures.
-pub(crate) const DEMO_SEASON_END: jiff::civil::Date = date(2026, 10, 31);
 
 #[derive(Serialize)]
 struct DemoJson {
@@ -55,7 +51,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<()> {
     if let Some(n) = args.athletes {
         return demo_roster::run(global, &args, n as usize);
     }
-    let mut opts = demo::DemoOptions::new(&args.out, DEMO_SEASON_END);
+    let mut opts = demo::DemoOptions::new(&args.out, demo::SEASON_END);
     opts.seed = args.seed;
     if let Some(weeks) = args.weeks {
         opts.weeks = weeks as usize;

@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde::Serialize;
 
-use super::demo::{DEMO_SEASON_END, checked_rides};
+use super::demo::checked_rides;
 use super::roster::{self, AthleteResult};
 use super::roster_summary::{RosterJson, print_table};
 use super::{Global, generate_all, print_json};
@@ -58,11 +58,12 @@ fn names(n: usize) -> Vec<String> {
 /// Writes every athlete's season and the roster file; returns the roster file's path.
 fn synthesise(
     args: &DemoArgs,
-    n: usize,
+    names: &[String],
     rides: usize,
     weeks: usize,
     quiet: bool,
 ) -> Result<PathBuf> {
+    let n = names.len();
     if !quiet {
         eprintln!(
             "synthesising {n} athletes ({rides} rides over {weeks} weeks each, seed {}) into {} …",
@@ -75,10 +76,10 @@ fn synthesise(
         args.seed,
         args.out.join("roster.toml").display()
     );
-    for (i, name) in names(n).iter().enumerate() {
+    for (i, name) in names.iter().enumerate() {
         let number = i + 1;
         let dir = args.out.join("athletes").join(name);
-        let mut opts = demo::DemoOptions::new(&dir, DEMO_SEASON_END);
+        let mut opts = demo::DemoOptions::new(&dir, demo::SEASON_END);
         opts.seed = args.seed.wrapping_add(number as u64);
         opts.rides = rides;
         opts.weeks = weeks;
@@ -124,7 +125,8 @@ pub fn run(global: &Global, args: &DemoArgs, n: usize) -> Result<()> {
         .transpose()?
         .unwrap_or(DEFAULT_RIDES);
     let weeks = args.weeks.map_or(DEFAULT_WEEKS, |w| w as usize);
-    let roster_path = synthesise(args, n, rides, weeks, global.json)?;
+    let athletes = names(n);
+    let roster_path = synthesise(args, &athletes, rides, weeks, global.json)?;
     let mut summary = RosterDemoJson {
         roster: roster_path.display().to_string(),
         athletes: n,
@@ -152,7 +154,7 @@ pub fn run(global: &Global, args: &DemoArgs, n: usize) -> Result<()> {
     }
     roster::failures(&imported)?;
     summary.import = Some(imported);
-    let generated = reports(global, &args.out.join("reports"), args.seed, &names(n))?;
+    let generated = reports(global, &args.out.join("reports"), args.seed, &athletes)?;
     let outcome = generate_all::failures(&generated);
     if global.json {
         summary.reports = Some(generated);
@@ -169,7 +171,7 @@ pub fn run(global: &Global, args: &DemoArgs, n: usize) -> Result<()> {
         "\nReports: {}/<athlete>/index.html\nNext: cycling-ai --data-dir {} athlete list | --athlete {} analyze fitness | generate --all --provider …",
         args.out.join("reports").display(),
         global.data_dir.display(),
-        names(n)[0]
+        athletes[0]
     );
     Ok(())
 }

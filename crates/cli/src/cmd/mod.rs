@@ -97,7 +97,6 @@ pub fn error_line(err: &anyhow::Error) -> String {
     line.replace('\n', " ")
 }
 
-/// Serialise `value` as pretty JSON on stdout.
 /// Ok when no athlete of a roster command failed; else an error naming them:
 /// "N of M athletes {verb} (names){tail}".
 pub(super) fn roster_failures<'a>(
@@ -121,6 +120,7 @@ pub(super) fn roster_failures<'a>(
     Ok(())
 }
 
+/// Serialise `value` as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).context("serialising the output as JSON")?;
     println!("{text}");

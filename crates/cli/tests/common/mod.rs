@@ -266,12 +266,11 @@ pub fn plan_overview(marker: &str, weeks: u32) -> Value {
 /// event 12 weeks after the season's end) for a plan of `weeks` weeks starting on the Monday
 /// `start`.
 pub fn demo_plan_constraints(weeks: u32, start: jiff::civil::Date) -> PlanConstraints {
-    let season_end = date(2026, 10, 31);
     PlanConstraints {
         weeks,
         available_days: demo::TRAINING_DAYS.to_vec(),
         hours_per_week: demo::HOURS_PER_WEEK,
-        event_date: season_end
+        event_date: demo::SEASON_END
             .checked_add(jiff::Span::new().weeks(demo::EVENT_WEEKS_AFTER_SEASON))
             .ok(),
         start_date: start,
